@@ -1,0 +1,19 @@
+//! What every netlabs program needs and none of them should have to show:
+//!
+//! - [`cli`]: options (`--bind`, `--port`, `--host`, `-h`), exit 2 on a
+//!   mistake;
+//! - [`net`]: opening sockets, the first line `en écoute sur ADDR:PORT`,
+//!   trying every address of a host name;
+//! - [`error`]: one French line on stderr, exit 1;
+//! - [`sys`]: the workspace's only foreign functions, `poll(2)` among them.
+//!
+//! The programs themselves stay in their own crates and read top to bottom,
+//! like the course's Python.
+
+pub mod cli;
+pub mod error;
+pub mod net;
+pub mod sys;
+
+pub use cli::Args;
+pub use error::fail;

@@ -1,0 +1,269 @@
+//! The workspace's only foreign functions: `poll(2)`, `listen(2)` and the
+//! descriptor limit (`getrlimit(2)` / `setrlimit(2)`).
+//!
+//! The Rust standard library wraps sockets but not `poll`, which the
+//! `select` version of TP5b (2.1) needs, and it calls `listen` with a fixed
+//! backlog of 128, too small for a burst of thousands of connections (the
+//! extra ones wait for SYN retries, a second or more). So we declare these
+//! few C functions by hand, exactly as `man 2 poll` shows them, and wrap each
+//! in a safe function. Every `unsafe` block of the workspace is in this file
+//! and says why it is sound.
+//!
+//! Python's `select.select(r, w, x)` is the same idea with three lists;
+//! `poll` takes one array of `pollfd` records instead, each saying which
+//! events we wait for (`events`) and, on return, which happened (`revents`).
+
+use std::io;
+use std::ops::BitOr;
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::raw::{c_int, c_short};
+use std::time::Duration;
+
+/// `nfds_t`, the type of poll's second argument, differs between systems.
+#[cfg(target_os = "linux")]
+#[allow(non_camel_case_types)]
+type nfds_t = std::os::raw::c_ulong;
+#[cfg(not(target_os = "linux"))]
+#[allow(non_camel_case_types)]
+type nfds_t = std::os::raw::c_uint;
+
+/// `struct rlimit`: `rlim_t` is 64 bits on Linux (64-bit) and macOS.
+#[repr(C)]
+struct RLimit {
+    current: u64,
+    max: u64,
+}
+
+#[cfg(target_os = "linux")]
+const RLIMIT_NOFILE: c_int = 7;
+#[cfg(not(target_os = "linux"))]
+const RLIMIT_NOFILE: c_int = 8;
+
+unsafe extern "C" {
+    fn poll(fds: *mut PollFd, nfds: nfds_t, timeout: c_int) -> c_int;
+    fn listen(socket: c_int, backlog: c_int) -> c_int;
+    fn getrlimit(resource: c_int, rlim: *mut RLimit) -> c_int;
+    fn setrlimit(resource: c_int, rlim: *const RLimit) -> c_int;
+}
+
+/// Which events a descriptor waits for, or reports: the `POLL*` constants
+/// (same values on Linux and macOS).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Events(c_short);
+
+impl Events {
+    /// Nothing: the descriptor stays in the list but is not watched.
+    pub const NONE: Events = Events(0);
+    /// `POLLIN`: data to read, a connection to accept, or the peer closed.
+    pub const IN: Events = Events(0x001);
+    /// `POLLOUT`: room in the send buffer, a write will not block.
+    pub const OUT: Events = Events(0x004);
+    /// `POLLERR`: an error is pending on the socket (reported, never asked).
+    pub const ERR: Events = Events(0x008);
+    /// `POLLHUP`: the peer hung up (reported, never asked).
+    pub const HUP: Events = Events(0x010);
+    /// `POLLNVAL`: the descriptor is not open (a bug of ours).
+    pub const NVAL: Events = Events(0x020);
+
+    /// True when every event of `other` is in `self`.
+    pub fn contains(self, other: Events) -> bool {
+        self.0 & other.0 == other.0 && other.0 != 0
+    }
+
+    /// True when `self` and `other` share at least one event.
+    pub fn intersects(self, other: Events) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    /// True when no event is set.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl BitOr for Events {
+    type Output = Events;
+    fn bitor(self, other: Events) -> Events {
+        Events(self.0 | other.0)
+    }
+}
+
+/// One entry of the array given to `poll`: C's `struct pollfd`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct PollFd {
+    fd: c_int,
+    events: c_short,
+    revents: c_short,
+}
+
+impl PollFd {
+    /// Watch `fd` for `events`.
+    pub fn new(fd: &impl AsRawFd, events: Events) -> PollFd {
+        PollFd::from_raw(fd.as_raw_fd(), events)
+    }
+
+    /// Watch a raw descriptor number for `events`.
+    pub fn from_raw(fd: RawFd, events: Events) -> PollFd {
+        PollFd {
+            fd,
+            events: events.0,
+            revents: 0,
+        }
+    }
+
+    /// The descriptor this entry watches.
+    pub fn fd(&self) -> RawFd {
+        self.fd
+    }
+
+    /// What `poll` reported for this descriptor on its last return.
+    pub fn revents(&self) -> Events {
+        Events(self.revents)
+    }
+}
+
+/// Waits until one of `fds` is ready or `timeout` has passed (`None`: no
+/// limit), and returns how many entries have events in `revents`.
+///
+/// The time-out is rounded up to whole milliseconds (poll's unit) so that a
+/// timer never fires early, and a call interrupted by a signal (`EINTR`) is
+/// simply made again.
+pub fn poll_fds(fds: &mut [PollFd], timeout: Option<Duration>) -> io::Result<usize> {
+    let millis: c_int = match timeout {
+        None => -1,
+        Some(t) => {
+            let ms = t.as_nanos().div_ceil(1_000_000);
+            ms.min(c_int::MAX as u128) as c_int
+        }
+    };
+    loop {
+        // SAFETY: `fds` is a valid, exclusively borrowed slice of `#[repr(C)]`
+        // pollfd records; we pass its exact length, and poll writes only the
+        // `revents` field of those records, before it returns.
+        let n = unsafe { poll(fds.as_mut_ptr(), fds.len() as nfds_t, millis) };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+}
+
+/// Calls `listen(2)` again on a socket that std already put in the listening
+/// state, to raise its accept backlog from std's 128 to `backlog` (the kernel
+/// caps it at `net.core.somaxconn`).
+pub fn set_backlog(socket: &impl AsRawFd, backlog: u32) -> io::Result<()> {
+    let backlog = backlog.min(c_int::MAX as u32) as c_int;
+    // SAFETY: listen takes a descriptor number and an integer; it reads no
+    // memory of ours. A closed or non-socket descriptor gives -1, not UB.
+    let r = unsafe { listen(socket.as_raw_fd(), backlog) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Raises this process's soft limit on open descriptors to its hard limit
+/// (many systems start programs at 1024, too few for thousands of clients),
+/// and returns the new limit. `ulimit -n N` in the shell that starts the
+/// program lowers both limits, so a test can still run a server short of
+/// descriptors.
+pub fn raise_fd_limit() -> io::Result<u64> {
+    let mut limit = RLimit { current: 0, max: 0 };
+    // SAFETY: `limit` is a valid, writable `struct rlimit` that lives across
+    // the call; getrlimit writes exactly that struct.
+    if unsafe { getrlimit(RLIMIT_NOFILE, &mut limit) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if limit.current >= limit.max {
+        return Ok(limit.current);
+    }
+    // macOS refuses more than OPEN_MAX (10240) in the soft limit.
+    let wanted = if cfg!(target_os = "macos") {
+        limit.max.min(10240)
+    } else {
+        limit.max
+    };
+    let raised = RLimit {
+        current: wanted,
+        max: limit.max,
+    };
+    // SAFETY: `raised` is a valid `struct rlimit` that setrlimit only reads.
+    if unsafe { setrlimit(RLIMIT_NOFILE, &raised) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(wanted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::net::{TcpListener, TcpStream};
+    use std::time::Instant;
+
+    #[test]
+    fn poll_times_out_with_nothing_ready() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut fds = [PollFd::new(&listener, Events::IN)];
+        let start = Instant::now();
+        let n = poll_fds(&mut fds, Some(Duration::from_millis(30))).unwrap();
+        assert_eq!(n, 0);
+        assert!(fds[0].revents().is_empty());
+        assert!(start.elapsed() >= Duration::from_millis(30));
+    }
+
+    #[test]
+    fn poll_reports_a_pending_connection_and_data() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let mut fds = [PollFd::new(&listener, Events::IN)];
+        assert_eq!(poll_fds(&mut fds, Some(Duration::from_secs(5))).unwrap(), 1);
+        assert!(fds[0].revents().contains(Events::IN));
+
+        let (server_side, _) = listener.accept().unwrap();
+        let mut fds = [PollFd::new(&server_side, Events::IN | Events::OUT)];
+        poll_fds(&mut fds, Some(Duration::from_secs(5))).unwrap();
+        assert!(fds[0].revents().contains(Events::OUT));
+        assert!(!fds[0].revents().intersects(Events::IN));
+
+        client.write_all(b"x").unwrap();
+        let mut fds = [PollFd::new(&server_side, Events::IN)];
+        assert_eq!(poll_fds(&mut fds, Some(Duration::from_secs(5))).unwrap(), 1);
+        assert!(fds[0].revents().contains(Events::IN));
+    }
+
+    #[test]
+    fn a_closed_descriptor_is_reported_invalid() {
+        let mut fds = [PollFd::from_raw(987_654, Events::IN)];
+        poll_fds(&mut fds, Some(Duration::ZERO)).unwrap();
+        assert!(fds[0].revents().contains(Events::NVAL));
+    }
+
+    #[test]
+    fn the_backlog_can_be_raised_on_a_listening_socket() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        set_backlog(&listener, 4096).unwrap();
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        assert!(set_backlog(&udp, 10).is_err(), "listen on UDP must fail");
+    }
+
+    #[test]
+    fn the_fd_limit_is_at_least_what_it_was() {
+        assert!(raise_fd_limit().unwrap() >= 64);
+    }
+
+    #[test]
+    fn events_combine_and_test() {
+        let both = Events::IN | Events::OUT;
+        assert!(both.contains(Events::IN));
+        assert!(both.contains(Events::OUT));
+        assert!(!both.contains(Events::HUP));
+        assert!(!Events::IN.contains(Events::NONE));
+        assert!(Events::NONE.is_empty());
+    }
+}

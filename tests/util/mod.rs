@@ -1,0 +1,361 @@
+//! The harness every test file shares: find a workspace binary (building it
+//! when missing), start a server on `--port 0` and read its first line,
+//! run a client with a time limit, and kill every child on drop.
+//!
+//! Each crate points its `[[test]]` at a file of this folder, and Cargo only
+//! hands a test the binaries of its own crate; [`bin`] finds the others in
+//! the same target folder and builds them with `cargo build` when missing.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long any single wait of a test may last before it fails.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// The path of the workspace binary `name`, built if it is not there yet.
+pub fn bin(name: &str) -> PathBuf {
+    let dir = target_dir();
+    let path = dir.join(name);
+    if !path.exists() {
+        // One build at a time: parallel tests may ask for the same binary.
+        static BUILD: Mutex<()> = Mutex::new(());
+        let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+        if !path.exists() {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let mut cmd = Command::new(cargo);
+            cmd.args(["build", "--quiet", "--bin", name]);
+            if dir.ends_with("release") {
+                cmd.arg("--release");
+            }
+            let status = cmd.status().expect("cargo build");
+            assert!(status.success(), "cargo build --bin {name} failed");
+        }
+    }
+    path
+}
+
+/// `target/debug` (or release) beside the running test executable, which
+/// lives in its `deps/` folder.
+fn target_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let exe = std::env::current_exe().expect("test executable path");
+        let deps = exe.parent().expect("deps folder");
+        deps.parent().expect("target folder").to_path_buf()
+    })
+    .clone()
+}
+
+/// A running server: killed when dropped.
+pub struct Server {
+    child: Child,
+    /// The address from its first line (`en écoute sur ADDR:PORT`).
+    pub addr: SocketAddr,
+    /// The first line itself.
+    pub first_line: String,
+    log: Arc<Mutex<String>>,
+    errors: Arc<Mutex<String>>,
+}
+
+impl Server {
+    /// Starts `name` with `args` (give `--port 0`), waits for its first
+    /// line and parses the address in it.
+    pub fn start(name: &str, args: &[&str]) -> Server {
+        let mut cmd = Command::new(bin(name));
+        cmd.args(args);
+        Server::spawn(cmd)
+    }
+
+    /// Starts a prepared command (for a shell wrapper such as `ulimit`).
+    pub fn spawn(mut cmd: Command) -> Server {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start server");
+        let errors = drain(child.stderr.take().unwrap());
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let (tx, rx) = mpsc::channel();
+        let log = Arc::new(Mutex::new(String::new()));
+        let log2 = Arc::clone(&log);
+        thread::spawn(move || {
+            let mut first = String::new();
+            let _ = stdout.read_line(&mut first);
+            let _ = tx.send(first);
+            // Keep reading so the server never blocks on a full pipe.
+            let mut line = String::new();
+            while matches!(stdout.read_line(&mut line), Ok(n) if n > 0) {
+                log2.lock().unwrap().push_str(&line);
+                line.clear();
+            }
+        });
+        let first_line = match rx.recv_timeout(WAIT) {
+            Ok(line) if !line.is_empty() => line.trim_end().to_string(),
+            _ => {
+                let _ = child.kill();
+                thread::sleep(Duration::from_millis(100));
+                panic!(
+                    "the server printed no first line; stderr: {}",
+                    errors.lock().unwrap()
+                );
+            }
+        };
+        let addr = parse_first_line(&first_line);
+        Server {
+            child,
+            addr,
+            first_line,
+            log,
+            errors,
+        }
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// The port as text, for a client's `--port`.
+    pub fn port_arg(&self) -> String {
+        self.port().to_string()
+    }
+
+    /// `127.0.0.1:PORT` or `[::1]:PORT`, whichever the server accepts
+    /// (a server on `::` or `0.0.0.0` accepts the loopback address).
+    pub fn loopback(&self) -> SocketAddr {
+        let ip = if self.addr.ip().is_unspecified() {
+            if self.addr.is_ipv4() {
+                "127.0.0.1".parse().unwrap()
+            } else {
+                "::1".parse().unwrap()
+            }
+        } else {
+            self.addr.ip()
+        };
+        SocketAddr::new(ip, self.port())
+    }
+
+    /// Everything printed on stdout after the first line, so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Everything printed on stderr so far.
+    pub fn errors(&self) -> String {
+        self.errors.lock().unwrap().clone()
+    }
+
+    /// Waits until the log contains `needle`, or fails after [`WAIT`].
+    pub fn wait_for_log(&self, needle: &str) {
+        let deadline = Instant::now() + WAIT;
+        while !self.log().contains(needle) {
+            assert!(
+                Instant::now() < deadline,
+                "server log never showed {needle:?}; log:\n{}\nstderr:\n{}",
+                self.log(),
+                self.errors()
+            );
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// The process id, to read `/proc/PID/…`.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// True while the process runs.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Waits for the server to exit by itself; fails after [`WAIT`].
+    pub fn wait_exit(&mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "server did not exit");
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `en écoute sur [::]:7777` or `en attente sur 127.0.0.1:8808` → address.
+pub fn parse_first_line(line: &str) -> SocketAddr {
+    let addr = line
+        .strip_prefix("en écoute sur ")
+        .or_else(|| line.strip_prefix("en attente sur "))
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"));
+    addr.parse()
+        .unwrap_or_else(|_| panic!("no address in first line: {line:?}"))
+}
+
+fn drain(mut from: impl Read + Send + 'static) -> Arc<Mutex<String>> {
+    let out = Arc::new(Mutex::new(String::new()));
+    let out2 = Arc::clone(&out);
+    thread::spawn(move || {
+        let mut buf = [0; 4096];
+        while let Ok(n) = from.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            out2.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    out
+}
+
+/// A client process as `assert_cmd` runs it: bounded in time.
+pub fn client(name: &str) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(bin(name));
+    cmd.timeout(WAIT);
+    cmd
+}
+
+/// A long-running child fed through its stdin (an interactive client).
+pub struct Interactive {
+    pub child: Child,
+    pub stdin: Option<ChildStdin>,
+    lines: mpsc::Receiver<String>,
+    errors: Arc<Mutex<String>>,
+}
+
+impl Interactive {
+    pub fn start(name: &str, args: &[&str]) -> Interactive {
+        let mut child = Command::new(bin(name))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start client");
+        let stdin = child.stdin.take();
+        let errors = drain(child.stderr.take().unwrap());
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let (tx, lines) = mpsc::channel();
+        thread::spawn(move || {
+            for line in stdout.lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Interactive {
+            child,
+            stdin,
+            lines,
+            errors,
+        }
+    }
+
+    /// Sends `text` to the child's stdin.
+    pub fn send(&mut self, text: &str) {
+        use std::io::Write;
+        let stdin = self.stdin.as_mut().expect("stdin still open");
+        stdin.write_all(text.as_bytes()).expect("write to client");
+        stdin.flush().unwrap();
+    }
+
+    /// The next line the child prints; fails after [`WAIT`].
+    pub fn line(&self) -> String {
+        self.lines.recv_timeout(WAIT).unwrap_or_else(|_| {
+            panic!(
+                "no line from the client; stderr: {}",
+                self.errors.lock().unwrap()
+            )
+        })
+    }
+
+    /// Closes stdin (end of input).
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// Waits for the child to exit; fails after [`WAIT`].
+    pub fn wait(&mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "client did not exit");
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Interactive {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port on which nothing listens now (bound, then released).
+pub fn free_tcp_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// True when `program` can be run; otherwise prints why the test is
+/// skipped, so that the skip shows in the output.
+pub fn have(program: &str, why: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .stdout(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !found {
+        eprintln!("test ignoré : {program} absent ({why})");
+    }
+    found
+}
+
+/// Resident memory of a process in KiB (`VmRSS`), where `/proc` exists.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    proc_status(pid, "VmRSS:")
+}
+
+/// Peak resident memory of a process in KiB (`VmHWM`).
+pub fn peak_rss_kib(pid: u32) -> Option<u64> {
+    proc_status(pid, "VmHWM:")
+}
+
+fn proc_status(pid: u32, key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    line[key.len()..].trim().trim_end_matches("kB").trim().parse().ok()
+}
+
+/// CPU time (user + system) a process has used so far, where `/proc` exists.
+pub fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses.
+    let after = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = after.split(' ').collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // The kernel's USER_HZ is 100 on every Linux we meet.
+    Some(Duration::from_millis(ticks * 10))
+}
