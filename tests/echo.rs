@@ -1,1 +1,564 @@
+//! TP5b: the echo servers and clients, run as a student runs them, and the
+//! abuse the multi-client servers must survive (CATALOGUE section 2).
 
+mod util;
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::process::Command;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use predicates::prelude::*;
+use util::{Server, WAIT, client};
+
+/// Every TCP echo server, blocking one included.
+const TCP_SERVERS: [&str; 3] = ["echo-server", "echo-thread-server", "echo-poll-server"];
+
+/// The servers that must serve many clients at once and survive abuse.
+const MULTI_SERVERS: [&str; 2] = ["echo-thread-server", "echo-poll-server"];
+
+fn start(name: &str) -> Server {
+    Server::start(name, &["--port", "0"])
+}
+
+/// A connection whose every read and write gives up after [`WAIT`].
+fn connect(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(WAIT)).unwrap();
+    stream.set_write_timeout(Some(WAIT)).unwrap();
+    stream
+}
+
+/// Sends `data` and checks that exactly the same bytes come back.
+fn assert_echo(stream: &mut TcpStream, data: &[u8]) {
+    stream.write_all(data).unwrap();
+    let mut back = vec![0; data.len()];
+    stream.read_exact(&mut back).expect("the echo came back");
+    assert_eq!(back, data);
+}
+
+/// Sends `data` from a second thread while reading the echo here (a large
+/// payload would otherwise fill both directions and block), and checks it.
+fn assert_bulk_echo(stream: &TcpStream, data: Arc<Vec<u8>>) {
+    let mut writer = stream.try_clone().unwrap();
+    let to_send = Arc::clone(&data);
+    let sender = thread::spawn(move || writer.write_all(&to_send));
+    let mut back = vec![0; data.len()];
+    (&*stream).read_exact(&mut back).expect("the whole echo");
+    sender.join().unwrap().expect("the whole payload was sent");
+    assert!(back == *data, "the echo differs from what was sent");
+}
+
+fn pattern(len: usize, seed: u32) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            // xorshift: varied bytes, so a reordering or a loss shows.
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
+
+#[test]
+fn echo_client_against_every_tcp_server() {
+    for name in TCP_SERVERS {
+        let server = start(name);
+        assert_eq!(
+            server.addr.to_string(),
+            format!("[::]:{}", server.port()),
+            "{name}"
+        );
+        client("echo-client")
+            .args(["--host", "127.0.0.1", "--port", &server.port_arg()])
+            .write_stdin("hého\nligne 2\n\nnon envoyée\n")
+            .assert()
+            .success()
+            .stdout("hého\nligne 2\n");
+        server.wait_for_log("déconnexion de 127.0.0.1:");
+        assert!(server.log().contains("connexion de 127.0.0.1:"), "{name}");
+    }
+}
+
+#[test]
+fn echo_client_over_ipv4_and_ipv6() {
+    let server = start("echo-poll-server");
+    for host in ["127.0.0.1", "::1", "[::1]", "localhost"] {
+        client("echo-client")
+            .args(["--host", host, "--port", &server.port_arg()])
+            .write_stdin(format!("par {host}\n"))
+            .assert()
+            .success()
+            .stdout(format!("par {host}\n"));
+    }
+    server.wait_for_log("connexion de [::1]:");
+}
+
+#[test]
+fn echo_client_sends_a_last_line_without_newline() {
+    let server = start("echo-thread-server");
+    client("echo-client")
+        .args(["--port", &server.port_arg()])
+        .write_stdin("sans fin de ligne")
+        .assert()
+        .success()
+        .stdout("sans fin de ligne");
+}
+
+#[test]
+fn echo_client_passes_binary_lines_and_a_5_mib_line() {
+    let server = start("echo-server");
+    let mut line = pattern(5 * 1024 * 1024, 7);
+    line.retain(|&b| b != b'\n');
+    line.push(b'\n');
+    let mut input = b"\x00\xff\xfe binaire\n".to_vec();
+    input.extend_from_slice(&line);
+    client("echo-client")
+        .args(["--port", &server.port_arg()])
+        .write_stdin(input.clone())
+        .assert()
+        .success()
+        .stdout(predicate::eq(input));
+}
+
+#[test]
+fn echo_client_against_a_python_server() {
+    if !util::have("python3", "serveur echo de référence en Python") {
+        return;
+    }
+    // The TP's own server, in Python, on a free port.
+    let script = r#"
+import socket
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("", 0))
+s.listen(1)
+print("en écoute sur [::]:%d" % s.getsockname()[1], flush=True)
+sc, addr = s.accept()
+while True:
+    data = sc.recv(1500)
+    if len(data) == 0:
+        break
+    sc.sendall(data)
+sc.close()
+"#;
+    let mut cmd = Command::new("python3");
+    cmd.args(["-c", script]);
+    let server = Server::spawn(cmd);
+    client("echo-client")
+        .args(["--port", &server.port_arg()])
+        .write_stdin("hého\n")
+        .assert()
+        .success()
+        .stdout("hého\n");
+}
+
+#[test]
+fn every_byte_value_and_utf8_come_back() {
+    let all_bytes: Vec<u8> = (0..=255).collect();
+    for name in TCP_SERVERS {
+        let server = start(name);
+        let mut stream = connect(server.loopback());
+        assert_echo(&mut stream, "hého".as_bytes());
+        assert_echo(&mut stream, &all_bytes);
+    }
+}
+
+#[test]
+fn five_mib_echoed_byte_exact_by_every_server() {
+    let data = Arc::new(pattern(5 * 1024 * 1024, 42));
+    for name in TCP_SERVERS {
+        let server = start(name);
+        let stream = connect(server.loopback());
+        assert_bulk_echo(&stream, Arc::clone(&data));
+        // The client closes its side: the server says goodbye with the count.
+        stream.shutdown(Shutdown::Write).unwrap();
+        server.wait_for_log(&format!("({} octets renvoyés)", data.len()));
+    }
+}
+
+#[test]
+fn the_echo_is_finished_after_the_client_stops_sending() {
+    // A client may send everything, shut its sending side, then read:
+    // nothing of the echo may be lost when the server sees the end.
+    let data = pattern(3 * 1024 * 1024, 3);
+    for name in MULTI_SERVERS {
+        let server = start(name);
+        let mut stream = connect(server.loopback());
+        let mut writer = stream.try_clone().unwrap();
+        let to_send = data.clone();
+        let sender = thread::spawn(move || {
+            writer.write_all(&to_send).unwrap();
+            writer.shutdown(Shutdown::Write).unwrap();
+        });
+        let mut back = Vec::new();
+        stream.read_to_end(&mut back).unwrap();
+        sender.join().unwrap();
+        assert!(
+            back == data,
+            "{name}: {} of {} bytes",
+            back.len(),
+            data.len()
+        );
+    }
+}
+
+#[test]
+fn the_blocking_server_makes_a_second_client_wait() {
+    let server = start("echo-server");
+    let mut first = connect(server.loopback());
+    assert_echo(&mut first, b"premier\n");
+
+    // The second connection is made (the system accepts it into the
+    // backlog) but nobody reads it while the first client is served.
+    let mut second = connect(server.loopback());
+    second.write_all(b"second\n").unwrap();
+    second
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let mut buf = [0; 16];
+    let waited = second.read(&mut buf);
+    assert!(
+        waited.is_err(),
+        "the second client was served while the first was connected: {waited:?}"
+    );
+
+    // The first leaves: the second is served at last, its bytes intact.
+    drop(first);
+    second.set_read_timeout(Some(WAIT)).unwrap();
+    let mut back = [0; 7];
+    second.read_exact(&mut back).unwrap();
+    assert_eq!(&back, b"second\n");
+}
+
+#[test]
+fn multi_client_servers_serve_a_second_client_at_once() {
+    for name in MULTI_SERVERS {
+        let server = start(name);
+        let mut first = connect(server.loopback());
+        assert_echo(&mut first, b"premier\n");
+        let mut second = connect(server.loopback());
+        assert_echo(&mut second, b"second\n");
+        assert_echo(&mut first, b"encore\n");
+    }
+}
+
+#[test]
+fn a_thousand_concurrent_clients_lose_nothing() {
+    const WORKERS: usize = 20;
+    const PER_WORKER: usize = 50;
+    const ROUNDS: usize = 3;
+    for name in MULTI_SERVERS {
+        let server = start(name);
+        let addr = server.loopback();
+        let workers: Vec<_> = (0..WORKERS)
+            .map(|w| {
+                thread::spawn(move || {
+                    let mut conns: Vec<TcpStream> =
+                        (0..PER_WORKER).map(|_| connect(addr)).collect();
+                    for round in 0..ROUNDS {
+                        // Everyone sends, then everyone reads: all 1000
+                        // clients have a message in flight at once.
+                        let msgs: Vec<Vec<u8>> = (0..PER_WORKER)
+                            .map(|c| pattern(64, (w * 1000 + c * 10 + round) as u32))
+                            .collect();
+                        for (conn, msg) in conns.iter_mut().zip(&msgs) {
+                            conn.write_all(msg).unwrap();
+                        }
+                        for (conn, msg) in conns.iter_mut().zip(&msgs) {
+                            let mut back = vec![0; msg.len()];
+                            conn.read_exact(&mut back).unwrap();
+                            assert_eq!(&back, msg);
+                        }
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            w.join().expect("a worker failed");
+        }
+    }
+}
+
+#[test]
+fn a_client_that_never_reads_neither_slows_others_nor_grows_memory() {
+    // At most this much is offered; a server without backpressure swallows
+    // all of it, one with backpressure stops reading after about 1 MiB.
+    const OFFERED: usize = 32 * 1024 * 1024;
+    for name in MULTI_SERVERS {
+        let server = start(name);
+        let mut probe = connect(server.loopback());
+        assert_echo(&mut probe, b"avant\n");
+        let before = util::rss_kib(server.pid());
+
+        // The flooder sends until the connection takes no more for a
+        // second (the server stopped reading it), and reads nothing.
+        let data = Arc::new(pattern(OFFERED, 9));
+        let flooder = connect(server.loopback());
+        flooder
+            .set_write_timeout(Some(Duration::from_secs(1)))
+            .unwrap();
+        let mut writer = flooder.try_clone().unwrap();
+        let to_send = Arc::clone(&data);
+        let sender = thread::spawn(move || {
+            let mut sent = 0;
+            while sent < to_send.len() {
+                match writer.write(&to_send[sent..(sent + 65536).min(to_send.len())]) {
+                    Ok(n) => sent += n,
+                    Err(_) => break, // a second without progress
+                }
+            }
+            sent
+        });
+
+        // Meanwhile another client is served as usual.
+        for i in 0..50 {
+            let started = Instant::now();
+            assert_echo(&mut probe, format!("ping {i}\n").as_bytes());
+            assert!(
+                started.elapsed() < Duration::from_secs(2),
+                "{name}: ping {i} slow"
+            );
+        }
+        let sent = sender.join().unwrap();
+        assert!(
+            sent < OFFERED,
+            "{name}: {sent} bytes went into a client that reads nothing: no backpressure?"
+        );
+        if let (Some(before), Some(now)) = (before, util::rss_kib(server.pid())) {
+            assert!(
+                now < before + 4 * 1024,
+                "{name}: memory grew from {before} KiB to {now} KiB holding the flood"
+            );
+        }
+
+        // Now the flooder reads: every byte it sent comes back, in order.
+        let mut back = vec![0; sent];
+        (&flooder).read_exact(&mut back).unwrap();
+        assert!(back[..] == data[..sent], "{name}: the flood's echo differs");
+        assert_echo(&mut probe, b"apres\n");
+    }
+}
+
+#[test]
+fn clients_that_vanish_mid_stream_do_not_hurt_the_server() {
+    for name in MULTI_SERVERS {
+        let server = start(name);
+        let addr = server.loopback();
+        let chunk = pattern(256 * 1024, 5);
+        for _ in 0..30 {
+            let mut c = connect(addr);
+            // Send a lot, read nothing, and go: closing with unread data
+            // makes the system reset the connection.
+            let _ = c.write_all(&chunk);
+        }
+        let mut probe = connect(addr);
+        assert_echo(&mut probe, b"toujours la\n");
+        server.wait_for_log("erreur");
+    }
+}
+
+#[test]
+fn five_thousand_idle_connections_all_still_echo() {
+    const IDLE: usize = 5000;
+    let _ = netlabs::sys::raise_fd_limit();
+    for name in MULTI_SERVERS {
+        let server = start(name);
+        let addr = server.loopback();
+        let mut idle: Vec<TcpStream> = (0..IDLE).map(|_| connect(addr)).collect();
+        let mut fresh = connect(addr);
+        assert_echo(&mut fresh, b"nouveau\n");
+        for (i, conn) in idle.iter_mut().enumerate() {
+            conn.write_all(&[(i % 251) as u8]).unwrap();
+        }
+        for (i, conn) in idle.iter_mut().enumerate() {
+            let mut b = [0; 1];
+            conn.read_exact(&mut b).unwrap();
+            assert_eq!(b[0], (i % 251) as u8, "{name}: connection {i}");
+        }
+    }
+}
+
+#[test]
+fn running_out_of_descriptors_neither_spins_nor_kills_the_server() {
+    if !cfg!(target_os = "linux") {
+        return; // reads /proc
+    }
+    for name in MULTI_SERVERS {
+        // Lower the server's descriptor limit (soft and hard) to 32.
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "ulimit -n 32 && exec \"$0\" --port 0"]);
+        cmd.arg(util::bin(name));
+        let mut server = Server::spawn(cmd);
+        let addr = server.loopback();
+
+        // More clients than descriptors: the last ones wait in the backlog.
+        let mut conns: Vec<TcpStream> = (0..60).map(|_| connect(addr)).collect();
+        let mut first = conns.remove(0);
+        assert_echo(&mut first, b"servi\n");
+        let deadline = Instant::now() + WAIT;
+        while !server.errors().contains("plus de descripteur libre") {
+            assert!(Instant::now() < deadline, "{name}: no EMFILE message");
+            thread::sleep(Duration::from_millis(10));
+        }
+
+        // Out of descriptors, it must not spin: little CPU over half a second.
+        let cpu_before = util::cpu_time(server.pid()).unwrap();
+        thread::sleep(Duration::from_millis(500));
+        let cpu = util::cpu_time(server.pid()).unwrap() - cpu_before;
+        assert!(
+            cpu < Duration::from_millis(200),
+            "{name}: {cpu:?} of CPU in 0.5 s"
+        );
+        assert!(server.is_running(), "{name} died");
+
+        // Free descriptors (the first 40 clients leave, more than were
+        // accepted): every client still waiting is served.
+        drop(first);
+        conns.drain(..39);
+        for (i, conn) in conns.iter_mut().enumerate() {
+            assert_echo(conn, format!("client {i}\n").as_bytes());
+        }
+    }
+}
+
+#[test]
+fn udp_client_and_server() {
+    let server = start("echo-udp-server");
+    assert!(server.first_line.starts_with("en attente sur [::]:"));
+    client("echo-udp-client")
+        .args(["--host", "127.0.0.1", "--port", &server.port_arg()])
+        .write_stdin("hého\nencore\n\nnon envoyée\n")
+        .assert()
+        .success()
+        .stdout("hého\nencore\n");
+    client("echo-udp-client")
+        .args(["--host", "::1", "--port", &server.port_arg()])
+        .write_stdin("en IPv6\n")
+        .assert()
+        .success()
+        .stdout("en IPv6\n");
+    server.wait_for_log("datagramme de [::1]:");
+}
+
+#[test]
+fn a_60000_byte_datagram_comes_back_whole() {
+    let server = start("echo-udp-server");
+    let mut line = vec![b'x'; 59_999];
+    line.push(b'\n');
+    client("echo-udp-client")
+        .args(["--host", "127.0.0.1", "--port", &server.port_arg()])
+        .write_stdin(line.clone())
+        .assert()
+        .success()
+        .stdout(predicate::eq(line));
+    server.wait_for_log(": 60000 octets");
+
+    // The largest IPv4 datagram, straight from a socket.
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.set_read_timeout(Some(WAIT)).unwrap();
+    socket.connect(("127.0.0.1", server.port())).unwrap();
+    let big = pattern(65_507, 11);
+    socket.send(&big).unwrap();
+    let mut back = vec![0; 70_000];
+    let n = socket.recv(&mut back).unwrap();
+    assert!(back[..n] == big[..], "got {n} bytes back");
+}
+
+#[test]
+fn udp_client_says_when_no_answer_comes() {
+    // A socket that receives and never answers: the 1 s time-out.
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port().to_string();
+    let started = Instant::now();
+    client("echo-udp-client")
+        .args(["--host", "127.0.0.1", "--port", &port])
+        .write_stdin("perdu ?\nencore ?\n")
+        .assert()
+        .success()
+        .stdout("pas de réponse (datagramme perdu ?)\npas de réponse (datagramme perdu ?)\n");
+    assert!(started.elapsed() >= Duration::from_secs(2));
+
+    // Nobody at all on that port: same message, and the client goes on.
+    drop(silent);
+    client("echo-udp-client")
+        .args(["--host", "127.0.0.1", "--port", &port])
+        .write_stdin("personne ?\n")
+        .assert()
+        .success()
+        .stdout("pas de réponse (datagramme perdu ?)\n");
+}
+
+#[test]
+fn tcp_client_says_when_no_server_listens() {
+    let port = util::free_tcp_port().to_string();
+    client("echo-client")
+        .args(["--host", "127.0.0.1", "--port", &port])
+        .write_stdin("x\n")
+        .assert()
+        .code(1)
+        .stderr(format!(
+            "erreur : connexion refusée par 127.0.0.1:{port} ; le serveur est-il lancé ?\n"
+        ));
+}
+
+#[test]
+fn bad_options_exit_2_with_the_usage() {
+    let all = [
+        "echo-server",
+        "echo-thread-server",
+        "echo-poll-server",
+        "echo-udp-server",
+        "echo-client",
+        "echo-udp-client",
+    ];
+    for name in all {
+        for bad in [
+            &["--bogus"][..],
+            &["--port", "abc"],
+            &["--port"],
+            &["extra"],
+        ] {
+            client(name).args(bad).assert().code(2).stderr(
+                predicate::str::starts_with("erreur : ").and(predicate::str::contains("usage : ")),
+            );
+        }
+        client(name)
+            .arg("--help")
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("TP5b").and(predicate::str::contains("usage : ")));
+    }
+    for name in ["echo-server", "echo-udp-server"] {
+        client(name).args(["--bind", "nulle-part"]).assert().code(2);
+    }
+}
+
+#[test]
+fn a_busy_port_is_one_french_line_and_exit_1() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    for name in TCP_SERVERS {
+        client(name)
+            .args(["--bind", "127.0.0.1", "--port", &port])
+            .assert()
+            .code(1)
+            .stdout("")
+            .stderr(format!(
+                "erreur : le port {port} est déjà utilisé (Address already in use) ; arrêtez l'autre serveur ou choisissez --port\n"
+            ));
+    }
+    let taken = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    client("echo-udp-server")
+        .args(["--bind", "127.0.0.1", "--port", &port])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with(format!(
+            "erreur : le port {port} est déjà utilisé"
+        )));
+}

@@ -1,0 +1,66 @@
+//! `echo-udp-server` — the echo service over UDP.
+//!
+//! Mirrors TP5b, 1.4 « version UDP »: no connection, no accept; one loop of
+//! `recvfrom` (a datagram and who sent it) and `sendto` (the same datagram
+//! back to that address). One socket serves every client.
+//!
+//! Try it:
+//!
+//! ```text
+//! cargo run --bin echo-udp-server       # en attente sur [::]:7777
+//! nc -u localhost 7777                  # each line is one datagram
+//! ss -uanp | grep 7777                  # one socket, no connection
+//! strace -e trace=network target/debug/echo-udp-server
+//! ```
+
+use echo::{BIND, PORT};
+use netlabs::Args;
+use netlabs::net::{self, canonical};
+
+/// Large enough for any datagram: UDP's largest payload is 65507 bytes over
+/// IPv4 (65535 minus the IP and UDP headers). A smaller buffer would cut
+/// long datagrams silently.
+const BUF_SIZE: usize = 65536;
+
+const USAGE: &str = "\
+echo-udp-server — serveur echo UDP (TP5b, 1.4 version UDP)
+
+usage : echo-udp-server [--bind ADDR] [--port N]
+  --bind ADDR   adresse d'attente (défaut :: = toutes, IPv6 et IPv4)
+  --port N      port UDP (défaut 7777 ; 0 = un port libre choisi par le système)
+  -h, --help    cette aide
+
+Essayez : nc -u localhost 7777";
+
+fn main() {
+    let mut args = Args::parse(USAGE);
+    let bind = args.bind(BIND);
+    let port = args.port(PORT);
+    args.finish();
+
+    // s = socket(AF_INET6, SOCK_DGRAM); s.bind(("", 7777))
+    let socket = net::bind_udp(bind, port);
+
+    let mut buf = vec![0u8; BUF_SIZE];
+    loop {
+        // data, addr = s.recvfrom(65536)
+        let (n, from) = match socket.recv_from(&mut buf) {
+            Ok(datagram) => datagram,
+            Err(e) => {
+                // On Linux, an ICMP "port unreachable" for an earlier reply
+                // can surface here; it concerns that client only.
+                eprintln!("recvfrom a échoué : {}", netlabs::error::reason(&e));
+                continue;
+            }
+        };
+        println!("datagramme de {} : {n} octets", canonical(from));
+        // s.sendto(data, addr)
+        if let Err(e) = socket.send_to(&buf[..n], from) {
+            eprintln!(
+                "sendto vers {} a échoué : {}",
+                canonical(from),
+                netlabs::error::reason(&e)
+            );
+        }
+    }
+}
