@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# make demo, TP5b: each echo server with its client, on a free port.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source demo/lib.sh
+PATH="$TARGET_DIR:$PATH"
+
+title "TP5b 1.2 — echo-server (bloquant) et 1.3 — echo-client"
+start echo-server --port 0
+show "printf 'hého\nligne 2\n\n' | echo-client --port $PORT"
+stop
+
+title "TP5b 2.2 — echo-thread-server : un thread par client"
+start echo-thread-server --port 0
+show "printf 'par IPv4\n' | echo-client --host 127.0.0.1 --port $PORT"
+show "printf 'par IPv6\n' | echo-client --host ::1 --port $PORT"
+stop
+
+title "TP5b 2.1 — echo-poll-server : poll(2), un seul thread"
+start echo-poll-server --port 0
+show "(printf 'client A\n'; sleep 0.3) | echo-client --port $PORT & (printf 'client B\n'; sleep 0.3) | echo-client --port $PORT; wait"
+stop
+
+if [ -x "$TARGET_DIR/echo-reactor-server" ]; then
+	title "echo-reactor-server : le même echo sur le réacteur"
+	start echo-reactor-server --port 0
+	show "printf 'réacteur\n' | echo-client --port $PORT"
+	stop
+fi
+
+title "TP5b 1.4 — echo-udp-server et echo-udp-client"
+start echo-udp-server --port 0
+show "printf 'un datagramme\nun autre\n' | echo-udp-client --port $PORT"
+stop
+show "printf 'personne ?\n' | echo-udp-client --port $PORT"
