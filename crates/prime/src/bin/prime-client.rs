@@ -1,0 +1,186 @@
+//! `prime-client` — asks `prime-server` whether numbers are prime.
+//!
+//! Mirrors the client of Chapitre 2.2, 1.1: sends the course's list
+//! `4j 4 5 -5 17 29 2**50 2**50-1` (or the numbers given as arguments), one
+//! line per number, and prints the course's reading of each answer. By
+//! default everything goes over ONE connection, which the course's server
+//! (one connection, then it stops) needs; `--connection-per-number` opens a
+//! new one per number, as the course's loop does (start the server with
+//! `--forever` then).
+//!
+//! Try it:
+//!
+//! ```text
+//! cargo run --bin prime-server &
+//! cargo run --bin prime-client               # E F T F T T F F
+//! prime-client 97 -- -1 1_000_003 abc        # your own numbers
+//! prime-server --forever & prime-client --connection-per-number
+//! ```
+
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::process;
+use std::time::{Duration, Instant};
+
+use netlabs::Args;
+use netlabs::error::reason;
+use netlabs::net;
+use prime::{COURSE_LIST, TCP_PORT, log, reading};
+
+/// How long to wait for an answer before saying there is none.
+const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Once the first bytes of an answer came, how long to wait for its `\n`.
+/// A server that frames differently (the course's sends `T` alone, without
+/// `\n`) never sends it: we then show what came instead of waiting on.
+const LINE_END_WAIT: Duration = Duration::from_millis(300);
+
+/// An answer is one letter and `\n`; more than this is not an answer.
+const MAX_ANSWER: usize = 1024;
+
+const USAGE: &str = "\
+prime-client — demande au serveur si des nombres sont premiers, par TCP (Chapitre 2.2, 1.1 client)
+
+usage : prime-client [--host HÔTE] [--port N] [--connection-per-number] [NOMBRE…]
+  --host HÔTE                serveur (défaut 127.0.0.1, comme le cours)
+  --port N                   port TCP (défaut 8809)
+  --connection-per-number    une connexion par nombre, comme la boucle du cours
+                             (il faut alors prime-server --forever)
+  -h, --help                 cette aide
+
+Sans NOMBRE : la liste du cours, 4j 4 5 -5 17 29 2**50 2**50-1.
+Un nombre négatif s'écrit tel quel : prime-client 7 -5";
+
+/// What came back for one number.
+enum Answer {
+    /// A whole line, its `\n` included.
+    Line(Vec<u8>),
+    /// Bytes with no `\n` after them, then silence or the end.
+    Partial(Vec<u8>),
+    /// The server closed the connection without answering.
+    Closed,
+    /// Nothing at all within [`REPLY_TIMEOUT`].
+    Silent,
+    /// The connection broke.
+    Failed(io::Error),
+}
+
+fn main() {
+    let mut args = Args::parse(USAGE);
+    let host = args.host("127.0.0.1");
+    let port = args.port(TCP_PORT);
+    let per_number = args.flag("--connection-per-number");
+    let mut numbers = args.rest();
+    if numbers.is_empty() {
+        numbers = COURSE_LIST.iter().map(|s| s.to_string()).collect();
+    }
+    if let Some(bad) = numbers.iter().find(|n| n.contains(['\n', '\r'])) {
+        eprintln!("erreur : un nombre ne peut pas contenir de fin de ligne : {bad:?}");
+        eprintln!("{USAGE}");
+        process::exit(2);
+    }
+
+    if per_number {
+        // The course's loop: for chiffre in chiffres: s = socket(…); s.connect(…)
+        for number in &numbers {
+            let mut stream = connect(&host, port);
+            let mut pending = Vec::new();
+            let answer = ask(&mut stream, &mut pending, number);
+            show(answer);
+            // s.close() when `stream` is dropped.
+        }
+    } else {
+        // s.connect(params), once, for the whole list.
+        let mut stream = connect(&host, port);
+        let mut pending = Vec::new();
+        for number in &numbers {
+            match ask(&mut stream, &mut pending, number) {
+                answer @ (Answer::Line(_) | Answer::Partial(_)) => show(answer),
+                lost => {
+                    show(lost);
+                    // Answers can no longer be matched to questions.
+                    netlabs::fail(
+                        "le serveur ne répond plus sur cette connexion ; est-il arrêté ?",
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Connects, or explains in French why not, with a hint about the course's
+/// server that stops after one connection.
+fn connect(host: &str, port: u16) -> TcpStream {
+    net::try_connect(host, port).unwrap_or_else(|message| {
+        netlabs::fail(format!(
+            "{message} (sans --forever, prime-server s'arrête après une connexion)"
+        ))
+    })
+}
+
+/// Sends one number as a line and reads the answer.
+fn ask(stream: &mut TcpStream, pending: &mut Vec<u8>, number: &str) -> Answer {
+    log(format_args!("Envoi d'un message {number}"));
+    // s.send(('%s\n' % chiffre).encode('utf8')) — the course's format
+    // string lost its `%`; this is what it meant.
+    if let Err(e) = stream.write_all(format!("{number}\n").as_bytes()) {
+        return Answer::Failed(e);
+    }
+    read_answer(stream, pending)
+}
+
+/// The course's `data = s.recv(BUFFER_SIZE)`, made right for a stream: read
+/// until a whole line is there, since one recv may bring part of it.
+/// Bytes after the `\n` stay in `pending` for the next answer.
+fn read_answer(stream: &mut TcpStream, pending: &mut Vec<u8>) -> Answer {
+    let mut buf = [0u8; 1024];
+    let mut deadline = Instant::now() + REPLY_TIMEOUT;
+    loop {
+        if let Some(end) = pending.iter().position(|&b| b == b'\n') {
+            return Answer::Line(pending.drain(..=end).collect());
+        }
+        if pending.len() > MAX_ANSWER {
+            return Answer::Partial(std::mem::take(pending));
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            return silence(pending);
+        }
+        match stream.read(&mut buf) {
+            Ok(0) if pending.is_empty() => return Answer::Closed,
+            Ok(0) => return Answer::Partial(std::mem::take(pending)),
+            Ok(n) => {
+                if pending.is_empty() {
+                    deadline = deadline.min(Instant::now() + LINE_END_WAIT);
+                }
+                pending.extend_from_slice(&buf[..n]);
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return silence(pending);
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Answer::Failed(e),
+        }
+    }
+}
+
+/// Time is up: what came so far, if anything.
+fn silence(pending: &mut Vec<u8>) -> Answer {
+    if pending.is_empty() {
+        Answer::Silent
+    } else {
+        Answer::Partial(std::mem::take(pending))
+    }
+}
+
+/// The course's `if len(data) == 0 … elif data == b'E\n' …` chain.
+fn show(answer: Answer) {
+    match answer {
+        Answer::Line(data) | Answer::Partial(data) => log(reading(&data)),
+        Answer::Closed | Answer::Silent => log(reading(b"")),
+        Answer::Failed(e) => {
+            log(reading(b""));
+            eprintln!("(connexion perdue : {})", reason(&e));
+        }
+    }
+}
