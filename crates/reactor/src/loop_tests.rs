@@ -1,0 +1,316 @@
+//! The reactor with real sockets and real time: timers, wake-ups from
+//! another thread, backpressure, a peer that resets, refusal, half-close,
+//! client connections. Every wait is bounded.
+
+use std::cell::RefCell;
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Sender};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use crate::{
+    ClientFactory, Factory, MAX_PENDING, Protocol, Reactor, ReactorHandle, Reason, Transport,
+};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// Runs a reactor in its own thread; `setup` runs there first and returns
+/// the address it listens on.
+fn spawn_reactor(
+    setup: impl FnOnce(&mut Reactor) -> SocketAddr + Send + 'static,
+) -> (ReactorHandle, SocketAddr, JoinHandle<()>) {
+    let (tx, rx) = mpsc::channel();
+    let thread = thread::spawn(move || {
+        let mut reactor = Reactor::new().unwrap();
+        let addr = setup(&mut reactor);
+        tx.send((reactor.handle(), addr)).unwrap();
+        reactor.run().unwrap();
+    });
+    let (handle, addr) = rx.recv_timeout(WAIT).expect("the reactor started");
+    (handle, addr, thread)
+}
+
+fn stop(handle: ReactorHandle, thread: JoinHandle<()>) {
+    handle.stop();
+    thread.join().unwrap();
+}
+
+fn connect(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(WAIT)).unwrap();
+    stream.set_write_timeout(Some(WAIT)).unwrap();
+    stream
+}
+
+/// Echo, telling the test how each connection ended and the largest queue
+/// it saw.
+struct Echo {
+    ended: Sender<Reason>,
+    max_pending: Arc<AtomicUsize>,
+}
+
+impl Protocol for Echo {
+    fn data_received(&mut self, transport: &Transport, data: &[u8]) {
+        transport.write(data);
+        self.max_pending
+            .fetch_max(transport.pending(), Ordering::SeqCst);
+    }
+    fn connection_lost(&mut self, reason: Reason) {
+        let _ = self.ended.send(reason);
+    }
+}
+
+struct EchoFactory {
+    ended: Sender<Reason>,
+    max_pending: Arc<AtomicUsize>,
+    /// Refuse every connection after this many.
+    accept: usize,
+}
+
+impl Factory for EchoFactory {
+    fn build_protocol(&mut self, _peer: SocketAddr) -> Option<Box<dyn Protocol>> {
+        if self.accept == 0 {
+            return None;
+        }
+        self.accept -= 1;
+        Some(Box::new(Echo {
+            ended: self.ended.clone(),
+            max_pending: Arc::clone(&self.max_pending),
+        }))
+    }
+}
+
+fn echo_server(
+    accept: usize,
+) -> (
+    ReactorHandle,
+    SocketAddr,
+    JoinHandle<()>,
+    mpsc::Receiver<Reason>,
+    Arc<AtomicUsize>,
+) {
+    let (ended, reasons) = mpsc::channel();
+    let max_pending = Arc::new(AtomicUsize::new(0));
+    let max2 = Arc::clone(&max_pending);
+    let (handle, addr, thread) = spawn_reactor(move |reactor| {
+        let factory = EchoFactory {
+            ended,
+            max_pending: max2,
+            accept,
+        };
+        reactor
+            .listen_tcp("127.0.0.1:0".parse().unwrap(), factory)
+            .unwrap()
+    });
+    (handle, addr, thread, reasons, max_pending)
+}
+
+#[test]
+fn timers_fire_in_order_and_can_be_cancelled() {
+    let mut reactor = Reactor::new().unwrap();
+    let log = Rc::new(RefCell::new(Vec::new()));
+    for ms in [30u64, 10, 20] {
+        let log = Rc::clone(&log);
+        reactor.call_later(Duration::from_millis(ms), move || log.borrow_mut().push(ms));
+    }
+    let log2 = Rc::clone(&log);
+    let cancelled = reactor.call_later(Duration::from_millis(15), move || {
+        log2.borrow_mut().push(15)
+    });
+    assert!(cancelled.cancel());
+    let handle = reactor.handle();
+    reactor.call_later(Duration::from_millis(40), move || handle.stop());
+    let start = Instant::now();
+    reactor.run().unwrap();
+    assert_eq!(*log.borrow(), [10, 20, 30]);
+    let took = start.elapsed();
+    assert!(took >= Duration::from_millis(40), "stopped early: {took:?}");
+    assert!(took < WAIT, "the loop slept past its timers: {took:?}");
+}
+
+#[test]
+fn call_from_thread_wakes_a_sleeping_loop() {
+    // No timer, no socket: without the wake-up, poll would sleep for ever.
+    let (handle, _addr, thread) = spawn_reactor(|_| "127.0.0.1:0".parse().unwrap());
+    thread::sleep(Duration::from_millis(50)); // let it fall asleep in poll
+    let (tx, rx) = mpsc::channel();
+    let start = Instant::now();
+    handle.call_from_thread(move |reactor| {
+        tx.send(reactor.connection_count()).unwrap();
+        reactor.stop();
+    });
+    assert_eq!(rx.recv_timeout(WAIT).expect("the call ran"), 0);
+    thread.join().unwrap();
+    assert!(start.elapsed() < Duration::from_secs(2));
+}
+
+#[test]
+fn echo_survives_a_client_that_does_not_read() {
+    let (handle, addr, thread, _reasons, max_pending) = echo_server(usize::MAX);
+    let stream = connect(addr);
+    let data: Arc<Vec<u8>> = Arc::new((0..8 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect());
+    let mut writer = stream.try_clone().unwrap();
+    let to_send = Arc::clone(&data);
+    let sender = thread::spawn(move || writer.write_all(&to_send));
+
+    // The server queues up to about MAX_PENDING, then stops reading us.
+    let deadline = Instant::now() + WAIT;
+    while max_pending.load(Ordering::SeqCst) < MAX_PENDING {
+        assert!(Instant::now() < deadline, "the queue never filled");
+        thread::sleep(Duration::from_millis(5));
+    }
+    // Meanwhile another client is served.
+    let mut other = connect(addr);
+    other.write_all(b"still there?").unwrap();
+    let mut back = [0; 12];
+    other.read_exact(&mut back).unwrap();
+    assert_eq!(&back, b"still there?");
+
+    // Now read everything: every byte, in order.
+    let mut echo = vec![0; data.len()];
+    (&stream).read_exact(&mut echo).unwrap();
+    sender.join().unwrap().unwrap();
+    assert!(echo == *data, "the echo differs");
+    let max = max_pending.load(Ordering::SeqCst);
+    assert!(
+        max <= MAX_PENDING + 64 * 1024,
+        "the queue grew to {max} bytes"
+    );
+    stop(handle, thread);
+}
+
+#[test]
+fn a_peer_that_resets_is_reported_lost_and_others_go_on() {
+    /// Sends 4 MiB at once: more than the socket takes, so some is queued.
+    struct Flood(Sender<Reason>);
+    impl Protocol for Flood {
+        fn connection_made(&mut self, transport: &Transport) {
+            transport.write(&vec![b'x'; 4 * 1024 * 1024]);
+        }
+        fn data_received(&mut self, transport: &Transport, data: &[u8]) {
+            transport.write(data);
+        }
+        fn connection_lost(&mut self, reason: Reason) {
+            let _ = self.0.send(reason);
+        }
+    }
+    struct FloodFactory(Sender<Reason>);
+    impl Factory for FloodFactory {
+        fn build_protocol(&mut self, _: SocketAddr) -> Option<Box<dyn Protocol>> {
+            Some(Box::new(Flood(self.0.clone())))
+        }
+    }
+    let (tx, reasons) = mpsc::channel();
+    let (handle, addr, thread) = spawn_reactor(move |reactor| {
+        reactor
+            .listen_tcp("127.0.0.1:0".parse().unwrap(), FloodFactory(tx))
+            .unwrap()
+    });
+    let mut stream = connect(addr);
+    let mut some = [0; 1000];
+    stream.read_exact(&mut some).unwrap();
+    // Closing with unread data makes the system send a reset (RST).
+    drop(stream);
+    let reason = reasons.recv_timeout(WAIT).expect("connection_lost");
+    assert!(matches!(reason, Reason::Lost(_)), "{reason:?}");
+
+    let mut other = connect(addr);
+    other.read_exact(&mut some).unwrap();
+    assert_eq!(some, [b'x'; 1000]);
+    stop(handle, thread);
+}
+
+#[test]
+fn a_refused_connection_is_closed_at_once() {
+    let (handle, addr, thread, reasons, _) = echo_server(1);
+    let mut first = connect(addr);
+    let mut refused = connect(addr);
+    let mut buf = [0; 8];
+    // Refused: closed without a byte (end of data, or a reset).
+    assert!(matches!(refused.read(&mut buf), Ok(0) | Err(_)));
+    first.write_all(b"ok").unwrap();
+    first.read_exact(&mut buf[..2]).unwrap();
+    assert_eq!(&buf[..2], b"ok");
+    drop(first);
+    assert!(reasons.recv_timeout(WAIT).unwrap().is_clean());
+    stop(handle, thread);
+}
+
+#[test]
+fn a_half_close_gets_its_whole_echo_then_the_end() {
+    let (handle, addr, thread, reasons, _) = echo_server(usize::MAX);
+    let mut stream = connect(addr);
+    let data = vec![7u8; 300_000];
+    let mut writer = stream.try_clone().unwrap();
+    let to_send = data.clone();
+    let sender = thread::spawn(move || {
+        writer.write_all(&to_send).unwrap();
+        writer.shutdown(Shutdown::Write).unwrap();
+    });
+    let mut echo = Vec::new();
+    stream.read_to_end(&mut echo).unwrap();
+    sender.join().unwrap();
+    assert_eq!(echo.len(), data.len());
+    assert!(reasons.recv_timeout(WAIT).unwrap().is_clean());
+    stop(handle, thread);
+}
+
+/// Says hello, and tells the test what happened.
+struct Hello(Sender<String>);
+impl Protocol for Hello {
+    fn connection_made(&mut self, transport: &Transport) {
+        transport.write(b"hello\n");
+        transport.lose_write_connection();
+    }
+    fn data_received(&mut self, _: &Transport, data: &[u8]) {
+        let _ = self.0.send(String::from_utf8_lossy(data).into_owned());
+    }
+    fn connection_lost(&mut self, reason: Reason) {
+        let _ = self.0.send(format!("lost: {}", reason.is_clean()));
+    }
+}
+struct HelloFactory(Sender<String>);
+impl Factory for HelloFactory {
+    fn build_protocol(&mut self, _: SocketAddr) -> Option<Box<dyn Protocol>> {
+        Some(Box::new(Hello(self.0.clone())))
+    }
+    fn stop_factory(&mut self) {
+        let _ = self.0.send("stop_factory".into());
+    }
+}
+impl ClientFactory for HelloFactory {
+    fn client_connection_failed(&mut self, reason: &str) {
+        let _ = self.0.send(format!("failed: {reason}"));
+    }
+}
+
+#[test]
+fn connect_tcp_builds_a_protocol_or_says_why_not() {
+    let (echo, addr, echo_thread, _, _) = echo_server(usize::MAX);
+    let (tx, events) = mpsc::channel();
+    let port = addr.port();
+    let (handle, _, thread) = spawn_reactor(move |reactor| {
+        reactor.connect_tcp("127.0.0.1", port, HelloFactory(tx.clone()));
+        // Nobody listens on port 1 (reserved to root).
+        reactor.connect_tcp("127.0.0.1", 1, HelloFactory(tx));
+        addr
+    });
+    let mut seen: Vec<String> = (0..5).map(|_| events.recv_timeout(WAIT).unwrap()).collect();
+    seen.sort();
+    assert_eq!(
+        seen[0],
+        "failed: connexion refusée par 127.0.0.1:1 ; le serveur est-il lancé ?"
+    );
+    assert_eq!(seen[1], "hello\n", "the echo of our hello");
+    assert_eq!(
+        seen[2], "lost: true",
+        "the echo server closed after our half-close"
+    );
+    assert_eq!(seen[3..], ["stop_factory", "stop_factory"]);
+    stop(handle, thread);
+    stop(echo, echo_thread);
+}

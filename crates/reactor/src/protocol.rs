@@ -1,0 +1,98 @@
+//! The three roles of the triforce that a program writes itself: the
+//! [`Protocol`] (what to do with bytes), the [`Factory`] (one protocol per
+//! connection, and the state that outlives a connection) and, for the
+//! client side, the [`ClientFactory`]. The third role, the
+//! [`Transport`](crate::Transport), is the reactor's.
+
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+
+use crate::Transport;
+
+/// What to do with the bytes of one connection (Twisted's `Protocol`).
+///
+/// The reactor calls, in this order: [`connection_made`] once,
+/// [`data_received`] for every chunk read, [`connection_lost`] once. A
+/// protocol never touches a socket: it writes through the
+/// [`Transport`] it is handed, and the reactor sends the bytes.
+///
+/// Twisted keeps the transport in `self.transport`; here it is passed to
+/// each call, so a protocol needs no "not connected yet" state. A protocol
+/// that must write later (from a timer, from another thread) keeps a clone
+/// of it: a `Transport` is a cheap handle.
+///
+/// [`connection_made`]: Protocol::connection_made
+/// [`data_received`]: Protocol::data_received
+/// [`connection_lost`]: Protocol::connection_lost
+pub trait Protocol {
+    /// The connection is open (Twisted's `connectionMade`): a good place to
+    /// greet the peer.
+    fn connection_made(&mut self, transport: &Transport) {
+        let _ = transport;
+    }
+
+    /// Some bytes came (Twisted's `dataReceived`). TCP is a stream: `data`
+    /// is whatever one read returned, part of a message or several of them.
+    fn data_received(&mut self, transport: &Transport, data: &[u8]);
+
+    /// The connection is closed (Twisted's `connectionLost`); the protocol
+    /// is dropped right after.
+    fn connection_lost(&mut self, reason: Reason) {
+        let _ = reason;
+    }
+}
+
+/// Builds one protocol per connection (Twisted's `Factory`), and holds what
+/// lives longer than a connection (a counter, an open file…).
+pub trait Factory {
+    /// A connection from `peer` was accepted (Twisted's `buildProtocol`).
+    /// `None` refuses it: the reactor closes the connection at once.
+    fn build_protocol(&mut self, peer: SocketAddr) -> Option<Box<dyn Protocol>>;
+
+    /// The factory starts serving: called by `listen_tcp` (or
+    /// `connect_tcp`) before any connection (Twisted's `startFactory`).
+    fn start_factory(&mut self) {}
+
+    /// The factory is done: called when the reactor stops, or when the
+    /// connection of a client factory is over (Twisted's `stopFactory`).
+    fn stop_factory(&mut self) {}
+}
+
+/// A factory for the client side (Twisted's `ClientFactory`): also told
+/// when the connection could not be made.
+pub trait ClientFactory: Factory {
+    /// No connection could be made (Twisted's `clientConnectionFailed`);
+    /// `reason` says why, in French (`connexion refusée par …`).
+    fn client_connection_failed(&mut self, reason: &str) {
+        let _ = reason;
+    }
+}
+
+/// Why a connection ended, given to [`Protocol::connection_lost`].
+#[derive(Debug)]
+pub enum Reason {
+    /// Closed cleanly: the peer closed its side, or we called
+    /// `lose_connection` (Twisted's `ConnectionDone`).
+    Done,
+    /// Lost on an error, such as a reset by the peer (Twisted's
+    /// `ConnectionLost`); unsent bytes are dropped.
+    Lost(io::Error),
+}
+
+impl Reason {
+    /// True for a clean close.
+    pub fn is_clean(&self) -> bool {
+        matches!(self, Reason::Done)
+    }
+}
+
+/// In French, for log lines: `fermée proprement` or `perdue (…)`.
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Done => write!(f, "fermée proprement"),
+            Reason::Lost(e) => write!(f, "perdue ({})", netlabs::error::reason(e)),
+        }
+    }
+}

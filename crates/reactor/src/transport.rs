@@ -1,0 +1,279 @@
+//! The [`Transport`]: what a protocol writes through.
+//!
+//! It carries the socket, the bytes the socket has not taken yet, and what
+//! the protocol asked about closing. The protocol calls [`Transport::write`]
+//! and [`Transport::lose_connection`]; the reactor reads the socket, sends
+//! the queued bytes when `poll` says there is room, and closes the
+//! connection once everything is sent.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::io::{self, ErrorKind, IoSlice, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::os::fd::{AsRawFd, RawFd};
+use std::rc::Rc;
+
+/// The reactor stops reading a connection while this many bytes wait to be
+/// sent to it: a peer that sends without reading must not make us grow
+/// without end (backpressure). We read again once it has taken some.
+pub const MAX_PENDING: usize = 1024 * 1024;
+
+/// A queue that grew past this size is given back to the system once empty,
+/// so that one slow reader does not keep a megabyte for ever.
+const KEEP_CAPACITY: usize = 64 * 1024;
+
+/// One end of a connection, as a protocol sees it (Twisted's `transport`).
+///
+/// A `Transport` is a handle: cloning it gives another handle on the same
+/// connection (an `Rc`), to keep in a timer or in a factory. It lives on
+/// the reactor's thread only; another thread goes through
+/// [`ReactorHandle::call_from_thread`](crate::ReactorHandle::call_from_thread).
+///
+/// Bytes written are sent at once when the socket takes them, and queued
+/// otherwise; the reactor sends the queue when `poll` says the socket has
+/// room (`POLLOUT`). A transport with no socket records what is written:
+/// that is the test double [`StringTransport`](crate::testing::StringTransport).
+#[derive(Clone)]
+pub struct Transport {
+    link: Rc<RefCell<Link>>,
+}
+
+/// What a transport knows. Borrowed only inside a method of `Transport`,
+/// never across a call to a protocol, so a protocol may call any method at
+/// any time.
+struct Link {
+    /// `None` for a recording transport (tests).
+    socket: Option<TcpStream>,
+    peer: SocketAddr,
+    host: SocketAddr,
+    /// Written by the protocol, not yet taken by the socket.
+    output: VecDeque<u8>,
+    /// The peer closed its side (a read returned 0): nothing more to read.
+    read_closed: bool,
+    /// `lose_connection`: stop reading, send what is queued, then close.
+    closing: bool,
+    /// `lose_write_connection`: send what is queued, then close our side
+    /// (`shutdown(Write)`) and go on reading until the peer closes.
+    write_closing: bool,
+    /// Our side is shut down.
+    write_closed: bool,
+    /// A read or a write failed: the connection is lost.
+    error: Option<io::Error>,
+}
+
+impl Transport {
+    /// A transport on a connected, non-blocking socket (the reactor's).
+    pub(crate) fn new(socket: TcpStream, peer: SocketAddr, host: SocketAddr) -> Transport {
+        Transport::with_socket(Some(socket), peer, host)
+    }
+
+    /// A transport with no socket: it keeps everything written (tests).
+    pub(crate) fn recording(peer: SocketAddr, host: SocketAddr) -> Transport {
+        Transport::with_socket(None, peer, host)
+    }
+
+    fn with_socket(socket: Option<TcpStream>, peer: SocketAddr, host: SocketAddr) -> Transport {
+        let link = Link {
+            socket,
+            peer,
+            host,
+            output: VecDeque::new(),
+            read_closed: false,
+            closing: false,
+            write_closing: false,
+            write_closed: false,
+            error: None,
+        };
+        Transport {
+            link: Rc::new(RefCell::new(link)),
+        }
+    }
+
+    /// Sends `data` to the peer (Twisted's `transport.write`): at once if
+    /// the socket takes it, later for what it does not. Never blocks.
+    /// Ignored once [`lose_connection`](Transport::lose_connection) or
+    /// [`lose_write_connection`](Transport::lose_write_connection) was
+    /// called, or the connection is lost.
+    pub fn write(&self, data: &[u8]) {
+        self.write_pair(data, b"");
+    }
+
+    /// Writes two pieces as if they were one (a line and its end, say), in
+    /// one system call (`writev`) when the socket takes them.
+    pub(crate) fn write_pair(&self, first: &[u8], second: &[u8]) {
+        let mut link = self.link.borrow_mut();
+        let link = &mut *link;
+        if link.closing || link.write_closing || link.error.is_some() {
+            return;
+        }
+        let mut sent = 0;
+        if link.output.is_empty() {
+            if let Some(socket) = &link.socket {
+                let both = [IoSlice::new(first), IoSlice::new(second)];
+                match (&*socket).write_vectored(&both) {
+                    Ok(n) => sent = n,
+                    Err(e) if is_transient(&e) => {}
+                    Err(e) => {
+                        link.error = Some(e);
+                        return;
+                    }
+                }
+            }
+        }
+        // Queue what the socket did not take.
+        for part in [first, second] {
+            let skip = sent.min(part.len());
+            sent -= skip;
+            link.output.extend(&part[skip..]);
+        }
+    }
+
+    /// Closes the connection once every byte written is sent (Twisted's
+    /// `loseConnection`); nothing more is read. The protocol is then told
+    /// `connection_lost(Reason::Done)`.
+    pub fn lose_connection(&self) {
+        self.link.borrow_mut().closing = true;
+    }
+
+    /// Closes our sending side once every byte written is sent (a
+    /// half-close, `shutdown(SHUT_WR)`: the peer reads "end of data"), and
+    /// goes on reading until the peer closes its side too (Twisted's
+    /// `loseWriteConnection`).
+    pub fn lose_write_connection(&self) {
+        let mut link = self.link.borrow_mut();
+        link.write_closing = true;
+        link.shut_down_if_sent();
+    }
+
+    /// The peer's address (Twisted's `getPeer()`).
+    pub fn peer(&self) -> SocketAddr {
+        self.link.borrow().peer
+    }
+
+    /// Our own address on this connection (Twisted's `getHost()`).
+    pub fn host(&self) -> SocketAddr {
+        self.link.borrow().host
+    }
+
+    /// How many written bytes wait to be sent.
+    pub fn pending(&self) -> usize {
+        self.link.borrow().output.len()
+    }
+
+    /// True once `lose_connection` was called (Twisted's `disconnecting`).
+    pub fn is_disconnecting(&self) -> bool {
+        self.link.borrow().closing
+    }
+
+    /// For a recording transport, everything written so far (Twisted's
+    /// `StringTransport.value()`); for a real one, what waits to be sent.
+    pub(crate) fn queued(&self) -> Vec<u8> {
+        self.link.borrow().output.iter().copied().collect()
+    }
+
+    /// Forgets what a recording transport recorded.
+    pub(crate) fn clear_queue(&self) {
+        self.link.borrow_mut().output.clear();
+    }
+
+    // ---- What the reactor does with the socket --------------------------
+
+    /// Reads once into `buf` (one read per wake-up: `poll` says again if
+    /// more is waiting). Returns the bytes read; 0 when there was nothing
+    /// after all, the peer closed, or the read failed (noted for the reap).
+    pub(crate) fn read_into(&self, buf: &mut [u8]) -> usize {
+        let mut link = self.link.borrow_mut();
+        let Some(socket) = &link.socket else { return 0 };
+        match (&*socket).read(buf) {
+            Ok(0) => {
+                // The peer closed its side: finish sending, then close.
+                link.read_closed = true;
+                0
+            }
+            Ok(n) => n,
+            Err(e) if is_transient(&e) => 0,
+            Err(e) => {
+                link.error = Some(e);
+                0
+            }
+        }
+    }
+
+    /// The socket's descriptor, for `poll` (-1, which `poll` skips, for a
+    /// recording transport).
+    pub(crate) fn raw_fd(&self) -> RawFd {
+        self.link
+            .borrow()
+            .socket
+            .as_ref()
+            .map_or(-1, |socket| socket.as_raw_fd())
+    }
+
+    /// Sends as much of the queue as the socket takes.
+    pub(crate) fn flush(&self) {
+        let mut link = self.link.borrow_mut();
+        let link = &mut *link;
+        let Some(socket) = &link.socket else { return };
+        while !link.output.is_empty() && link.error.is_none() {
+            let (front, _) = link.output.as_slices();
+            match (&*socket).write(front) {
+                Ok(n) => {
+                    link.output.drain(..n);
+                }
+                Err(e) if is_transient(&e) => break,
+                Err(e) => link.error = Some(e),
+            }
+        }
+        if link.output.is_empty() && link.output.capacity() > KEEP_CAPACITY {
+            link.output = VecDeque::new();
+        }
+        link.shut_down_if_sent();
+    }
+
+    /// Whether to ask `poll` for data to read (`POLLIN`) and for room to
+    /// write (`POLLOUT`).
+    pub(crate) fn interest(&self) -> (bool, bool) {
+        let link = self.link.borrow();
+        if link.error.is_some() {
+            return (false, false);
+        }
+        let read = !link.read_closed && !link.closing && link.output.len() < MAX_PENDING;
+        (read, !link.output.is_empty())
+    }
+
+    /// True when the connection is over: an error, or a close (ours or the
+    /// peer's) with nothing left to send.
+    pub(crate) fn is_finished(&self) -> bool {
+        let link = self.link.borrow();
+        link.error.is_some() || (link.output.is_empty() && (link.closing || link.read_closed))
+    }
+
+    /// Why it ended, once finished; drops the socket (closing it).
+    pub(crate) fn close(&self) -> crate::Reason {
+        let mut link = self.link.borrow_mut();
+        link.socket = None;
+        link.closing = true;
+        match link.error.take() {
+            Some(e) => crate::Reason::Lost(e),
+            None => crate::Reason::Done,
+        }
+    }
+}
+
+impl Link {
+    fn shut_down_if_sent(&mut self) {
+        if self.write_closing && !self.write_closed && self.output.is_empty() {
+            self.write_closed = true;
+            if let Some(socket) = &self.socket {
+                // A peer already gone makes this fail; the read will tell.
+                let _ = socket.shutdown(Shutdown::Write);
+            }
+        }
+    }
+}
+
+/// `WouldBlock`: not ready after all, `poll` will say when. `Interrupted`:
+/// a signal came, try again later. Neither is the peer's fault.
+fn is_transient(e: &io::Error) -> bool {
+    matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted)
+}
