@@ -155,6 +155,11 @@ impl Transport {
         self.link.borrow().host
     }
 
+    /// True when both handles are on the same connection.
+    pub fn same_connection(&self, other: &Transport) -> bool {
+        Rc::ptr_eq(&self.link, &other.link)
+    }
+
     /// How many written bytes wait to be sent.
     pub fn pending(&self) -> usize {
         self.link.borrow().output.len()
