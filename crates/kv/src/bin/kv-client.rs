@@ -1,0 +1,102 @@
+//! `kv-client` — talks to `kv-server`: one command from the arguments, or
+//! one per line from the standard input, and prints every answer.
+//!
+//! Two threads, so that sending and receiving never wait for each other:
+//! this one sends the commands, another prints the answers as they come.
+//! Many commands can be in flight at once (a file of ten thousand `SET`s
+//! goes in one stream, without a round trip per line); the server answers
+//! in order, one line per command.
+//!
+//! Try it:
+//!
+//! ```text
+//! cargo run --bin kv-server &
+//! kv-client SET ville Lyon                 # OK
+//! kv-client GET ville                      # VALUE Lyon
+//! printf 'SET a 1\nKEYS\n' | kv-client     # OK, KEYS a ville
+//! kv-client < data.kv                      # replay a save file
+//! ```
+
+use std::io::{self, BufRead, ErrorKind, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::thread;
+
+use kv::PORT;
+use netlabs::Args;
+use netlabs::error::reason;
+use netlabs::net;
+
+const USAGE: &str = "\
+kv-client — client du serveur clé-valeur (Chapitre 2.2, le « mini serveur de données clé-valeur » annoncé)
+
+usage : kv-client [--host HÔTE] [--port N] [COMMANDE…]
+  --host HÔTE   serveur (défaut 127.0.0.1)
+  --port N      port TCP (défaut 8807)
+  -h, --help    cette aide
+
+Avec des arguments, ils forment une commande : kv-client SET ville Lyon
+Sans argument, chaque ligne de l'entrée est une commande : SET clé valeur | GET clé | DEL clé | KEYS";
+
+fn main() {
+    let mut args = Args::parse(USAGE);
+    let host = args.host("127.0.0.1");
+    let port = args.port(PORT);
+    let words = args.rest();
+
+    // s = socket(…); s.connect((host, port))
+    let stream = net::connect(&host, port);
+    let reader = stream
+        .try_clone()
+        .unwrap_or_else(|e| netlabs::fail(format!("socket inutilisable ({})", reason(&e))));
+
+    // The answers, printed by a second thread as they arrive.
+    let printer = thread::spawn(move || print_answers(reader));
+
+    let sent = if words.is_empty() {
+        send_lines(&stream, io::stdin().lock())
+    } else {
+        let command = format!("{}\n", words.join(" "));
+        (&stream).write_all(command.as_bytes())
+    };
+    // No more commands: tell the server (it answers what it has, then
+    // closes, which ends the printer).
+    let _ = stream.shutdown(Shutdown::Write);
+
+    let printed = printer.join().unwrap_or(Ok(()));
+    if let Err(e) = sent.and(printed) {
+        netlabs::fail(format!("connexion perdue avec le serveur ({})", reason(&e)));
+    }
+}
+
+/// Sends each input line as one command, `\n` added if the last one has
+/// none.
+fn send_lines(mut stream: &TcpStream, mut input: impl BufRead) -> io::Result<()> {
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if input.read_until(b'\n', &mut line)? == 0 {
+            return Ok(());
+        }
+        if !line.ends_with(b"\n") {
+            line.push(b'\n');
+        }
+        stream.write_all(&line)?;
+    }
+}
+
+/// Copies the server's answers to stdout until the server closes.
+fn print_answers(mut stream: TcpStream) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        let n = match stream.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if out.write_all(&buf[..n]).and_then(|_| out.flush()).is_err() {
+            return Ok(()); // nobody reads our output any more
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! Cutting a TCP byte stream into lines: the same framing as
+//! `prime::lines` (a copy, so that each crate reads on its own), with the
+//! store's bound of 64 KiB per line.
+//!
+//! TCP carries bytes, not messages: one read may hold several commands or
+//! part of one. A command is a line ended by `\n` (a `\r` before it is
+//! dropped too); the bytes of an unfinished line wait for the rest. A line
+//! longer than `max` (its end not counted) is reported once as
+//! [`Line::TooLong`] and the rest of it is skipped, so memory stays bounded
+//! by `max` plus one read whatever a client sends.
+
+/// One framed message.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Line<'a> {
+    /// A whole line, without its `\n` or `\r\n`.
+    Complete(&'a [u8]),
+    /// A line longer than the limit: answer it once; its rest is skipped.
+    TooLong,
+}
+
+/// The bytes received but not yet cut into lines.
+#[derive(Debug)]
+pub struct LineBuffer {
+    max: usize,
+    pending: Vec<u8>,
+    /// Where the next line starts in `pending`.
+    start: usize,
+    /// How far from `start` we already looked for `\n` (so that a long line
+    /// arriving byte by byte is not scanned again and again).
+    searched: usize,
+    /// True while skipping the rest of a line already reported too long.
+    skipping: bool,
+}
+
+impl LineBuffer {
+    /// A buffer for lines of at most `max` bytes, their end not counted.
+    pub fn new(max: usize) -> LineBuffer {
+        LineBuffer {
+            max,
+            pending: Vec::new(),
+            start: 0,
+            searched: 0,
+            skipping: false,
+        }
+    }
+
+    /// Adds the bytes of one read.
+    pub fn push(&mut self, data: &[u8]) {
+        // Drop the lines already handed out before growing the buffer.
+        if self.start > 0 {
+            self.pending.drain(..self.start);
+            self.start = 0;
+        }
+        self.pending.extend_from_slice(data);
+    }
+
+    /// The next line, if a whole one (or a too-long one) is there.
+    pub fn next_line(&mut self) -> Option<Line<'_>> {
+        loop {
+            let rest = &self.pending[self.start..];
+            match rest[self.searched..].iter().position(|&b| b == b'\n') {
+                Some(i) => {
+                    let end = self.start + self.searched + i;
+                    let begin = self.start;
+                    self.start = end + 1;
+                    self.searched = 0;
+                    if self.skipping {
+                        // The end of the line already answered: skip it.
+                        self.skipping = false;
+                        continue;
+                    }
+                    let mut line = &self.pending[begin..end];
+                    if let Some(stripped) = line.strip_suffix(b"\r") {
+                        line = stripped;
+                    }
+                    if line.len() > self.max {
+                        return Some(Line::TooLong);
+                    }
+                    return Some(Line::Complete(line));
+                }
+                None if self.skipping => {
+                    // Still inside a too-long line: forget what came.
+                    self.pending.clear();
+                    self.start = 0;
+                    self.searched = 0;
+                    return None;
+                }
+                // `max + 1`: the last byte may be the `\r` of a `\r\n`.
+                None if rest.len() > self.max + 1 => {
+                    self.skipping = true;
+                    self.pending.clear();
+                    self.start = 0;
+                    self.searched = 0;
+                    return Some(Line::TooLong);
+                }
+                None => {
+                    self.searched = rest.len();
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// The bytes of an unfinished line (what a client sent last without a
+    /// `\n` before it closed): `None` if there are none.
+    pub fn unfinished(&self) -> Option<&[u8]> {
+        let rest = &self.pending[self.start..];
+        (!rest.is_empty() && !self.skipping).then_some(rest)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds `input` in chunks of `size` bytes and collects what comes out.
+    fn frame(input: &[u8], size: usize, max: usize) -> Vec<Option<Vec<u8>>> {
+        let mut buffer = LineBuffer::new(max);
+        let mut out = Vec::new();
+        for chunk in input.chunks(size) {
+            buffer.push(chunk);
+            while let Some(line) = buffer.next_line() {
+                out.push(match line {
+                    Line::Complete(l) => Some(l.to_vec()),
+                    Line::TooLong => None,
+                });
+            }
+        }
+        out
+    }
+
+    fn some(text: &str) -> Option<Vec<u8>> {
+        Some(text.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn lines_joined_or_split_in_any_way_come_out_the_same() {
+        let input = b"4j\n4\r\n5\n\n-5\n17\n";
+        let expected = vec![some("4j"), some("4"), some("5"), some(""), some("-5"), some("17")];
+        for size in 1..=input.len() {
+            assert_eq!(frame(input, size, 1024), expected, "chunks of {size}");
+        }
+    }
+
+    #[test]
+    fn a_too_long_line_is_reported_once_and_skipped() {
+        let mut input = vec![b'7'; 5 * 1024];
+        input.extend_from_slice(b"\n17\n");
+        for size in [1, 7, 1000, 1500, 1_000_000] {
+            assert_eq!(frame(&input, size, 1024), vec![None, some("17")], "chunks of {size}");
+        }
+    }
+
+    #[test]
+    fn the_limit_does_not_count_the_line_end() {
+        let mut exact = vec![b'1'; 1024];
+        exact.extend_from_slice(b"\r\n");
+        for size in [1, 3, 1025, 2000] {
+            assert_eq!(frame(&exact, size, 1024).len(), 1);
+            assert!(frame(&exact, size, 1024)[0].is_some(), "chunks of {size}");
+        }
+        let mut over = vec![b'1'; 1025];
+        over.push(b'\n');
+        for size in [1, 1025, 2000] {
+            assert_eq!(frame(&over, size, 1024), vec![None], "chunks of {size}");
+        }
+    }
+
+    #[test]
+    fn memory_stays_bounded_on_an_endless_line() {
+        let mut buffer = LineBuffer::new(1024);
+        let chunk = [b'x'; 1500];
+        let mut too_long = 0;
+        for _ in 0..1000 {
+            buffer.push(&chunk);
+            while let Some(line) = buffer.next_line() {
+                assert_eq!(line, Line::TooLong);
+                too_long += 1;
+            }
+            assert!(buffer.pending.len() <= 1024 + 1 + chunk.len());
+        }
+        assert_eq!(too_long, 1);
+    }
+
+    #[test]
+    fn an_unfinished_line_is_kept() {
+        let mut buffer = LineBuffer::new(10);
+        buffer.push(b"12\n3");
+        assert_eq!(buffer.next_line(), Some(Line::Complete(b"12")));
+        assert_eq!(buffer.next_line(), None);
+        assert_eq!(buffer.unfinished(), Some(&b"3"[..]));
+    }
+}

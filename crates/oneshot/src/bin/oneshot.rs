@@ -1,0 +1,303 @@
+//! `oneshot` — serves one file over HTTP for exactly one download, then
+//! stops: the `woof` of Chapitre 2.2.
+//!
+//! The course closes 1.1 with woof: « Un serveur est lancé et propose une
+//! URL qu'il suffit de donner à quelqu'un […]. À la fin du téléchargement,
+//! le serveur se ferme. » Like the course's first server, it serves and
+//! stops; unlike it, it speaks a real protocol, HTTP/1.0, so that any
+//! browser, curl or wget is its client. `--count N` allows N downloads.
+//!
+//! Only a whole, successful download counts: not a `HEAD` (headers only),
+//! not a refused request (405 for POST and the like, 400 for junk), not a
+//! download the client abandons half-way.
+//!
+//! Try it:
+//!
+//! ```text
+//! cargo run --bin oneshot -- notes.pdf      # en écoute sur [::]:8080
+//!                                           # Donnez cette adresse : http://…
+//! curl -I http://localhost:8080/            # HEAD: does not count
+//! curl -OJ http://localhost:8080/           # the download; the server stops
+//! printf 'GET / HTTP/1.0\r\n\r\n' | nc -N localhost 8080 | head -8
+//! ```
+
+use std::fs::File;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use netlabs::Args;
+use netlabs::error::reason;
+use netlabs::net::{self, canonical};
+use oneshot::{Method, Refusal, ok_head, parse_request, percent_encode, read_head, refusal_response, send_body};
+
+/// HTTP's usual alternative port, the one woof uses too.
+const PORT: u16 = 8080;
+
+/// The most bytes of a request head we read: a browser's is under 2 KiB.
+const MAX_HEAD: usize = 8 * 1024;
+
+/// The whole head must come within this time, so that a client sending
+/// nothing, or a byte now and then, cannot keep a thread forever.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A client that takes no data for this long is gone: the download fails.
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// After the last byte, how long we wait for the client to close its side,
+/// which is how we learn it took everything.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+const USAGE: &str = "\
+oneshot — sert un fichier par HTTP pour un seul téléchargement, puis s'arrête (Chapitre 2.2, l'exemple woof)
+
+usage : oneshot [--bind ADDR] [--port N] [--count N] FICHIER
+  --bind ADDR   adresse d'écoute (défaut :: = toutes, IPv6 et IPv4)
+  --port N      port TCP (défaut 8080 ; 0 = un port libre choisi par le système)
+  --count N     nombre de téléchargements réussis avant de s'arrêter (défaut 1)
+  -h, --help    cette aide
+
+Donnez l'adresse affichée ; curl, wget ou un navigateur téléchargent le fichier.";
+
+/// The file on offer.
+struct Offer {
+    path: PathBuf,
+    /// The name the downloader's browser will save it as.
+    name: String,
+}
+
+/// How many downloads succeeded, and how many are under way.
+struct Tally {
+    wanted: u64,
+    done: u64,
+    in_flight: u64,
+}
+
+fn main() {
+    let mut args = Args::parse(USAGE);
+    let bind = args.bind("::");
+    let port = args.port(PORT);
+    let wanted: u64 = args.value("--count").unwrap_or(1);
+    if wanted == 0 {
+        args.usage_error("--count attend un nombre au moins égal à 1");
+    }
+    let files = args.rest();
+    let [path] = files.as_slice() else {
+        eprintln!("erreur : il faut un FICHIER, et un seul");
+        eprintln!("{USAGE}");
+        std::process::exit(2);
+    };
+    let offer = Arc::new(check_file(Path::new(path)));
+
+    // s = socket(AF_INET6, SOCK_STREAM); s.bind(("", 8080)); s.listen(…)
+    let listener = net::listen(bind, port);
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
+    let file_part = percent_encode(&offer.name);
+    log(format_args!(
+        "Donnez cette adresse : http://{}:{port}/{file_part}",
+        url_host(bind)
+    ));
+    if bind.is_unspecified() {
+        log(format_args!("(sur cette machine : http://localhost:{port}/{file_part})"));
+    }
+
+    let tally = Arc::new(Mutex::new(Tally {
+        wanted,
+        done: 0,
+        in_flight: 0,
+    }));
+    let (finished, all_done) = mpsc::channel();
+
+    // The accept loop runs in its own thread; this one waits for the end.
+    thread::spawn(move || {
+        loop {
+            // conn, addr = s.accept()
+            let (stream, peer) = match listener.accept() {
+                Ok(client) => client,
+                Err(e) => {
+                    eprintln!("accept a échoué : {}", reason(&e));
+                    if net::is_out_of_descriptors(&e) {
+                        thread::sleep(Duration::from_millis(100));
+                    }
+                    continue;
+                }
+            };
+            // One thread per client: a browser opening a spare connection
+            // it never uses must not make the real download wait.
+            let (offer, tally, finished) = (Arc::clone(&offer), Arc::clone(&tally), finished.clone());
+            let spawned = thread::Builder::new()
+                .spawn(move || serve(stream, canonical(peer), &offer, &tally, &finished));
+            if let Err(e) = spawned {
+                eprintln!("pas de thread pour {peer} : {}", reason(&e));
+            }
+        }
+    });
+
+    // Wait until the last download wanted is complete, then stop.
+    let _ = all_done.recv();
+    log(format_args!("{wanted} téléchargement(s) réussi(s) : fin du serveur"));
+}
+
+/// A missing or unreadable FILE stops us before we listen.
+fn check_file(path: &Path) -> Offer {
+    let opened = File::open(path).and_then(|f| f.metadata());
+    match opened {
+        Ok(meta) if meta.is_file() => {}
+        Ok(_) => netlabs::fail(format!(
+            "{} n'est pas un fichier ordinaire ; donnez le chemin d'un fichier",
+            path.display()
+        )),
+        Err(e) if e.kind() == ErrorKind::NotFound => netlabs::fail(format!(
+            "fichier introuvable : {} ({}) ; vérifiez le chemin",
+            path.display(),
+            reason(&e)
+        )),
+        Err(e) => netlabs::fail(format!(
+            "impossible de lire {} ({}) ; vérifiez les droits",
+            path.display(),
+            reason(&e)
+        )),
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "fichier".to_string());
+    Offer {
+        path: path.to_path_buf(),
+        name,
+    }
+}
+
+/// The host part of the URL to give: the address others reach us at.
+fn url_host(bind: IpAddr) -> String {
+    let ip = if bind.is_unspecified() {
+        outward_ip().unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+    } else {
+        bind
+    };
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => format!("[{v6}]"),
+    }
+}
+
+/// This machine's address on the way out: "connecting" a UDP socket sends
+/// nothing, but makes the system pick the route and so the local address
+/// (192.0.2.1 is a documentation address, never a real host).
+fn outward_ip() -> Option<IpAddr> {
+    let socket = UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("192.0.2.1:9").ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_unspecified()).then_some(ip)
+}
+
+/// One client: read its request, answer it, and count a whole download.
+fn serve(mut stream: TcpStream, peer: SocketAddr, offer: &Offer, tally: &Mutex<Tally>, finished: &Sender<()>) {
+    let request = read_head(&mut stream, MAX_HEAD, HEAD_TIMEOUT)
+        .and_then(|head| parse_request(&head));
+    let (method, target) = match request {
+        Ok(request) => request,
+        Err(refusal) => return refuse(&mut stream, peer, refusal),
+    };
+    match method {
+        Method::Head => {
+            log(format_args!("HEAD {target} de {peer} : en-têtes seuls, ne compte pas"));
+            if let Ok(meta) = std::fs::metadata(&offer.path) {
+                let _ = stream.write_all(ok_head(meta.len(), &offer.name).as_bytes());
+            }
+        }
+        Method::Get => {
+            if !reserve(tally) {
+                return refuse(&mut stream, peer, Refusal::Busy);
+            }
+            log(format_args!("GET {target} de {peer} : envoi de {}", offer.name));
+            let outcome = send_file(&mut stream, offer);
+            let (done, wanted) = {
+                let mut t = lock(tally);
+                t.in_flight -= 1;
+                if outcome.is_ok() {
+                    t.done += 1;
+                }
+                (t.done, t.wanted)
+            };
+            match outcome {
+                Ok(bytes) => {
+                    log(format_args!("téléchargement réussi par {peer} : {bytes} octets ({done}/{wanted})"));
+                    if done == wanted {
+                        let _ = finished.send(());
+                    }
+                }
+                Err(why) => log(format_args!("téléchargement abandonné par {peer} : {why} ; ne compte pas")),
+            }
+        }
+    }
+}
+
+/// Takes one of the downloads still allowed, if one is left: with
+/// `--count 1`, a second client arriving during the first download is told
+/// to wait, so that we never send more copies than asked.
+fn reserve(tally: &Mutex<Tally>) -> bool {
+    let mut t = lock(tally);
+    if t.done + t.in_flight < t.wanted {
+        t.in_flight += 1;
+        true
+    } else {
+        false
+    }
+}
+
+/// Sends the head and the file, then waits for the client to close: a
+/// client that took every byte closes cleanly, one that left early resets
+/// the connection. Returns the bytes sent, or why it failed.
+fn send_file(stream: &mut TcpStream, offer: &Offer) -> Result<u64, String> {
+    let mut file = File::open(&offer.path).map_err(|e| format!("fichier illisible ({})", reason(&e)))?;
+    let length = file
+        .metadata()
+        .map_err(|e| format!("fichier illisible ({})", reason(&e)))?
+        .len();
+    let lost = |e: std::io::Error| format!("connexion perdue ({})", reason(&e));
+    stream.set_write_timeout(Some(SEND_TIMEOUT)).map_err(lost)?;
+    stream.write_all(ok_head(length, &offer.name).as_bytes()).map_err(lost)?;
+    let sent = send_body(&mut file, stream, length).map_err(lost)?;
+    if sent < length {
+        return Err(format!("le fichier a rétréci pendant l'envoi ({sent} octets sur {length})"));
+    }
+    // HTTP/1.0: the server closes. Our side first, then wait for theirs.
+    stream.shutdown(Shutdown::Write).map_err(lost)?;
+    stream.set_read_timeout(Some(CLOSE_TIMEOUT)).map_err(lost)?;
+    let mut buf = [0u8; 1024];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return Ok(sent),
+            Ok(_) => {} // a client may send more; it changes nothing
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return Err("le client n'a pas confirmé la fin de la réception".into());
+            }
+            Err(e) => return Err(lost(e)),
+        }
+    }
+}
+
+/// Answers a refused request and logs why.
+fn refuse(stream: &mut TcpStream, peer: SocketAddr, refusal: Refusal) {
+    let (code, phrase) = refusal.status();
+    log(format_args!("requête de {peer} refusée : {code} {phrase} ; ne compte pas"));
+    let _ = stream.write_all(refusal_response(refusal).as_bytes());
+}
+
+/// Takes the tally's lock (a poisoned lock still holds valid counters).
+fn lock(tally: &Mutex<Tally>) -> std::sync::MutexGuard<'_, Tally> {
+    tally.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// One log line on stdout, never a panic if stdout is closed.
+fn log(line: impl std::fmt::Display) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
