@@ -167,33 +167,34 @@ mod tests {
     use std::cell::RefCell;
     use std::rc::Rc;
 
-    fn recorder() -> (
-        Rc<RefCell<Vec<&'static str>>>,
-        impl Fn(&'static str) -> Box<dyn FnOnce()>,
-    ) {
-        let log = Rc::new(RefCell::new(Vec::new()));
-        let log2 = Rc::clone(&log);
-        let make = move |name: &'static str| -> Box<dyn FnOnce()> {
-            let log = Rc::clone(&log2);
-            Box::new(move || log.borrow_mut().push(name))
-        };
-        (log, make)
+    /// Records the names of the calls that ran, in order.
+    #[derive(Clone, Default)]
+    struct Log(Rc<RefCell<Vec<&'static str>>>);
+
+    impl Log {
+        fn call(&self, name: &'static str) -> impl FnOnce() + 'static {
+            let log = self.clone();
+            move || log.0.borrow_mut().push(name)
+        }
+        fn seen(&self) -> Vec<&'static str> {
+            self.0.borrow().clone()
+        }
     }
 
     #[test]
     fn calls_fire_in_time_order_then_creation_order() {
         let clock = Clock::manual();
-        let (log, make) = recorder();
-        clock.call_later(Duration::from_secs(3), make("c"));
-        clock.call_later(Duration::from_secs(1), make("a"));
-        clock.call_later(Duration::from_secs(2), make("b1"));
-        clock.call_later(Duration::from_secs(2), make("b2"));
+        let log = Log::default();
+        clock.call_later(Duration::from_secs(3), log.call("c"));
+        clock.call_later(Duration::from_secs(1), log.call("a"));
+        clock.call_later(Duration::from_secs(2), log.call("b1"));
+        clock.call_later(Duration::from_secs(2), log.call("b2"));
         clock.advance(Duration::from_millis(999));
-        assert!(log.borrow().is_empty(), "nothing is due before 1 s");
+        assert!(log.seen().is_empty(), "nothing is due before 1 s");
         clock.advance(Duration::from_millis(1));
-        assert_eq!(*log.borrow(), ["a"]);
+        assert_eq!(log.seen(), ["a"]);
         clock.advance(Duration::from_secs(5));
-        assert_eq!(*log.borrow(), ["a", "b1", "b2", "c"]);
+        assert_eq!(log.seen(), ["a", "b1", "b2", "c"]);
         assert_eq!(clock.pending(), 0);
         assert_eq!(clock.now(), Duration::from_secs(6));
     }
@@ -201,14 +202,14 @@ mod tests {
     #[test]
     fn a_cancelled_call_never_runs() {
         let clock = Clock::manual();
-        let (log, make) = recorder();
-        let kept = clock.call_later(Duration::from_secs(1), make("kept"));
-        let dropped = clock.call_later(Duration::from_secs(1), make("dropped"));
+        let log = Log::default();
+        let kept = clock.call_later(Duration::from_secs(1), log.call("kept"));
+        let dropped = clock.call_later(Duration::from_secs(1), log.call("dropped"));
         assert!(dropped.is_active());
         assert!(dropped.cancel());
         assert!(!dropped.cancel(), "a second cancel says it was not pending");
         clock.advance(Duration::from_secs(1));
-        assert_eq!(*log.borrow(), ["kept"]);
+        assert_eq!(log.seen(), ["kept"]);
         assert!(!kept.is_active());
         assert!(!kept.cancel(), "too late: it already ran");
     }
@@ -216,19 +217,19 @@ mod tests {
     #[test]
     fn a_call_may_schedule_another_which_runs_when_due() {
         let clock = Clock::manual();
-        let (log, make) = recorder();
+        let log = Log::default();
         let inner_clock = clock.clone();
-        let later = make("second");
-        let first = make("first");
+        let later = log.call("second");
+        let first = log.call("first");
         clock.call_later(Duration::from_secs(1), move || {
             first();
             inner_clock.call_later(Duration::from_secs(1), later);
         });
         clock.advance(Duration::from_secs(1));
-        assert_eq!(*log.borrow(), ["first"]);
+        assert_eq!(log.seen(), ["first"]);
         assert_eq!(clock.time_to_next(), Some(Duration::from_secs(1)));
         clock.advance(Duration::from_secs(1));
-        assert_eq!(*log.borrow(), ["first", "second"]);
+        assert_eq!(log.seen(), ["first", "second"]);
         assert_eq!(clock.time_to_next(), None);
     }
 }

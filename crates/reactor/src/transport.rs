@@ -107,16 +107,17 @@ impl Transport {
             return;
         }
         let mut sent = 0;
-        if link.output.is_empty() {
-            if let Some(socket) = &link.socket {
-                let both = [IoSlice::new(first), IoSlice::new(second)];
-                match (&*socket).write_vectored(&both) {
-                    Ok(n) => sent = n,
-                    Err(e) if is_transient(&e) => {}
-                    Err(e) => {
-                        link.error = Some(e);
-                        return;
-                    }
+        // Nothing queued before these bytes: try the socket at once.
+        if link.output.is_empty()
+            && let Some(socket) = &link.socket
+        {
+            let both = [IoSlice::new(first), IoSlice::new(second)];
+            match (&*socket).write_vectored(&both) {
+                Ok(n) => sent = n,
+                Err(e) if is_transient(&e) => {}
+                Err(e) => {
+                    link.error = Some(e);
+                    return;
                 }
             }
         }

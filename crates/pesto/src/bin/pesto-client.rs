@@ -1,0 +1,269 @@
+//! `pesto-client` — the Pesto client: the reactor in its own thread, the
+//! main thread reading commands from the keyboard.
+//!
+//! Mirrors `pesto-twisted-client-server.txt`, "Client side
+//! implementation": `Client(LineOnlyReceiver)`, `ClientFactory` and
+//! `ReactorThread`. `input()` blocks, and so does `reactor.run()`; each
+//! gets its own thread. The main thread never touches a socket: it hands
+//! each command to the reactor's thread with `call_from_thread`, which
+//! wakes the reactor's `poll` up.
+//!
+//! Two differences with the seed. It sends each command to the global
+//! `receiver` even before the connection is made (when it is still `None`,
+//! and `sendMsg` fails); here the main thread waits for the connection to
+//! be made or to fail before it reads the first command, and again after
+//! each `reconnect`. And its `reconnect` closes the old connection at once,
+//! dropping the answers still on the way; here the old connection is
+//! closed on our side first (a half-close), so its last answers still come.
+//!
+//! Type a command and Enter: `hello`, `write: TEXT`, `goodbye`, anything.
+//! `reconnect` opens a new connection (and closes the old one). End of
+//! input (Ctrl-D, or the end of a pipe) closes the connection once the
+//! server has answered, and exits.
+//!
+//! Try it:
+//!
+//! ```text
+//! cargo run --bin pesto-server &
+//! cargo run --bin pesto-client                       # then type hello
+//! printf 'hello\nwrite: bonjour\n' | cargo run --bin pesto-client
+//! ps -L -p $(pgrep pesto-client)                     # two threads (three while connecting)
+//! ```
+
+use std::cell::RefCell;
+use std::io::{self, BufRead};
+use std::net::SocketAddr;
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use netlabs::{Args, error, fail};
+use reactor::{
+    ClientFactory, Factory, LineProtocol, LineReceiver, Protocol, Reactor, ReactorHandle, Reason,
+    Transport,
+};
+
+const PORT: u16 = 1234;
+const HOST: &str = "127.0.0.1";
+
+/// After the end of input, how long to wait for the server's last answers
+/// and its close before leaving anyway.
+const LAST_ANSWERS: Duration = Duration::from_secs(2);
+
+const USAGE: &str = "\
+pesto-client — le client de Pesto : un thread pour le réacteur, un pour le clavier
+(pesto-twisted-client-server : « Client side implementation »)
+
+usage : pesto-client [--host HOTE] [--port N]
+  --host HOTE   serveur (défaut 127.0.0.1)
+  --port N      port TCP (défaut 1234)
+  -h, --help    cette aide
+
+Tapez une commande par ligne : hello, write: TEXTE, goodbye…
+reconnect ouvre une nouvelle connexion ; fin de l'entrée (Ctrl-D) : on quitte.";
+
+/// The state of the link to the server.
+enum Link {
+    /// Connected: the seed's `receiver`, the protocol's transport.
+    Connected(Transport),
+    /// No connection.
+    Down,
+}
+
+thread_local! {
+    /// The seed's global `receiver`. It belongs to the reactor's thread:
+    /// only that thread runs the calls handed over by `call_from_thread`,
+    /// so only it ever looks here (a `Transport` cannot even be sent to
+    /// another thread: the compiler checks it).
+    static LINK: RefCell<Link> = const { RefCell::new(Link::Down) };
+    /// End of input: leave once the connection is over.
+    static QUITTING: RefCell<bool> = const { RefCell::new(false) };
+    /// The seed's `ReactorThread.factory`, reused by `reconnect`.
+    static FACTORY: RefCell<Option<PestoFactory>> = const { RefCell::new(None) };
+}
+
+/// class Client(LineOnlyReceiver)
+struct Client {
+    reactor: ReactorHandle,
+    /// Tells the main thread that the connection attempt is over.
+    settled: mpsc::Sender<()>,
+    /// This connection's transport, to know it again in `connection_lost`.
+    transport: Option<Transport>,
+}
+
+impl LineProtocol for Client {
+    /// global receiver; receiver = self
+    fn connection_made(&mut self, transport: &Transport) {
+        self.transport = Some(transport.clone());
+        LINK.with_borrow_mut(|link| *link = Link::Connected(transport.clone()));
+        let _ = self.settled.send(());
+    }
+
+    /// self.factory.update(line): print what the server says.
+    fn line_received(&mut self, _transport: &Transport, line: &[u8]) {
+        println!("{}", String::from_utf8_lossy(line));
+    }
+
+    fn connection_lost(&mut self, _reason: Reason) {
+        // Forget this connection, unless a reconnect already replaced it.
+        let down = LINK.with_borrow_mut(|link| {
+            if let (Link::Connected(current), Some(mine)) = (&*link, &self.transport)
+                && current.same_connection(mine)
+            {
+                *link = Link::Down;
+            }
+            matches!(link, Link::Down)
+        });
+        if !QUITTING.with_borrow(|q| *q) {
+            println!("Connection lost.");
+        } else if down {
+            self.reactor.stop();
+        }
+    }
+}
+
+/// class ClientFactory(protocol.ClientFactory)
+#[derive(Clone)]
+struct PestoFactory {
+    reactor: ReactorHandle,
+    settled: mpsc::Sender<()>,
+}
+
+impl Factory for PestoFactory {
+    fn build_protocol(&mut self, _peer: SocketAddr) -> Option<Box<dyn Protocol>> {
+        let client = Client {
+            reactor: self.reactor.clone(),
+            settled: self.settled.clone(),
+            transport: None,
+        };
+        Some(Box::new(LineReceiver::new(client)))
+    }
+}
+
+impl ClientFactory for PestoFactory {
+    fn client_connection_failed(&mut self, reason: &str) {
+        println!("Connection failed.");
+        eprintln!("pas de connexion : {reason}");
+        let _ = self.settled.send(());
+    }
+}
+
+fn main() {
+    let mut args = Args::parse(USAGE);
+    let host = args.host(HOST);
+    let port = args.port(PORT);
+    args.finish();
+
+    // r_thread = ReactorThread(host, port); r_thread.start()
+    let (ready, handle) = mpsc::channel();
+    let (settled_tx, settled) = mpsc::channel();
+    let reactor_host = host.clone();
+    let reactor_thread =
+        thread::spawn(move || reactor_thread(&reactor_host, port, ready, settled_tx));
+    let Ok(reactor) = handle.recv() else {
+        // The thread ended before it was ready: join says why.
+        join(reactor_thread)
+    };
+    // Wait for the first connection to be made (or to fail) before reading
+    // commands: the seed sends them to `receiver` even while it is still
+    // `None`. An error here means the reactor's thread is gone.
+    let _ = settled.recv();
+
+    // while True: cmd = input()
+    let mut stdin = io::stdin().lock();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match stdin.read_until(b'\n', &mut line) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!(
+                    "erreur : lecture de l'entrée impossible ({})",
+                    error::reason(&e)
+                );
+                break;
+            }
+        }
+        let command = trim_line_end(&line).to_vec();
+        if command == b"reconnect" {
+            // r_thread.reconnect(), then wait for the new connection.
+            let host = host.clone();
+            reactor.call_from_thread(move |r| reconnect(r, &host, port));
+            let _ = settled.recv();
+        } else {
+            // r_thread.send(cmd)
+            reactor.call_from_thread(move |_| send(command));
+        }
+    }
+    // End of input: hang up once the server has answered, then leave.
+    reactor.call_from_thread(quit);
+    join(reactor_thread);
+}
+
+/// ReactorThread.run: connectTCP, then reactor.run() in this thread.
+fn reactor_thread(
+    host: &str,
+    port: u16,
+    ready: mpsc::Sender<ReactorHandle>,
+    settled: mpsc::Sender<()>,
+) -> io::Result<()> {
+    let mut reactor = Reactor::new()?;
+    let factory = PestoFactory {
+        reactor: reactor.handle(),
+        settled,
+    };
+    reactor.connect_tcp(host, port, factory.clone());
+    // The factory goes along with the reactor's thread: `reconnect` uses it.
+    FACTORY.with_borrow_mut(|f| *f = Some(factory));
+    let _ = ready.send(reactor.handle());
+    reactor.run()
+}
+
+/// Client.sendMsg, run in the reactor's thread.
+fn send(command: Vec<u8>) {
+    LINK.with_borrow(|link| match link {
+        Link::Connected(transport) => transport.send_line(&command),
+        Link::Down => println!("Cannot send message to server. No connection."),
+    });
+}
+
+/// ReactorThread.reconnect: a new connection; the old one is closed
+/// gently (our side first), so that the server's last answers still come.
+fn reconnect(reactor: &mut Reactor, host: &str, port: u16) {
+    if let Link::Connected(transport) =
+        LINK.with_borrow_mut(|link| std::mem::replace(link, Link::Down))
+    {
+        transport.lose_write_connection();
+    }
+    if let Some(factory) = FACTORY.with_borrow(|f| f.clone()) {
+        reactor.connect_tcp(host, port, factory);
+    }
+}
+
+/// End of input: close our side (the server then sees the end, answers
+/// what is left and closes), and stop the reactor when the connection is
+/// over — or after [`LAST_ANSWERS`] whatever happens.
+fn quit(reactor: &mut Reactor) {
+    QUITTING.with_borrow_mut(|q| *q = true);
+    let handle = reactor.handle();
+    reactor.call_later(LAST_ANSWERS, move || handle.stop());
+    LINK.with_borrow(|link| match link {
+        Link::Connected(transport) => transport.lose_write_connection(),
+        Link::Down => reactor.stop(),
+    });
+}
+
+fn join(reactor_thread: thread::JoinHandle<io::Result<()>>) -> ! {
+    match reactor_thread.join() {
+        Ok(Ok(())) => std::process::exit(0),
+        Ok(Err(e)) => fail(format!("le réacteur s'est arrêté ({})", error::reason(&e))),
+        Err(_) => fail("le thread du réacteur s'est arrêté sur une erreur"),
+    }
+}
+
+/// The line without its `\n` or `\r\n`.
+fn trim_line_end(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}

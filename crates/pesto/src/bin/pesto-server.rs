@@ -1,0 +1,277 @@
+//! `pesto-server` — the Pesto command server: one line, one command.
+//!
+//! Mirrors `pesto-twisted-client-server.txt`, "Server side
+//! implementation": `Server(LineOnlyReceiver)` and `ServerFactory`, whose
+//! `startFactory` opens `file.txt` and `stopFactory` closes it.
+//!
+//! | the client sends | the server answers                          |
+//! |------------------|---------------------------------------------|
+//! | (connects)       | `Connection with the server established!`   |
+//! | `hello`          | `Hello! How are you?`                       |
+//! | `goodbye`        | `Noooo don't go awayyyyy...`, then closes   |
+//! | `write: TEXT`    | appends TEXT to the file, `Message saved!`  |
+//! | anything else    | `Unknown command: …`                        |
+//!
+//! Two bugs of the seed are not copied. `data.lstrip("write: ")` removes
+//! every leading character found in the set `w r i t e : space`, not the
+//! prefix: `write: test` is saved as `st`. And its `Server` overrides
+//! `dataReceived`, so `LineOnlyReceiver` never cuts lines: two commands in
+//! one read, or one command in two reads, go wrong. Here the
+//! [`LineReceiver`] hands over whole lines, and only the prefix is removed.
+//!
+//! Try it:
+//!
+//! ```text
+//! cargo run --bin pesto-server          # en écoute sur 127.0.0.1:1234
+//! telnet 127.0.0.1 1234                 # hello, write: bonjour, goodbye
+//! nc 127.0.0.1 1234                     # the same, with \n line ends
+//! cat file.txt                          # bonjour
+//! ```
+
+use std::cell::RefCell;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use netlabs::{Args, error, fail, net};
+use reactor::{Factory, LineProtocol, LineReceiver, Protocol, Reactor, Reason, Transport};
+
+/// The seed's port. It writes files, so it listens on loopback only unless
+/// `--bind` says otherwise.
+const PORT: u16 = 1234;
+const BIND: &str = "127.0.0.1";
+const FILE: &str = "file.txt";
+
+const USAGE: &str = "\
+pesto-server — le serveur de commandes de Pesto : hello, goodbye, write: TEXTE
+(pesto-twisted-client-server : « Server side implementation »)
+
+usage : pesto-server [--bind ADDR] [--port N] [--file CHEMIN]
+  --bind ADDR     adresse d'écoute (défaut 127.0.0.1 : il écrit des fichiers)
+  --port N        port TCP (défaut 1234 ; 0 = un port libre choisi par le système)
+  --file CHEMIN   fichier où write: ajoute ses lignes (défaut file.txt)
+  -h, --help      cette aide
+
+Essayez : telnet 127.0.0.1 1234, puis hello, write: bonjour, goodbye";
+
+/// The seed's `ServerFactory.fp` and `saveText`: the file every protocol
+/// writes to. The factory and its protocols share it through an `Rc`
+/// (one thread: nothing to lock); `RefCell` lets whoever holds it write.
+#[derive(Clone)]
+struct Journal {
+    file: Rc<RefCell<Option<File>>>,
+}
+
+impl Journal {
+    /// def saveText(self, data): fp.write(data + '\n'); fp.flush()
+    ///
+    /// The text and its newline go in one `write` to a file opened in
+    /// append mode: each line lands whole at the end, never cut or mixed
+    /// with another, and is on disk (in the system's cache) at once.
+    fn save_text(&self, text: &[u8]) -> io::Result<()> {
+        let mut file = self.file.borrow_mut();
+        let Some(file) = file.as_mut() else {
+            return Err(io::Error::other("le fichier est fermé"));
+        };
+        let mut record = Vec::with_capacity(text.len() + 1);
+        record.extend_from_slice(text);
+        record.push(b'\n');
+        file.write_all(&record)?;
+        file.flush()
+    }
+}
+
+/// class Server(LineOnlyReceiver)
+struct Server {
+    peer: SocketAddr,
+    journal: Journal,
+}
+
+impl LineProtocol for Server {
+    fn connection_made(&mut self, transport: &Transport) {
+        transport.send_line(b"Connection with the server established!");
+        println!("client connecté : {}", self.peer);
+    }
+
+    fn line_received(&mut self, transport: &Transport, line: &[u8]) {
+        println!("reçu de {} : {}", self.peer, String::from_utf8_lossy(line));
+        match line {
+            b"hello" => transport.send_line(b"Hello! How are you?"),
+            b"goodbye" => {
+                transport.send_line(b"Noooo don't go awayyyyy...");
+                transport.lose_connection();
+            }
+            _ => match line.strip_prefix(b"write: ") {
+                Some(text) => self.write(transport, text),
+                None => transport.send_line(&[b"Unknown command: ", line].concat()),
+            },
+        }
+    }
+
+    fn connection_lost(&mut self, reason: Reason) {
+        println!("connexion avec {} terminée ({reason})", self.peer);
+    }
+}
+
+impl Server {
+    fn write(&self, transport: &Transport, text: &[u8]) {
+        match self.journal.save_text(text) {
+            Ok(()) => transport.send_line(b"Message saved!"),
+            Err(e) => {
+                eprintln!("erreur : écriture impossible ({})", error::reason(&e));
+                transport.send_line(b"Message not saved!");
+            }
+        }
+    }
+}
+
+/// class ServerFactory(protocol.Factory)
+struct ServerFactory {
+    path: PathBuf,
+    journal: Journal,
+}
+
+impl Factory for ServerFactory {
+    fn build_protocol(&mut self, peer: SocketAddr) -> Option<Box<dyn Protocol>> {
+        let server = Server {
+            peer,
+            journal: self.journal.clone(),
+        };
+        Some(Box::new(LineReceiver::new(server)))
+    }
+
+    /// self.fp = open('file.txt', 'a')
+    fn start_factory(&mut self) {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .unwrap_or_else(|e| {
+                fail(format!(
+                    "impossible d'ouvrir {} en ajout ({}) ; vérifiez le dossier ou choisissez --file",
+                    self.path.display(),
+                    error::reason(&e)
+                ))
+            });
+        *self.journal.file.borrow_mut() = Some(file);
+    }
+
+    /// self.fp.close()
+    fn stop_factory(&mut self) {
+        self.journal.file.borrow_mut().take();
+    }
+}
+
+fn main() {
+    let mut args = Args::parse(USAGE);
+    let bind = args.bind(BIND);
+    let port = args.port(PORT);
+    let path: PathBuf = args.value("--file").unwrap_or_else(|| FILE.into());
+    args.finish();
+
+    let mut reactor = Reactor::new().unwrap_or_else(|e| fail(error::reason(&e)));
+    let factory = ServerFactory {
+        path,
+        journal: Journal {
+            file: Rc::new(RefCell::new(None)),
+        },
+    };
+    // reactor.listenTCP(1234, ServerFactory()); reactor.run()
+    let addr = SocketAddr::new(bind, port);
+    let local = reactor
+        .listen_tcp(addr, factory)
+        .unwrap_or_else(|e| fail(error::bind(addr, &e)));
+    net::announce_tcp(local);
+    if let Err(e) = reactor.run() {
+        fail(format!(
+            "la boucle du réacteur s'est arrêtée ({})",
+            error::reason(&e)
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reactor::testing::{StringTransport, chunks};
+
+    /// A factory writing to a fresh file of the temporary folder.
+    fn factory(name: &str) -> ServerFactory {
+        let path = std::env::temp_dir().join(format!("pesto-{}-{name}.txt", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let mut factory = ServerFactory {
+            path,
+            journal: Journal {
+                file: Rc::new(RefCell::new(None)),
+            },
+        };
+        factory.start_factory();
+        factory
+    }
+
+    /// Plays `input` in reads of `size` bytes; returns what was answered.
+    fn play(factory: &mut ServerFactory, input: &[u8], size: usize) -> StringTransport {
+        let t = StringTransport::new();
+        let mut p = factory.build_protocol(t.peer()).unwrap();
+        p.connection_made(&t);
+        for piece in chunks(input, size) {
+            p.data_received(&t, piece);
+        }
+        t
+    }
+
+    fn read(factory: &ServerFactory) -> String {
+        std::fs::read_to_string(&factory.path).unwrap()
+    }
+
+    #[test]
+    fn every_command_in_every_chunking() {
+        let input = b"hello\r\nwrite: bonjour \xc3\xa0 tous\nwrite: write: twice\r\nHELLO\nwrite:x\n\ngoodbye\r\nhello\n";
+        for size in 1..=9 {
+            let mut f = factory(&format!("all-{size}"));
+            let t = play(&mut f, input, size);
+            assert_eq!(
+                t.text(),
+                "Connection with the server established!\r\n\
+                 Hello! How are you?\r\n\
+                 Message saved!\r\n\
+                 Message saved!\r\n\
+                 Unknown command: HELLO\r\n\
+                 Unknown command: write:x\r\n\
+                 Unknown command: \r\n\
+                 Noooo don't go awayyyyy...\r\n",
+                "chunks of {size}"
+            );
+            assert!(t.is_disconnecting(), "goodbye closes");
+            // Only the prefix is removed, once; `lstrip` would have eaten
+            // `write: write: t` and left `wice`.
+            assert_eq!(read(&f), "bonjour à tous\nwrite: twice\n");
+            f.stop_factory();
+            let _ = std::fs::remove_file(&f.path);
+        }
+    }
+
+    #[test]
+    fn the_seeds_lstrip_example_keeps_its_text() {
+        let mut f = factory("lstrip");
+        play(&mut f, b"write: test\nwrite: \n", 3);
+        assert_eq!(read(&f), "test\n\n", "lstrip(\"write: \") would save `st`");
+        let _ = std::fs::remove_file(&f.path);
+    }
+
+    #[test]
+    fn two_clients_share_the_factorys_file() {
+        let mut f = factory("shared");
+        play(&mut f, b"write: one\n", 4);
+        play(&mut f, b"write: two\n", 4);
+        assert_eq!(read(&f), "one\ntwo\n");
+        f.stop_factory();
+        assert!(
+            f.journal.save_text(b"late").is_err(),
+            "closed by stop_factory"
+        );
+        let _ = std::fs::remove_file(&f.path);
+    }
+}

@@ -1,0 +1,4 @@
+//! The Pesto server and client (seed `pesto-twisted-client-server.txt`),
+//! run as a student runs them.
+
+mod util;
