@@ -82,8 +82,8 @@ fn main() {
 
     if per_number {
         // The course's loop: for chiffre in chiffres: s = socket(…); s.connect(…)
-        for number in &numbers {
-            let mut stream = connect(&host, port);
+        for (i, number) in numbers.iter().enumerate() {
+            let mut stream = connect(&host, port, i > 0);
             let mut pending = Vec::new();
             let answer = ask(&mut stream, &mut pending, number);
             show(answer);
@@ -91,7 +91,7 @@ fn main() {
         }
     } else {
         // s.connect(params), once, for the whole list.
-        let mut stream = connect(&host, port);
+        let mut stream = connect(&host, port, false);
         let mut pending = Vec::new();
         for number in &numbers {
             match ask(&mut stream, &mut pending, number) {
@@ -108,13 +108,17 @@ fn main() {
     }
 }
 
-/// Connects, or explains in French why not, with a hint about the course's
-/// server that stops after one connection.
-fn connect(host: &str, port: u16) -> TcpStream {
+/// Connects, or explains in French why not. When a previous connection
+/// worked, the likely cause is the course's server, which stops after one.
+fn connect(host: &str, port: u16, connected_before: bool) -> TcpStream {
     net::try_connect(host, port).unwrap_or_else(|message| {
-        netlabs::fail(format!(
-            "{message} (sans --forever, prime-server s'arrête après une connexion)"
-        ))
+        if connected_before {
+            netlabs::fail(format!(
+                "{message} (sans --forever, prime-server s'arrête après une connexion)"
+            ))
+        } else {
+            netlabs::fail(message)
+        }
     })
 }
 
