@@ -1,0 +1,400 @@
+//! Chapitre 2.2: the key-value server the chapter announces — its protocol,
+//! many clients at once, and saves that survive a crash (CATALOGUE
+//! section 3).
+
+mod util;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use predicates::prelude::*;
+use util::{Server, WAIT, client};
+
+/// A connection whose every read and write gives up after WAIT.
+struct Conn {
+    writer: TcpStream,
+    reader: BufReader<TcpStream>,
+}
+
+impl Conn {
+    fn open(addr: SocketAddr) -> Conn {
+        let stream = TcpStream::connect(addr).expect("connect");
+        stream.set_read_timeout(Some(WAIT)).unwrap();
+        stream.set_write_timeout(Some(WAIT)).unwrap();
+        Conn {
+            writer: stream.try_clone().unwrap(),
+            reader: BufReader::new(stream),
+        }
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).expect("send");
+    }
+
+    fn line(&mut self) -> String {
+        let mut line = Vec::new();
+        self.reader.read_until(b'\n', &mut line).expect("an answer");
+        assert!(line.ends_with(b"\n"), "answer without its end: {line:?}");
+        String::from_utf8_lossy(&line).into_owned()
+    }
+
+    /// Sends one command and returns its answer.
+    fn ask(&mut self, command: &str) -> String {
+        self.send(format!("{command}\n").as_bytes());
+        self.line()
+    }
+}
+
+/// A fresh folder under the system's temporary folder, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("netlabs-kv-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn file(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn start(extra: &[&str]) -> Server {
+    let mut args = vec!["--port", "0"];
+    args.extend_from_slice(extra);
+    Server::start("kv-server", &args)
+}
+
+fn start_saving(file: &Path) -> Server {
+    start(&["--save", file.to_str().unwrap()])
+}
+
+/// Waits until `file` contains `needle` (the saver runs on its own cadence).
+fn wait_for_file(file: &Path, needle: &str) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let text = std::fs::read(file).unwrap_or_default();
+        if String::from_utf8_lossy(&text).contains(needle) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{} never held {needle:?}", file.display());
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn the_protocol_line_by_line() {
+    let server = start(&[]);
+    assert_eq!(server.first_line, format!("en écoute sur 127.0.0.1:{}", server.port()));
+    let mut c = Conn::open(server.addr);
+    assert_eq!(c.ask("GET ville"), "NOTFOUND\n");
+    assert_eq!(c.ask("SET ville Lyon"), "OK\n");
+    assert_eq!(c.ask("GET ville"), "VALUE Lyon\n");
+    assert_eq!(c.ask("set phrase une valeur  avec des espaces"), "OK\n");
+    assert_eq!(c.ask("Get phrase"), "VALUE une valeur  avec des espaces\n");
+    assert_eq!(c.ask("SET ville Paris"), "OK\n");
+    assert_eq!(c.ask("KEYS"), "KEYS phrase ville\n");
+    assert_eq!(c.ask("DEL ville"), "OK\n");
+    assert_eq!(c.ask("del ville"), "NOTFOUND\n");
+    assert_eq!(c.ask("keys"), "KEYS phrase\n");
+    for bad in ["", "FOO bar", "SET", "SET seule", "GET", "GET a b", "DEL", "KEYS x"] {
+        let answer = c.ask(bad);
+        assert!(answer.starts_with("ERR "), "{bad:?} → {answer:?}");
+    }
+    // \r\n endings, bytes that are not UTF-8, a command in two writes.
+    c.send(b"SET bin \xff\xfe\r\nGET bin\r\n");
+    assert_eq!(c.line(), "OK\n");
+    let mut raw = Vec::new();
+    c.reader.read_until(b'\n', &mut raw).unwrap();
+    assert_eq!(raw, b"VALUE \xff\xfe\n");
+    c.send(b"GE");
+    c.send(b"T phrase\n");
+    assert_eq!(c.line(), "VALUE une valeur  avec des espaces\n");
+}
+
+#[test]
+fn a_line_over_64_kib_gets_err_and_the_connection_goes_on() {
+    let server = start(&[]);
+    let mut c = Conn::open(server.addr);
+    let mut long = b"SET k ".to_vec();
+    long.extend(std::iter::repeat_n(b'x', 100 * 1024));
+    long.extend_from_slice(b"\nSET k court\nGET k\n");
+    c.send(&long);
+    assert!(c.line().starts_with("ERR "));
+    assert_eq!(c.line(), "OK\n");
+    assert_eq!(c.line(), "VALUE court\n");
+
+    // Just under the limit is fine.
+    let value = "v".repeat(64 * 1024 - "SET big ".len());
+    assert_eq!(c.ask(&format!("SET big {value}")), "OK\n");
+    assert_eq!(c.ask("GET big"), format!("VALUE {value}\n"));
+}
+
+#[test]
+fn kv_client_with_arguments_and_with_standard_input() {
+    let server = start(&[]);
+    let port = server.port_arg();
+    client("kv-client")
+        .args(["--port", &port, "SET", "nom", "Ada", "Lovelace"])
+        .assert()
+        .success()
+        .stdout("OK\n");
+    client("kv-client")
+        .args(["--port", &port, "GET", "nom"])
+        .assert()
+        .success()
+        .stdout("VALUE Ada Lovelace\n");
+    client("kv-client")
+        .args(["--port", &port])
+        .write_stdin("SET a 1\nKEYS\nDEL a\nGET a\nBOGUS\nKEYS")
+        .assert()
+        .success()
+        .stdout(predicate::str::is_match("^OK\nKEYS a nom\nOK\nNOTFOUND\nERR [^\n]+\nKEYS nom\n$").unwrap());
+    // Ten thousand commands in one stream, answered in order.
+    let mut input = String::new();
+    for i in 0..10_000 {
+        input.push_str(&format!("SET n{i} {i}\n"));
+    }
+    input.push_str("GET n9999\n");
+    let expected = format!("{}VALUE 9999\n", "OK\n".repeat(10_000));
+    client("kv-client")
+        .args(["--port", &port])
+        .write_stdin(input)
+        .assert()
+        .success()
+        .stdout(expected);
+}
+
+#[test]
+fn kv_client_without_a_server() {
+    let port = util::free_tcp_port().to_string();
+    client("kv-client")
+        .args(["--port", &port, "KEYS"])
+        .assert()
+        .code(1)
+        .stderr(format!("erreur : connexion refusée par 127.0.0.1:{port} ; le serveur est-il lancé ?\n"));
+}
+
+#[test]
+fn twenty_clients_at_once() {
+    const CLIENTS: usize = 20;
+    const KEYS_EACH: usize = 100;
+    let server = start(&[]);
+    let addr = server.addr;
+    // Every client connects before any of them sends: all are served at once.
+    let conns: Vec<Conn> = (0..CLIENTS).map(|_| Conn::open(addr)).collect();
+    let workers: Vec<_> = conns
+        .into_iter()
+        .enumerate()
+        .map(|(c, mut conn)| {
+            thread::spawn(move || {
+                for k in 0..KEYS_EACH {
+                    assert_eq!(conn.ask(&format!("SET c{c}-k{k} valeur {c} {k}")), "OK\n");
+                    // A shared counter key, written by everyone.
+                    assert_eq!(conn.ask(&format!("SET dernier {c}")), "OK\n");
+                }
+                for k in 0..KEYS_EACH {
+                    assert_eq!(conn.ask(&format!("GET c{c}-k{k}")), format!("VALUE valeur {c} {k}\n"));
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().expect("a client failed");
+    }
+    let mut c = Conn::open(addr);
+    let keys = c.ask("KEYS");
+    assert_eq!(keys.split_whitespace().count(), 1 + CLIENTS * KEYS_EACH + 1);
+    let last = c.ask("GET dernier");
+    assert!(last.starts_with("VALUE "), "{last}");
+    server.wait_for_log("(thread client-20)");
+}
+
+#[test]
+fn a_client_that_never_reads_does_not_block_the_others() {
+    let server = start(&[]);
+    let mut c = Conn::open(server.addr);
+    let big = "x".repeat(60 * 1024);
+    assert_eq!(c.ask(&format!("SET big {big}")), "OK\n");
+
+    // This one asks for megabytes of answers and reads none: its thread
+    // ends up blocked in write. It must not hold the store's lock then.
+    let mut hog = Conn::open(server.addr);
+    let flooding = Arc::new(AtomicBool::new(true));
+    let flag = Arc::clone(&flooding);
+    let mut hog_writer = hog.writer.try_clone().unwrap();
+    let flooder = thread::spawn(move || {
+        let requests = "GET big\n".repeat(1000);
+        while flag.load(Ordering::SeqCst) {
+            if hog_writer.write_all(requests.as_bytes()).is_err() {
+                break;
+            }
+        }
+    });
+    thread::sleep(Duration::from_millis(200)); // let the hog fill its buffers
+    for i in 0..50 {
+        let started = Instant::now();
+        assert_eq!(c.ask(&format!("SET k{i} v")), "OK\n");
+        assert!(started.elapsed() < Duration::from_secs(2), "SET {i} waited for the hog");
+    }
+    flooding.store(false, Ordering::SeqCst);
+    hog.writer.shutdown(Shutdown::Both).ok();
+    let mut sink = Vec::new();
+    let _ = hog.reader.read_to_end(&mut sink);
+    flooder.join().unwrap();
+}
+
+#[test]
+fn saved_data_comes_back_after_a_restart() {
+    let dir = TempDir::new("restart");
+    let file = dir.file("data.kv");
+    {
+        let server = start_saving(&file);
+        server.wait_for_log("0 clé(s) chargée(s)");
+        let mut c = Conn::open(server.addr);
+        assert_eq!(c.ask("SET ville Lyon"), "OK\n");
+        assert_eq!(c.ask("SET phrase deux  mots"), "OK\n");
+        assert_eq!(c.ask("SET tmp x"), "OK\n");
+        assert_eq!(c.ask("DEL tmp"), "OK\n");
+        // The whole file, deletion included, once the saver has run.
+        wait_for_file(&file, "SET phrase deux  mots\nSET ville Lyon\n");
+        // Dropping the server kills it (SIGKILL): no chance to save at exit.
+    }
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(text, "SET phrase deux  mots\nSET ville Lyon\n");
+    let server = start_saving(&file);
+    let mut c = Conn::open(server.addr);
+    wait_for_file(&file, "SET ville Lyon\n");
+    assert_eq!(c.ask("GET ville"), "VALUE Lyon\n");
+    assert_eq!(c.ask("GET phrase"), "VALUE deux  mots\n");
+    // The save file is a list of SET commands: kv-client can replay it.
+    let replay = std::fs::read(&file).unwrap();
+    let other = start(&[]);
+    client("kv-client")
+        .args(["--port", &other.port_arg()])
+        .write_stdin(replay)
+        .assert()
+        .success();
+    let mut o = Conn::open(other.addr);
+    assert_eq!(o.ask("GET phrase"), "VALUE deux  mots\n");
+}
+
+#[test]
+fn a_crash_during_heavy_writes_leaves_a_whole_consistent_file() {
+    const WRITERS: usize = 4;
+    const BATCH: usize = 200;
+    let dir = TempDir::new("crash");
+    let file = dir.file("data.kv");
+    for round in 0..2 {
+        let server = start_saving(&file);
+        let addr = server.addr;
+        let stop = Arc::new(AtomicBool::new(false));
+        // Each writer sets a{w} then b{w} to the same rising number. Any
+        // snapshot of one moment has a = b or a = b + 1, never a < b.
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|w| {
+                let stop = Arc::clone(&stop);
+                thread::spawn(move || {
+                    let Ok(stream) = TcpStream::connect(addr) else { return };
+                    stream.set_read_timeout(Some(WAIT)).unwrap();
+                    let mut writer = stream.try_clone().unwrap();
+                    let mut reader = BufReader::new(stream);
+                    let mut i = 0u64;
+                    let mut line = String::new();
+                    while !stop.load(Ordering::SeqCst) {
+                        let mut batch = String::new();
+                        for _ in 0..BATCH {
+                            i += 1;
+                            batch.push_str(&format!("SET a{w} {i}\nSET b{w} {i}\n"));
+                        }
+                        if writer.write_all(batch.as_bytes()).is_err() {
+                            return; // the server was killed
+                        }
+                        for _ in 0..2 * BATCH {
+                            line.clear();
+                            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                                return;
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        // Let a few saves happen, then kill the server mid-traffic.
+        wait_for_file(&file, &format!("SET b{} ", WRITERS - 1));
+        thread::sleep(Duration::from_millis(300 + 100 * round));
+        drop(server); // SIGKILL
+        stop.store(true, Ordering::SeqCst);
+        for w in writers {
+            w.join().unwrap();
+        }
+
+        // The file is whole: it loads, every line is a SET of a writer.
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.ends_with('\n'), "a torn last line");
+        let restarted = start_saving(&file);
+        restarted.wait_for_log("clé(s) chargée(s)");
+        let mut c = Conn::open(restarted.addr);
+        for w in 0..WRITERS {
+            let value = |key: &str, c: &mut Conn| -> u64 {
+                let answer = c.ask(&format!("GET {key}"));
+                answer.trim_end().strip_prefix("VALUE ").unwrap().parse().unwrap()
+            };
+            let a = value(&format!("a{w}"), &mut c);
+            let b = value(&format!("b{w}"), &mut c);
+            assert!(a == b || a == b + 1, "writer {w}: a = {a}, b = {b}: not one moment");
+        }
+    }
+}
+
+#[test]
+fn a_bad_save_file_stops_the_server_with_one_line() {
+    let dir = TempDir::new("bad");
+    let file = dir.file("data.kv");
+    std::fs::write(&file, "SET a 1\nGET a\n").unwrap();
+    client("kv-server")
+        .args(["--port", "0", "--save", file.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::starts_with("erreur : ").and(predicate::str::contains("ligne 2")));
+    let nowhere = dir.file("pas/de/dossier.kv");
+    client("kv-server")
+        .args(["--port", "0", "--save", nowhere.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with("erreur : impossible d'écrire"));
+}
+
+#[test]
+fn bad_options_exit_2_and_help_names_the_chapter() {
+    for name in ["kv-server", "kv-client"] {
+        for bad in [&["--bogus"][..], &["--port", "abc"], &["--port"]] {
+            client(name)
+                .args(bad)
+                .assert()
+                .code(2)
+                .stderr(predicate::str::starts_with("erreur : ").and(predicate::str::contains("usage : ")));
+        }
+        client(name)
+            .arg("--help")
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Chapitre 2.2").and(predicate::str::contains("usage : ")));
+    }
+    client("kv-server").arg("extra").assert().code(2);
+    client("kv-server").arg("--save").assert().code(2);
+}
