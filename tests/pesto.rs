@@ -1,4 +1,233 @@
-//! The Pesto server and client (seed `pesto-twisted-client-server.txt`),
-//! run as a student runs them.
+//! The Pesto server and its client (seed `pesto-twisted-client-server.txt`,
+//! CATALOGUE section 4), run as a student runs them: raw sockets, the
+//! client fed through its standard input, many clients writing at once.
 
 mod util;
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::thread;
+
+use predicates::prelude::*;
+use util::{Interactive, Server, WAIT, client};
+
+const GREETING: &str = "Connection with the server established!\r\n";
+
+/// A fresh file path in the temporary folder, removed when dropped.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn new(name: &str) -> TempFile {
+        let path = std::env::temp_dir().join(format!("netlabs-{}-{name}.txt", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        TempFile(path)
+    }
+    fn arg(&self) -> &str {
+        self.0.to_str().expect("a UTF-8 temporary path")
+    }
+    fn read(&self) -> String {
+        std::fs::read_to_string(&self.0).unwrap_or_default()
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn start(file: &TempFile) -> Server {
+    Server::start("pesto-server", &["--port", "0", "--file", file.arg()])
+}
+
+fn connect(addr: SocketAddr) -> BufReader<TcpStream> {
+    let stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(WAIT)).unwrap();
+    stream.set_write_timeout(Some(WAIT)).unwrap();
+    BufReader::new(stream)
+}
+
+/// The next line from the server, with its `\r\n`.
+fn line(conn: &mut BufReader<TcpStream>) -> String {
+    let mut line = String::new();
+    conn.read_line(&mut line).expect("a line from the server");
+    line
+}
+
+fn send(conn: &mut BufReader<TcpStream>, bytes: &[u8]) {
+    conn.get_mut().write_all(bytes).unwrap();
+}
+
+#[test]
+fn every_command_over_a_raw_socket() {
+    let file = TempFile::new("commands");
+    let server = start(&file);
+    assert_eq!(
+        server.addr.to_string(),
+        format!("127.0.0.1:{}", server.port())
+    );
+    let mut c = connect(server.addr);
+    assert_eq!(line(&mut c), GREETING);
+    // `\n` and `\r\n` alike, and two commands in one write.
+    send(&mut c, b"hello\nwrite: test\r\n");
+    assert_eq!(line(&mut c), "Hello! How are you?\r\n");
+    assert_eq!(line(&mut c), "Message saved!\r\n");
+    // A command cut in three writes is still one command.
+    for piece in [&b"wri"[..], b"te: write: bon", b"jour\n"] {
+        send(&mut c, piece);
+    }
+    assert_eq!(line(&mut c), "Message saved!\r\n");
+    send(&mut c, b"dance\n");
+    assert_eq!(line(&mut c), "Unknown command: dance\r\n");
+    send(&mut c, b"goodbye\r\n");
+    assert_eq!(line(&mut c), "Noooo don't go awayyyyy...\r\n");
+    let mut rest = Vec::new();
+    c.read_to_end(&mut rest).expect("closed by the server");
+    assert!(rest.is_empty());
+    // `lstrip("write: ")` would have saved `st` and `bonjour`.
+    assert_eq!(file.read(), "test\nwrite: bonjour\n");
+    server.wait_for_log("reçu de 127.0.0.1:");
+}
+
+#[test]
+fn twenty_clients_writing_at_once_give_4000_whole_lines() {
+    const CLIENTS: usize = 20;
+    const LINES: usize = 200;
+    let file = TempFile::new("concurrent");
+    let server = start(&file);
+    let addr = server.addr;
+    let workers: Vec<_> = (0..CLIENTS)
+        .map(|c| {
+            thread::spawn(move || {
+                let mut conn = connect(addr);
+                assert_eq!(line(&mut conn), GREETING);
+                // All the lines, written in pieces of 1 to 9 bytes that cut
+                // lines anywhere.
+                let text: String = (0..LINES)
+                    .map(|l| format!("write: client {c:02} ligne {l:03} {}\n", "x".repeat(l % 17)))
+                    .collect();
+                let mut sizes = (1..=9).cycle().skip(c);
+                let mut rest = text.as_bytes();
+                while !rest.is_empty() {
+                    let n = sizes.next().unwrap().min(rest.len());
+                    send(&mut conn, &rest[..n]);
+                    rest = &rest[n..];
+                }
+                for _ in 0..LINES {
+                    assert_eq!(line(&mut conn), "Message saved!\r\n");
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().expect("a client failed");
+    }
+    let saved = file.read();
+    let lines: Vec<&str> = saved.lines().collect();
+    assert_eq!(lines.len(), CLIENTS * LINES);
+    let unique: HashSet<&str> = lines.iter().copied().collect();
+    assert_eq!(unique.len(), CLIENTS * LINES, "a line was lost or doubled");
+    for c in 0..CLIENTS {
+        for l in 0..LINES {
+            let want = format!("client {c:02} ligne {l:03} {}", "x".repeat(l % 17));
+            assert!(unique.contains(want.as_str()), "missing: {want}");
+        }
+    }
+}
+
+#[test]
+fn a_line_too_long_closes_that_connection_only() {
+    let file = TempFile::new("long");
+    let server = start(&file);
+    let mut long = connect(server.addr);
+    let mut other = connect(server.addr);
+    assert_eq!(line(&mut long), GREETING);
+    assert_eq!(line(&mut other), GREETING);
+    // More than 16384 bytes and no end of line.
+    let _ = long.get_mut().write_all(&vec![b'a'; 20_000]);
+    let mut rest = Vec::new();
+    let _ = long.read_to_end(&mut rest); // end of data, or a reset
+    assert!(rest.is_empty(), "no answer to a line too long");
+    send(&mut other, b"hello\n");
+    assert_eq!(line(&mut other), "Hello! How are you?\r\n");
+    assert_eq!(file.read(), "");
+}
+
+#[test]
+fn pesto_client_through_stdin() {
+    let file = TempFile::new("client");
+    let server = start(&file);
+    client("pesto-client")
+        .args(["--port", &server.port_arg()])
+        .write_stdin("hello\nwrite: depuis le client\nwrite: write: encore\r\nbof\n")
+        .assert()
+        .success()
+        .stdout(
+            "Connection with the server established!\n\
+             Hello! How are you?\n\
+             Message saved!\n\
+             Message saved!\n\
+             Unknown command: bof\n",
+        );
+    assert_eq!(file.read(), "depuis le client\nwrite: encore\n");
+}
+
+#[test]
+fn pesto_client_interactive_goodbye_then_reconnect() {
+    let file = TempFile::new("interactive");
+    let server = start(&file);
+    let mut c = Interactive::start(
+        "pesto-client",
+        &["--host", "localhost", "--port", &server.port_arg()],
+    );
+    assert_eq!(c.line(), "Connection with the server established!");
+    c.send("hello\n");
+    assert_eq!(c.line(), "Hello! How are you?");
+    c.send("goodbye\n");
+    assert_eq!(c.line(), "Noooo don't go awayyyyy...");
+    assert_eq!(c.line(), "Connection lost.");
+    c.send("hello\n");
+    assert_eq!(c.line(), "Cannot send message to server. No connection.");
+    c.send("reconnect\n");
+    assert_eq!(c.line(), "Connection with the server established!");
+    c.send("write: revenu\n");
+    assert_eq!(c.line(), "Message saved!");
+    c.close_stdin();
+    assert!(c.wait().success());
+    assert_eq!(file.read(), "revenu\n");
+}
+
+#[test]
+fn pesto_client_without_a_server_says_connection_failed() {
+    let port = util::free_tcp_port().to_string();
+    client("pesto-client")
+        .args(["--port", &port])
+        .write_stdin("hello\n")
+        .assert()
+        .success()
+        .stdout("Connection failed.\nCannot send message to server. No connection.\n")
+        .stderr(predicate::str::contains("connexion refusée"));
+}
+
+#[test]
+fn bad_options_and_an_unopenable_file() {
+    for name in ["pesto-server", "pesto-client"] {
+        client(name).arg("--bogus").assert().code(2);
+        client(name).args(["--port", "99999"]).assert().code(2);
+        client(name)
+            .arg("-h")
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("pesto-twisted-client-server"));
+    }
+    client("pesto-server")
+        .args(["--port", "0", "--file", "/nonexistent-netlabs/dir/file.txt"])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::starts_with(
+            "erreur : impossible d'ouvrir /nonexistent-netlabs/dir/file.txt",
+        ));
+}
