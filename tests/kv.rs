@@ -90,7 +90,11 @@ fn wait_for_file(file: &Path, needle: &str) {
         if String::from_utf8_lossy(&text).contains(needle) {
             return;
         }
-        assert!(Instant::now() < deadline, "{} never held {needle:?}", file.display());
+        assert!(
+            Instant::now() < deadline,
+            "{} never held {needle:?}",
+            file.display()
+        );
         thread::sleep(Duration::from_millis(10));
     }
 }
@@ -98,7 +102,10 @@ fn wait_for_file(file: &Path, needle: &str) {
 #[test]
 fn the_protocol_line_by_line() {
     let server = start(&[]);
-    assert_eq!(server.first_line, format!("en écoute sur 127.0.0.1:{}", server.port()));
+    assert_eq!(
+        server.first_line,
+        format!("en écoute sur 127.0.0.1:{}", server.port())
+    );
     let mut c = Conn::open(server.addr);
     assert_eq!(c.ask("GET ville"), "NOTFOUND\n");
     assert_eq!(c.ask("SET ville Lyon"), "OK\n");
@@ -110,7 +117,16 @@ fn the_protocol_line_by_line() {
     assert_eq!(c.ask("DEL ville"), "OK\n");
     assert_eq!(c.ask("del ville"), "NOTFOUND\n");
     assert_eq!(c.ask("keys"), "KEYS phrase\n");
-    for bad in ["", "FOO bar", "SET", "SET seule", "GET", "GET a b", "DEL", "KEYS x"] {
+    for bad in [
+        "",
+        "FOO bar",
+        "SET",
+        "SET seule",
+        "GET",
+        "GET a b",
+        "DEL",
+        "KEYS x",
+    ] {
         let answer = c.ask(bad);
         assert!(answer.starts_with("ERR "), "{bad:?} → {answer:?}");
     }
@@ -162,7 +178,10 @@ fn kv_client_with_arguments_and_with_standard_input() {
         .write_stdin("SET a 1\nKEYS\nDEL a\nGET a\nBOGUS\nKEYS")
         .assert()
         .success()
-        .stdout(predicate::str::is_match("^OK\nKEYS a nom\nOK\nNOTFOUND\nERR [^\n]+\nKEYS nom\n$").unwrap());
+        .stdout(
+            predicate::str::is_match("^OK\nKEYS a nom\nOK\nNOTFOUND\nERR [^\n]+\nKEYS nom\n$")
+                .unwrap(),
+        );
     // Ten thousand commands in one stream, answered in order.
     let mut input = String::new();
     for i in 0..10_000 {
@@ -185,7 +204,9 @@ fn kv_client_without_a_server() {
         .args(["--port", &port, "KEYS"])
         .assert()
         .code(1)
-        .stderr(format!("erreur : connexion refusée par 127.0.0.1:{port} ; le serveur est-il lancé ?\n"));
+        .stderr(format!(
+            "erreur : connexion refusée par 127.0.0.1:{port} ; le serveur est-il lancé ?\n"
+        ));
 }
 
 #[test]
@@ -207,7 +228,10 @@ fn twenty_clients_at_once() {
                     assert_eq!(conn.ask(&format!("SET dernier {c}")), "OK\n");
                 }
                 for k in 0..KEYS_EACH {
-                    assert_eq!(conn.ask(&format!("GET c{c}-k{k}")), format!("VALUE valeur {c} {k}\n"));
+                    assert_eq!(
+                        conn.ask(&format!("GET c{c}-k{k}")),
+                        format!("VALUE valeur {c} {k}\n")
+                    );
                 }
             })
         })
@@ -248,7 +272,10 @@ fn a_client_that_never_reads_does_not_block_the_others() {
     for i in 0..50 {
         let started = Instant::now();
         assert_eq!(c.ask(&format!("SET k{i} v")), "OK\n");
-        assert!(started.elapsed() < Duration::from_secs(2), "SET {i} waited for the hog");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "SET {i} waited for the hog"
+        );
     }
     flooding.store(false, Ordering::SeqCst);
     hog.writer.shutdown(Shutdown::Both).ok();
@@ -308,7 +335,9 @@ fn a_crash_during_heavy_writes_leaves_a_whole_consistent_file() {
             .map(|w| {
                 let stop = Arc::clone(&stop);
                 thread::spawn(move || {
-                    let Ok(stream) = TcpStream::connect(addr) else { return };
+                    let Ok(stream) = TcpStream::connect(addr) else {
+                        return;
+                    };
                     stream.set_read_timeout(Some(WAIT)).unwrap();
                     let mut writer = stream.try_clone().unwrap();
                     let mut reader = BufReader::new(stream);
@@ -351,11 +380,19 @@ fn a_crash_during_heavy_writes_leaves_a_whole_consistent_file() {
         for w in 0..WRITERS {
             let value = |key: &str, c: &mut Conn| -> u64 {
                 let answer = c.ask(&format!("GET {key}"));
-                answer.trim_end().strip_prefix("VALUE ").unwrap().parse().unwrap()
+                answer
+                    .trim_end()
+                    .strip_prefix("VALUE ")
+                    .unwrap()
+                    .parse()
+                    .unwrap()
             };
             let a = value(&format!("a{w}"), &mut c);
             let b = value(&format!("b{w}"), &mut c);
-            assert!(a == b || a == b + 1, "writer {w}: a = {a}, b = {b}: not one moment");
+            assert!(
+                a == b || a == b + 1,
+                "writer {w}: a = {a}, b = {b}: not one moment"
+            );
         }
     }
 }
@@ -383,17 +420,13 @@ fn a_bad_save_file_stops_the_server_with_one_line() {
 fn bad_options_exit_2_and_help_names_the_chapter() {
     for name in ["kv-server", "kv-client"] {
         for bad in [&["--bogus"][..], &["--port", "abc"], &["--port"]] {
-            client(name)
-                .args(bad)
-                .assert()
-                .code(2)
-                .stderr(predicate::str::starts_with("erreur : ").and(predicate::str::contains("usage : ")));
+            client(name).args(bad).assert().code(2).stderr(
+                predicate::str::starts_with("erreur : ").and(predicate::str::contains("usage : ")),
+            );
         }
-        client(name)
-            .arg("--help")
-            .assert()
-            .success()
-            .stdout(predicate::str::contains("Chapitre 2.2").and(predicate::str::contains("usage : ")));
+        client(name).arg("--help").assert().success().stdout(
+            predicate::str::contains("Chapitre 2.2").and(predicate::str::contains("usage : ")),
+        );
     }
     client("kv-server").arg("extra").assert().code(2);
     client("kv-server").arg("--save").assert().code(2);

@@ -59,7 +59,10 @@ impl Conn {
         for _ in 0..n {
             let mut line = String::new();
             self.reader.read_line(&mut line).expect("an answer line");
-            assert!(line.ends_with('\n'), "an answer without its end: {line:?} after {all:?}");
+            assert!(
+                line.ends_with('\n'),
+                "an answer without its end: {line:?} after {all:?}"
+            );
             all.push_str(&line);
         }
         all
@@ -84,7 +87,10 @@ fn server(extra: &[&str]) -> Server {
 #[test]
 fn the_course_list_over_one_connection() {
     let mut server = server(&[]);
-    assert_eq!(server.first_line, format!("en écoute sur 127.0.0.1:{}", server.port()));
+    assert_eq!(
+        server.first_line,
+        format!("en écoute sur 127.0.0.1:{}", server.port())
+    );
     client("prime-client")
         .args(["--port", &server.port_arg()])
         .assert()
@@ -100,7 +106,10 @@ fn the_course_list_over_one_connection() {
         "'17' est un nombre premier",
         "'-5' n'est pas un nombre premier",
     ] {
-        assert!(log.contains(phrase), "{phrase:?} missing from the log:\n{log}");
+        assert!(
+            log.contains(phrase),
+            "{phrase:?} missing from the log:\n{log}"
+        );
     }
 }
 
@@ -121,7 +130,10 @@ fn several_numbers_in_one_write_and_one_number_in_two_writes() {
 
     // Half a number: no answer may come before its end.
     conn.send(b"10");
-    assert!(conn.silent_for(Duration::from_millis(200)), "answered half a number");
+    assert!(
+        conn.silent_for(Duration::from_millis(200)),
+        "answered half a number"
+    );
     conn.send(b"07\n");
     assert_eq!(conn.answers(1), "F\n"); // 1007 = 19 · 53
     conn.send(b"100");
@@ -141,7 +153,11 @@ fn the_largest_64_bit_prime_is_answered_at_once() {
     assert_eq!(conn.answers(1), "T\n");
     // Trial division would take minutes; Miller–Rabin microseconds (this
     // bound leaves room for a debug build on a busy machine).
-    assert!(started.elapsed() < Duration::from_millis(500), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
     conn.send(b"18446744073709551615\n2305843009213693951\n");
     assert_eq!(conn.answers(2), "F\nT\n");
 }
@@ -211,20 +227,33 @@ fn forever_serves_one_client_after_the_other_the_default_only_one() {
     // in the backlog of a server that was about to exit.
     let mut once = self::server(&[]);
     let output = client("prime-client")
-        .args(["--port", &once.port_arg(), "--connection-per-number", "5", "7"])
+        .args([
+            "--port",
+            &once.port_arg(),
+            "--connection-per-number",
+            "5",
+            "7",
+        ])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stdout.starts_with("Envoi d'un message 5\n\tLe nombre est bien un nombre premier\nEnvoi d'un message 7\n")
-            || stdout == "Envoi d'un message 5\n\tLe nombre est bien un nombre premier\n",
+        stdout.starts_with(
+            "Envoi d'un message 5\n\tLe nombre est bien un nombre premier\nEnvoi d'un message 7\n"
+        ) || stdout == "Envoi d'un message 5\n\tLe nombre est bien un nombre premier\n",
         "{stdout}"
     );
     if output.status.code() == Some(1) {
-        assert!(stderr.contains("connexion refusée") && stderr.contains("--forever"), "{stderr}");
+        assert!(
+            stderr.contains("connexion refusée") && stderr.contains("--forever"),
+            "{stderr}"
+        );
     } else {
-        assert!(stdout.ends_with("Envoi d'un message 7\n\tPas de réponses\n"), "{stdout}");
+        assert!(
+            stdout.ends_with("Envoi d'un message 7\n\tPas de réponses\n"),
+            "{stdout}"
+        );
     }
     assert!(once.wait_exit().success());
 }
@@ -309,7 +338,10 @@ fn prime_client_when_the_server_is_gone_or_silent() {
 #[test]
 fn udp_pair_and_the_empty_datagram_that_stops_the_server() {
     let mut server = Server::start("prime-udp-server", &["--port", "0"]);
-    assert_eq!(server.first_line, format!("en attente sur 127.0.0.1:{}", server.port()));
+    assert_eq!(
+        server.first_line,
+        format!("en attente sur 127.0.0.1:{}", server.port())
+    );
     client("prime-udp-client")
         .args(["--port", &server.port_arg()])
         .assert()
@@ -337,7 +369,7 @@ fn udp_server_takes_one_datagram_as_one_message() {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     socket.set_read_timeout(Some(WAIT)).unwrap();
     socket.connect(server.addr).unwrap();
-    let mut ask = |datagram: &[u8]| {
+    let ask = |datagram: &[u8]| {
         socket.send(datagram).unwrap();
         let mut buf = [0u8; 64];
         let n = socket.recv(&mut buf).unwrap();
@@ -367,19 +399,25 @@ fn udp_client_says_when_no_answer_comes() {
 
 #[test]
 fn bad_options_exit_2_and_help_names_the_chapter() {
-    for name in ["prime-server", "prime-client", "prime-udp-server", "prime-udp-client"] {
-        for bad in [&["--bogus"][..], &["--port", "abc"], &["--port"], &["--port", "70000"]] {
-            client(name)
-                .args(bad)
-                .assert()
-                .code(2)
-                .stderr(predicate::str::starts_with("erreur : ").and(predicate::str::contains("usage : ")));
+    for name in [
+        "prime-server",
+        "prime-client",
+        "prime-udp-server",
+        "prime-udp-client",
+    ] {
+        for bad in [
+            &["--bogus"][..],
+            &["--port", "abc"],
+            &["--port"],
+            &["--port", "70000"],
+        ] {
+            client(name).args(bad).assert().code(2).stderr(
+                predicate::str::starts_with("erreur : ").and(predicate::str::contains("usage : ")),
+            );
         }
-        client(name)
-            .arg("-h")
-            .assert()
-            .success()
-            .stdout(predicate::str::contains("Chapitre 2.2").and(predicate::str::contains("usage : ")));
+        client(name).arg("-h").assert().success().stdout(
+            predicate::str::contains("Chapitre 2.2").and(predicate::str::contains("usage : ")),
+        );
     }
     for name in ["prime-server", "prime-udp-server"] {
         client(name).arg("extra").assert().code(2);

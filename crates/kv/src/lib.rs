@@ -127,13 +127,19 @@ pub fn parse(line: &[u8]) -> Result<Command<'_>, Refusal> {
 /// Skips blanks, then cuts one word: `(word, what follows it)`. What
 /// follows starts with the blank after the word, if any.
 fn split_word(text: &[u8]) -> (&[u8], &[u8]) {
-    let text = &text[text.iter().position(|b| !is_blank(*b)).unwrap_or(text.len())..];
+    let text = &text[text
+        .iter()
+        .position(|b| !is_blank(*b))
+        .unwrap_or(text.len())..];
     let end = text.iter().position(|b| is_blank(*b)).unwrap_or(text.len());
     text.split_at(end)
 }
 
 fn trim_blanks(text: &[u8]) -> &[u8] {
-    let start = text.iter().position(|b| !is_blank(*b)).unwrap_or(text.len());
+    let start = text
+        .iter()
+        .position(|b| !is_blank(*b))
+        .unwrap_or(text.len());
     &text[start..]
 }
 
@@ -235,7 +241,12 @@ impl Store {
                 Ok(Command::Set(key, value)) => {
                     store.data.insert(key.to_vec(), value.to_vec());
                 }
-                Ok(_) => return Err(format!("ligne {} : seules des commandes SET sont permises", index + 1)),
+                Ok(_) => {
+                    return Err(format!(
+                        "ligne {} : seules des commandes SET sont permises",
+                        index + 1
+                    ));
+                }
                 Err(why) => return Err(format!("ligne {} : {why}", index + 1)),
             }
         }
@@ -327,8 +338,20 @@ mod tests {
 
     #[test]
     fn a_bad_file_is_refused_with_its_line() {
-        assert!(Store::load(b"SET a 1\nSET b").unwrap_err().contains("tronqué"));
-        assert!(Store::load(b"SET a 1\nGET a\n").unwrap_err().starts_with("ligne 2"));
-        assert!(Store::load(b"SET a 1\n\n").unwrap_err().starts_with("ligne 2"));
+        assert!(
+            Store::load(b"SET a 1\nSET b")
+                .unwrap_err()
+                .contains("tronqué")
+        );
+        assert!(
+            Store::load(b"SET a 1\nGET a\n")
+                .unwrap_err()
+                .starts_with("ligne 2")
+        );
+        assert!(
+            Store::load(b"SET a 1\n\n")
+                .unwrap_err()
+                .starts_with("ligne 2")
+        );
     }
 }

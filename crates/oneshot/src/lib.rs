@@ -63,7 +63,9 @@ impl Refusal {
             Refusal::MethodNotAllowed => "seules les méthodes GET et HEAD sont permises\n",
             Refusal::Timeout => "requête trop lente : délai dépassé\n",
             Refusal::VersionNotSupported => "seul HTTP/1.x est compris\n",
-            Refusal::Busy => "le fichier est en cours de téléchargement ; réessayez dans un instant\n",
+            Refusal::Busy => {
+                "le fichier est en cours de téléchargement ; réessayez dans un instant\n"
+            }
         }
     }
 }
@@ -72,7 +74,9 @@ impl Refusal {
 /// The headers after it are not needed: any path gets the file.
 pub fn parse_request(head: &[u8]) -> Result<(Method, String), Refusal> {
     let line_end = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
-    let line = head[..line_end].strip_suffix(b"\r").unwrap_or(&head[..line_end]);
+    let line = head[..line_end]
+        .strip_suffix(b"\r")
+        .unwrap_or(&head[..line_end]);
     let line = std::str::from_utf8(line).map_err(|_| Refusal::BadRequest)?;
     let mut parts = line.split(' ');
     let (Some(method), Some(target), Some(version), None) =
@@ -82,7 +86,9 @@ pub fn parse_request(head: &[u8]) -> Result<(Method, String), Refusal> {
     };
     // A method is a "token" of RFC 1945: letters and a few signs.
     let token = |s: &str| {
-        !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
     };
     if !token(method) || target.is_empty() || !target.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(Refusal::BadRequest);
@@ -129,7 +135,9 @@ pub fn read_head(stream: &mut TcpStream, max: usize, limit: Duration) -> Result<
         if left.is_zero() {
             return Err(Refusal::Timeout);
         }
-        stream.set_read_timeout(Some(left)).map_err(|_| Refusal::BadRequest)?;
+        stream
+            .set_read_timeout(Some(left))
+            .map_err(|_| Refusal::BadRequest)?;
         match stream.read(&mut buf) {
             // Closed before the end of the head: nothing sensible to answer.
             Ok(0) => return Err(Refusal::BadRequest),
@@ -146,7 +154,10 @@ pub fn read_head(stream: &mut TcpStream, max: usize, limit: Duration) -> Result<
 /// Where the head ends: after `\r\n\r\n`, or `\n\n` from a lax client
 /// (typing into `nc` sends bare `\n`).
 fn head_end(head: &[u8]) -> Option<usize> {
-    let crlf = head.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4);
+    let crlf = head
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| i + 4);
     let lf = head.windows(2).position(|w| w == b"\n\n").map(|i| i + 2);
     match (crlf, lf) {
         (Some(a), Some(b)) => Some(a.min(b)),
@@ -243,7 +254,10 @@ mod tests {
             parse_request(b"HEAD /a/b?c=d HTTP/1.0\r\n\r\n"),
             Ok((Method::Head, "/a/b?c=d".into()))
         );
-        assert_eq!(parse_request(b"GET / HTTP/1.0\n\n"), Ok((Method::Get, "/".into())));
+        assert_eq!(
+            parse_request(b"GET / HTTP/1.0\n\n"),
+            Ok((Method::Get, "/".into()))
+        );
     }
 
     #[test]
@@ -313,6 +327,51 @@ mod tests {
         let body = Refusal::MethodNotAllowed.body();
         assert!(refused.ends_with(body));
         assert!(refused.contains(&format!("Content-Length: {}\r\n", body.len())));
+    }
+
+    #[test]
+    fn a_silent_slow_or_endless_client_is_cut_short() {
+        use std::io::Write;
+        use std::net::TcpListener;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+
+        let _silent = TcpStream::connect(addr).unwrap();
+        let (mut conn, _) = listener.accept().unwrap();
+        let started = Instant::now();
+        assert_eq!(
+            read_head(&mut conn, 8192, Duration::from_millis(200)),
+            Err(Refusal::Timeout)
+        );
+        assert!(started.elapsed() < Duration::from_secs(2));
+
+        let mut endless = TcpStream::connect(addr).unwrap();
+        let (mut conn, _) = listener.accept().unwrap();
+        endless.write_all(&[b'a'; 20_000]).unwrap();
+        assert_eq!(
+            read_head(&mut conn, 8192, Duration::from_secs(5)),
+            Err(Refusal::BadRequest)
+        );
+
+        // One byte every 20 ms: each read is quick, the whole head is not.
+        let mut slow = TcpStream::connect(addr).unwrap();
+        let (mut conn, _) = listener.accept().unwrap();
+        let dripping = std::thread::spawn(move || {
+            for _ in 0..100 {
+                if slow.write_all(b"G").is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        let started = Instant::now();
+        assert_eq!(
+            read_head(&mut conn, 8192, Duration::from_millis(300)),
+            Err(Refusal::Timeout)
+        );
+        assert!(started.elapsed() < Duration::from_secs(1));
+        drop(conn);
+        dripping.join().unwrap();
     }
 
     #[test]

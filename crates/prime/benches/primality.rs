@@ -28,8 +28,13 @@ const CASES: [(&str, u64); 3] = [
 const MR_BUDGET: Duration = Duration::from_millis(300);
 
 fn main() {
-    println!("temps par réponse (une seule mesure pour la division par essais d'un grand premier)\n");
-    println!("{:<12} {:>8} {:>18} {:>26}", "nombre", "premier", "Miller–Rabin", "division par essais");
+    println!(
+        "temps par réponse (une seule mesure pour la division par essais d'un grand premier)\n"
+    );
+    println!(
+        "{:<12} {:>8} {:>18} {:>26}",
+        "nombre", "premier", "Miller–Rabin", "division par essais"
+    );
     let mut trial_2_61 = None;
     for (name, n) in CASES {
         let mr = time_miller_rabin(n);
@@ -50,7 +55,11 @@ fn main() {
             Some(t) => format!("{t:.2?} (1 mesure)"),
             None => "voir plus bas".to_string(),
         };
-        println!("{name:<12} {:>8} {:>15.0?} {trial_text:>26}", is_prime(n), mr);
+        println!(
+            "{name:<12} {:>8} {:>15.0?} {trial_text:>26}",
+            is_prime(n),
+            mr
+        );
     }
     if let Some(t) = trial_2_61 {
         let estimate = t.mul_f64((2f64).powf(1.5));

@@ -90,7 +90,9 @@ pub fn judge(message: &[u8]) -> Verdict {
 pub fn judge_too_long() -> Verdict {
     Verdict {
         reply: b"E\n",
-        phrase: format!("ligne de plus de {MAX_LINE} octets : pas un entier, ignorée jusqu'à sa fin"),
+        phrase: format!(
+            "ligne de plus de {MAX_LINE} octets : pas un entier, ignorée jusqu'à sa fin"
+        ),
     }
 }
 
@@ -150,9 +152,13 @@ mod tests {
 
     #[test]
     fn the_course_list_gets_the_course_answers() {
-        let replies: Vec<&[u8]> = COURSE_LIST.iter().map(|t| judge(t.as_bytes()).reply).collect();
-        let expected: Vec<&[u8]> =
-            vec![b"E\n", b"F\n", b"T\n", b"F\n", b"T\n", b"T\n", b"F\n", b"F\n"];
+        let replies: Vec<&[u8]> = COURSE_LIST
+            .iter()
+            .map(|t| judge(t.as_bytes()).reply)
+            .collect();
+        let expected: Vec<&[u8]> = vec![
+            b"E\n", b"F\n", b"T\n", b"F\n", b"T\n", b"T\n", b"F\n", b"F\n",
+        ];
         assert_eq!(replies, expected);
     }
 
@@ -162,7 +168,10 @@ mod tests {
         assert_eq!(judge(b"4").phrase, "'4' n'est pas un nombre premier");
         assert_eq!(judge(b"4j").phrase, "'4j' n'est pas un entier");
         assert_eq!(judge(b"-5").phrase, "'-5' n'est pas un nombre premier");
-        assert_eq!(judge(b" 1_000 ").phrase, "'1000' n'est pas un nombre premier");
+        assert_eq!(
+            judge(b" 1_000 ").phrase,
+            "'1000' n'est pas un nombre premier"
+        );
     }
 
     #[test]
@@ -174,7 +183,10 @@ mod tests {
         let minus_huge = format!("-{}", "7".repeat(300));
         assert_eq!(judge(minus_huge.as_bytes()).reply, b"F\n");
         assert_eq!(judge(b"").reply, b"E\n");
-        assert_eq!(judge(b"\xff\xfe\x00").phrase, "'\u{fffd}\u{fffd}\\0' n'est pas un entier");
+        assert_eq!(
+            judge(b"\xff\xfe\x00").phrase,
+            "'\u{fffd}\u{fffd}\\0' n'est pas un entier"
+        );
         assert_eq!(judge_too_long().reply, b"E\n");
     }
 

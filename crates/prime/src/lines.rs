@@ -139,7 +139,14 @@ mod tests {
     #[test]
     fn lines_joined_or_split_in_any_way_come_out_the_same() {
         let input = b"4j\n4\r\n5\n\n-5\n17\n";
-        let expected = vec![some("4j"), some("4"), some("5"), some(""), some("-5"), some("17")];
+        let expected = vec![
+            some("4j"),
+            some("4"),
+            some("5"),
+            some(""),
+            some("-5"),
+            some("17"),
+        ];
         for size in 1..=input.len() {
             assert_eq!(frame(input, size, 1024), expected, "chunks of {size}");
         }
@@ -150,7 +157,11 @@ mod tests {
         let mut input = vec![b'7'; 5 * 1024];
         input.extend_from_slice(b"\n17\n");
         for size in [1, 7, 1000, 1500, 1_000_000] {
-            assert_eq!(frame(&input, size, 1024), vec![None, some("17")], "chunks of {size}");
+            assert_eq!(
+                frame(&input, size, 1024),
+                vec![None, some("17")],
+                "chunks of {size}"
+            );
         }
     }
 

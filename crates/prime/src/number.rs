@@ -52,7 +52,10 @@ pub fn parse(text: &[u8]) -> Number {
 fn trim_blanks(text: &[u8]) -> &[u8] {
     let blank = |b: &u8| *b == b' ' || *b == b'\t';
     let start = text.iter().position(|b| !blank(b)).unwrap_or(text.len());
-    let end = text.iter().rposition(|b| !blank(b)).map_or(start, |i| i + 1);
+    let end = text
+        .iter()
+        .rposition(|b| !blank(b))
+        .map_or(start, |i| i + 1);
     &text[start..end]
 }
 
@@ -94,17 +97,14 @@ mod tests {
         assert_eq!(unsigned("0"), Number::Unsigned(0));
         assert_eq!(unsigned("-0"), Number::Unsigned(0));
         assert_eq!(unsigned("000"), Number::Unsigned(0));
-        assert_eq!(
-            unsigned("18446744073709551615"),
-            Number::Unsigned(u64::MAX)
-        );
+        assert_eq!(unsigned("18446744073709551615"), Number::Unsigned(u64::MAX));
     }
 
     #[test]
     fn what_python_int_refuses() {
         for text in [
-            "", " ", "4j", "1.5", "0x10", "1e3", "_1", "1_", "1__0", "+", "-", "- 5", "+-5",
-            "--5", "1 2", "١٢", "17\n", "٣", "+_1", "1_ 0",
+            "", " ", "4j", "1.5", "0x10", "1e3", "_1", "1_", "1__0", "+", "-", "- 5", "+-5", "--5",
+            "1 2", "١٢", "17\n", "٣", "+_1", "1_ 0",
         ] {
             assert_eq!(unsigned(text), Number::NotInteger, "{text:?}");
         }
@@ -130,8 +130,14 @@ mod tests {
             unsigned("0_018_446_744_073_709_551_616"),
             Number::TooLarge("18446744073709551616".into())
         );
-        assert_eq!(unsigned(&"1".repeat(100)), Number::TooLarge("1".repeat(100)));
+        assert_eq!(
+            unsigned(&"1".repeat(100)),
+            Number::TooLarge("1".repeat(100))
+        );
         // Syntax comes first: a long non-number is not "too large".
-        assert_eq!(unsigned(&format!("{}x", "1".repeat(100))), Number::NotInteger);
+        assert_eq!(
+            unsigned(&format!("{}x", "1".repeat(100))),
+            Number::NotInteger
+        );
     }
 }

@@ -21,7 +21,7 @@ pub fn is_prime(n: u64) -> bool {
     // Small divisors first: they settle most numbers at once, and the
     // bases themselves are prime.
     for p in BASES {
-        if n % p == 0 {
+        if n.is_multiple_of(p) {
             return n == p;
         }
     }
@@ -86,7 +86,7 @@ pub fn is_prime_trial(n: u64) -> bool {
     // be off by one for numbers above 2^52).
     let mut x = 3;
     while x <= n / x {
-        if n % x == 0 {
+        if n.is_multiple_of(x) {
             return false;
         }
         x += 2;
@@ -150,12 +150,12 @@ mod tests {
             37,
             41,
             7919,
-            2_147_483_647,                // 2^31 - 1
-            1_125_899_906_842_597,        // largest prime below 2^50
-            2_305_843_009_213_693_951,    // 2^61 - 1
-            18_446_744_073_709_551_557,   // 2^64 - 59, largest prime in a u64
-            4_294_967_291,                // largest prime below 2^32
-            9_223_372_036_854_775_783,    // largest prime below 2^63
+            2_147_483_647,              // 2^31 - 1
+            1_125_899_906_842_597,      // largest prime below 2^50
+            2_305_843_009_213_693_951,  // 2^61 - 1
+            18_446_744_073_709_551_557, // 2^64 - 59, largest prime in a u64
+            4_294_967_291,              // largest prime below 2^32
+            9_223_372_036_854_775_783,  // largest prime below 2^63
         ];
         for p in primes {
             assert!(is_prime(p), "{p} is prime");
@@ -203,14 +203,14 @@ mod tests {
         // Each fools Miller–Rabin with the first k prime bases; with twelve
         // bases none of them can. (OEIS A014233.)
         let strong = [
-            2047,                          // base 2
-            1_373_653,                     // bases 2, 3
-            25_326_001,                    // bases 2, 3, 5
-            3_215_031_751,                 // bases 2, 3, 5, 7
-            2_152_302_898_747,             // bases up to 11
-            3_474_749_660_383,             // bases up to 13
-            341_550_071_728_321,           // bases up to 17 (and 19)
-            3_825_123_056_546_413_051,     // bases up to 23 (and 29, 31)
+            2047,                      // base 2
+            1_373_653,                 // bases 2, 3
+            25_326_001,                // bases 2, 3, 5
+            3_215_031_751,             // bases 2, 3, 5, 7
+            2_152_302_898_747,         // bases up to 11
+            3_474_749_660_383,         // bases up to 13
+            341_550_071_728_321,       // bases up to 17 (and 19)
+            3_825_123_056_546_413_051, // bases up to 23 (and 29, 31)
         ];
         for n in strong {
             assert!(!is_prime(n), "{n}");

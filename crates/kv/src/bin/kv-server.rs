@@ -185,7 +185,9 @@ fn serve(mut stream: TcpStream, peer: SocketAddr, shared: &Shared) {
         }
         replies.clear();
     };
-    log(format_args!("{ending} de {peer} (thread {me}, {commands} commande(s))"));
+    log(format_args!(
+        "{ending} de {peer} (thread {me}, {commands} commande(s))"
+    ));
 }
 
 /// Runs one command under the lock.
@@ -221,7 +223,11 @@ fn saver(shared: &Shared, path: &Path) {
         };
         if let Err(e) = write_atomically(path, &snapshot) {
             // Keep serving; the next change tries again.
-            eprintln!("sauvegarde de {} impossible : {}", path.display(), reason(&e));
+            eprintln!(
+                "sauvegarde de {} impossible : {}",
+                path.display(),
+                reason(&e)
+            );
             lock(shared).dirty = true;
         }
         thread::sleep(SAVE_INTERVAL);
@@ -275,5 +281,8 @@ fn load(path: &Path) -> Store {
 /// left the map half-changed (each command is one map operation), so the
 /// data is still good: we keep using it rather than stop every client.
 fn lock(shared: &Shared) -> MutexGuard<'_, State> {
-    shared.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    shared
+        .state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -33,7 +33,9 @@ use std::time::Duration;
 use netlabs::Args;
 use netlabs::error::reason;
 use netlabs::net::{self, canonical};
-use oneshot::{Method, Refusal, ok_head, parse_request, percent_encode, read_head, refusal_response, send_body};
+use oneshot::{
+    Method, Refusal, ok_head, parse_request, percent_encode, read_head, refusal_response, send_body,
+};
 
 /// HTTP's usual alternative port, the one woof uses too.
 const PORT: u16 = 8080;
@@ -102,7 +104,9 @@ fn main() {
         url_host(bind)
     ));
     if bind.is_unspecified() {
-        log(format_args!("(sur cette machine : http://localhost:{port}/{file_part})"));
+        log(format_args!(
+            "(sur cette machine : http://localhost:{port}/{file_part})"
+        ));
     }
 
     let tally = Arc::new(Mutex::new(Tally {
@@ -128,7 +132,8 @@ fn main() {
             };
             // One thread per client: a browser opening a spare connection
             // it never uses must not make the real download wait.
-            let (offer, tally, finished) = (Arc::clone(&offer), Arc::clone(&tally), finished.clone());
+            let (offer, tally, finished) =
+                (Arc::clone(&offer), Arc::clone(&tally), finished.clone());
             let spawned = thread::Builder::new()
                 .spawn(move || serve(stream, canonical(peer), &offer, &tally, &finished));
             if let Err(e) = spawned {
@@ -139,7 +144,9 @@ fn main() {
 
     // Wait until the last download wanted is complete, then stop.
     let _ = all_done.recv();
-    log(format_args!("{wanted} téléchargement(s) réussi(s) : fin du serveur"));
+    log(format_args!(
+        "{wanted} téléchargement(s) réussi(s) : fin du serveur"
+    ));
 }
 
 /// A missing or unreadable FILE stops us before we listen.
@@ -196,16 +203,24 @@ fn outward_ip() -> Option<IpAddr> {
 }
 
 /// One client: read its request, answer it, and count a whole download.
-fn serve(mut stream: TcpStream, peer: SocketAddr, offer: &Offer, tally: &Mutex<Tally>, finished: &Sender<()>) {
-    let request = read_head(&mut stream, MAX_HEAD, HEAD_TIMEOUT)
-        .and_then(|head| parse_request(&head));
+fn serve(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    offer: &Offer,
+    tally: &Mutex<Tally>,
+    finished: &Sender<()>,
+) {
+    let request =
+        read_head(&mut stream, MAX_HEAD, HEAD_TIMEOUT).and_then(|head| parse_request(&head));
     let (method, target) = match request {
         Ok(request) => request,
         Err(refusal) => return refuse(&mut stream, peer, refusal),
     };
     match method {
         Method::Head => {
-            log(format_args!("HEAD {target} de {peer} : en-têtes seuls, ne compte pas"));
+            log(format_args!(
+                "HEAD {target} de {peer} : en-têtes seuls, ne compte pas"
+            ));
             if let Ok(meta) = std::fs::metadata(&offer.path) {
                 let _ = stream.write_all(ok_head(meta.len(), &offer.name).as_bytes());
             }
@@ -214,7 +229,10 @@ fn serve(mut stream: TcpStream, peer: SocketAddr, offer: &Offer, tally: &Mutex<T
             if !reserve(tally) {
                 return refuse(&mut stream, peer, Refusal::Busy);
             }
-            log(format_args!("GET {target} de {peer} : envoi de {}", offer.name));
+            log(format_args!(
+                "GET {target} de {peer} : envoi de {}",
+                offer.name
+            ));
             let outcome = send_file(&mut stream, offer);
             let (done, wanted) = {
                 let mut t = lock(tally);
@@ -226,12 +244,16 @@ fn serve(mut stream: TcpStream, peer: SocketAddr, offer: &Offer, tally: &Mutex<T
             };
             match outcome {
                 Ok(bytes) => {
-                    log(format_args!("téléchargement réussi par {peer} : {bytes} octets ({done}/{wanted})"));
+                    log(format_args!(
+                        "téléchargement réussi par {peer} : {bytes} octets ({done}/{wanted})"
+                    ));
                     if done == wanted {
                         let _ = finished.send(());
                     }
                 }
-                Err(why) => log(format_args!("téléchargement abandonné par {peer} : {why} ; ne compte pas")),
+                Err(why) => log(format_args!(
+                    "téléchargement abandonné par {peer} : {why} ; ne compte pas"
+                )),
             }
         }
     }
@@ -254,17 +276,22 @@ fn reserve(tally: &Mutex<Tally>) -> bool {
 /// client that took every byte closes cleanly, one that left early resets
 /// the connection. Returns the bytes sent, or why it failed.
 fn send_file(stream: &mut TcpStream, offer: &Offer) -> Result<u64, String> {
-    let mut file = File::open(&offer.path).map_err(|e| format!("fichier illisible ({})", reason(&e)))?;
+    let mut file =
+        File::open(&offer.path).map_err(|e| format!("fichier illisible ({})", reason(&e)))?;
     let length = file
         .metadata()
         .map_err(|e| format!("fichier illisible ({})", reason(&e)))?
         .len();
     let lost = |e: std::io::Error| format!("connexion perdue ({})", reason(&e));
     stream.set_write_timeout(Some(SEND_TIMEOUT)).map_err(lost)?;
-    stream.write_all(ok_head(length, &offer.name).as_bytes()).map_err(lost)?;
+    stream
+        .write_all(ok_head(length, &offer.name).as_bytes())
+        .map_err(lost)?;
     let sent = send_body(&mut file, stream, length).map_err(lost)?;
     if sent < length {
-        return Err(format!("le fichier a rétréci pendant l'envoi ({sent} octets sur {length})"));
+        return Err(format!(
+            "le fichier a rétréci pendant l'envoi ({sent} octets sur {length})"
+        ));
     }
     // HTTP/1.0: the server closes. Our side first, then wait for theirs.
     stream.shutdown(Shutdown::Write).map_err(lost)?;
@@ -286,13 +313,17 @@ fn send_file(stream: &mut TcpStream, offer: &Offer) -> Result<u64, String> {
 /// Answers a refused request and logs why.
 fn refuse(stream: &mut TcpStream, peer: SocketAddr, refusal: Refusal) {
     let (code, phrase) = refusal.status();
-    log(format_args!("requête de {peer} refusée : {code} {phrase} ; ne compte pas"));
+    log(format_args!(
+        "requête de {peer} refusée : {code} {phrase} ; ne compte pas"
+    ));
     let _ = stream.write_all(refusal_response(refusal).as_bytes());
 }
 
 /// Takes the tally's lock (a poisoned lock still holds valid counters).
 fn lock(tally: &Mutex<Tally>) -> std::sync::MutexGuard<'_, Tally> {
-    tally.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    tally
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// One log line on stdout, never a panic if stdout is closed.

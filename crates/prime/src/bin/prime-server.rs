@@ -94,7 +94,10 @@ fn serve(mut stream: TcpStream, peer: SocketAddr) {
             Ok(n) => n,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) => {
-                log(format_args!("Connexion perdue avec {peer} : {}", reason(&e)));
+                log(format_args!(
+                    "Connexion perdue avec {peer} : {}",
+                    reason(&e)
+                ));
                 return;
             }
         };
@@ -133,7 +136,10 @@ fn serve(mut stream: TcpStream, peer: SocketAddr) {
         // conn.send(response) — all the answers of this read in one write:
         // fewer system calls, and no small packets held back by Nagle.
         if let Err(e) = stream.write_all(&replies) {
-            log(format_args!("Connexion perdue avec {peer} : {}", reason(&e)));
+            log(format_args!(
+                "Connexion perdue avec {peer} : {}",
+                reason(&e)
+            ));
             return;
         }
         replies.clear();

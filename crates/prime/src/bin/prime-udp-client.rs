@@ -63,7 +63,11 @@ fn main() {
         let answer = client
             .request(datagram.as_bytes(), &mut reply, REPLY_TIMEOUT)
             .unwrap_or_else(|e| {
-                netlabs::fail(format!("envoi vers {} impossible ({})", client.peer(), reason(&e)))
+                netlabs::fail(format!(
+                    "envoi vers {} impossible ({})",
+                    client.peer(),
+                    reason(&e)
+                ))
             });
         match answer {
             Reply::Datagram(n) => log(reading(&reply[..n])),
@@ -74,7 +78,10 @@ fn main() {
     if stop {
         log("Envoi du datagramme vide : le serveur s'arrête");
         if let Err(e) = send_empty(client.peer()) {
-            eprintln!("erreur : envoi du datagramme vide impossible ({})", reason(&e));
+            eprintln!(
+                "erreur : envoi du datagramme vide impossible ({})",
+                reason(&e)
+            );
             process::exit(1);
         }
     }

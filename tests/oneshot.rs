@@ -1,0 +1,286 @@
+//! Chapitre 2.2: `oneshot`, the chapter's woof — HTTP/1.0 spoken by hand,
+//! then with curl and wget; only whole downloads count (CATALOGUE
+//! section 3).
+
+mod util;
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use predicates::prelude::*;
+use util::{Server, WAIT, client};
+
+/// A fresh folder under the system's temporary folder, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let dir =
+            std::env::temp_dir().join(format!("netlabs-oneshot-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    /// Writes a file of `len` varied bytes and returns its path.
+    fn file(&self, name: &str, len: usize) -> PathBuf {
+        let path = self.0.join(name);
+        std::fs::write(&path, pattern(len)).unwrap();
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn pattern(len: usize) -> Vec<u8> {
+    let mut x = 0x2545_F491u32;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
+
+fn start(file: &Path, extra: &[&str]) -> Server {
+    let mut args = vec!["--port", "0"];
+    args.extend_from_slice(extra);
+    args.push(file.to_str().unwrap());
+    Server::start("oneshot", &args)
+}
+
+/// Sends `request` on a new connection and returns the whole response.
+fn exchange(addr: SocketAddr, request: &[u8]) -> Vec<u8> {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(WAIT)).unwrap();
+    stream.write_all(request).unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    response
+}
+
+/// Splits a response into its head (as text) and body.
+fn split(response: &[u8]) -> (String, &[u8]) {
+    let end = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a head ended by an empty line");
+    (
+        String::from_utf8_lossy(&response[..end + 4]).into_owned(),
+        &response[end + 4..],
+    )
+}
+
+#[test]
+fn head_post_and_junk_do_not_count_one_get_does() {
+    let dir = TempDir::new("basic");
+    let file = dir.file("notes de cours.pdf", 100_000);
+    let mut server = start(&file, &[]);
+    assert!(
+        server.first_line.starts_with("en écoute sur [::]:"),
+        "{}",
+        server.first_line
+    );
+    server.wait_for_log("Donnez cette adresse : http://");
+    server.wait_for_log(&format!(":{}/notes%20de%20cours.pdf\n", server.port()));
+    let addr = server.loopback();
+
+    let (head, body) = {
+        let response = exchange(addr, b"HEAD / HTTP/1.0\r\n\r\n");
+        let (head, body) = split(&response);
+        (head, body.to_vec())
+    };
+    assert!(head.starts_with("HTTP/1.0 200 OK\r\n"), "{head}");
+    assert!(head.contains("\r\nContent-Length: 100000\r\n"), "{head}");
+    assert!(
+        head.contains("\r\nContent-Disposition: attachment; filename=\"notes de cours.pdf\"\r\n")
+    );
+    assert!(body.is_empty());
+
+    let response = exchange(addr, b"POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+    let (head, _) = split(&response);
+    assert!(
+        head.starts_with("HTTP/1.0 405 Method Not Allowed\r\n"),
+        "{head}"
+    );
+    assert!(head.contains("\r\nAllow: GET, HEAD\r\n"));
+
+    for junk in [
+        &b"hello\r\n\r\n"[..],
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n",
+    ] {
+        let response = exchange(addr, junk);
+        assert!(response.starts_with(b"HTTP/1.0 400 Bad Request\r\n"));
+    }
+    // A client that connects and leaves without a word.
+    drop(TcpStream::connect(addr).unwrap());
+    assert!(server.is_running(), "nothing so far was a download");
+
+    let response = exchange(addr, b"GET /anything?x=1 HTTP/1.0\r\nHost: x\r\n\r\n");
+    let (head, body) = split(&response);
+    assert!(head.starts_with("HTTP/1.0 200 OK\r\n"));
+    assert!(body == pattern(100_000), "the body is the file");
+    assert!(server.wait_exit().success());
+    server.wait_for_log("téléchargement réussi par [::1]:");
+    server.wait_for_log("(1/1)");
+    server.wait_for_log("1 téléchargement(s) réussi(s) : fin du serveur");
+}
+
+#[test]
+fn an_abandoned_download_does_not_count() {
+    let dir = TempDir::new("abandon");
+    let file = dir.file("gros.bin", 8 * 1024 * 1024);
+    let mut server = start(&file, &[]);
+    let addr = server.loopback();
+
+    // Read the head and a little of the body, then close with the rest unread.
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(WAIT)).unwrap();
+    stream.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let mut some = [0u8; 4096];
+    stream.read_exact(&mut some).unwrap();
+    drop(stream);
+    server.wait_for_log("téléchargement abandonné par");
+    assert!(server.is_running());
+
+    let response = exchange(addr, b"GET / HTTP/1.0\r\n\r\n");
+    let (_, body) = split(&response);
+    assert_eq!(body.len(), 8 * 1024 * 1024);
+    assert!(server.wait_exit().success());
+}
+
+#[test]
+fn count_allows_several_downloads_and_a_second_client_waits_its_turn() {
+    let dir = TempDir::new("count");
+    let file = dir.file("f.bin", 4 * 1024 * 1024);
+    let mut server = start(&file, &["--count", "2"]);
+    let addr = server.loopback();
+
+    // A first download starts; the client does not read yet.
+    let mut slow = TcpStream::connect(addr).unwrap();
+    slow.set_read_timeout(Some(WAIT)).unwrap();
+    slow.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    server.wait_for_log("envoi de f.bin");
+
+    // Meanwhile an idle connection, and a second full download.
+    let idle = TcpStream::connect(addr).unwrap();
+    let response = exchange(addr, b"GET /f.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(split(&response).1.len(), 4 * 1024 * 1024);
+    server.wait_for_log("(1/2)");
+
+    // Both allowed downloads are taken: a third client is told to wait.
+    let response = exchange(addr, b"GET / HTTP/1.0\r\n\r\n");
+    assert!(response.starts_with(b"HTTP/1.0 503 Service Unavailable\r\n"));
+
+    // The slow one reads at last: second success, the server ends.
+    let mut all = Vec::new();
+    slow.read_to_end(&mut all).unwrap();
+    assert_eq!(split(&all).1.len(), 4 * 1024 * 1024);
+    // Closing is how the client says it took everything.
+    drop(slow);
+    assert!(server.wait_exit().success());
+    drop(idle);
+    server.wait_for_log("(2/2)");
+}
+
+#[test]
+fn curl_downloads_the_file_and_curl_i_does_not_count() {
+    if !util::have("curl", "téléchargement avec curl") {
+        return;
+    }
+    let dir = TempDir::new("curl");
+    let file = dir.file("rapport.txt", 300_000);
+    let mut server = start(&file, &[]);
+    let url = format!("http://localhost:{}/", server.port());
+    let head = Command::new("curl").args(["-sSI", &url]).output().unwrap();
+    assert!(String::from_utf8_lossy(&head.stdout).contains("filename=\"rapport.txt\""));
+    assert!(server.is_running());
+
+    let out = dir.0.join("reçu.txt");
+    let status = Command::new("curl")
+        .args(["-sS", "--max-time", "20", "-o", out.to_str().unwrap(), &url])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(std::fs::read(&out).unwrap() == pattern(300_000));
+    assert!(server.wait_exit().success());
+}
+
+#[test]
+fn wget_downloads_the_file() {
+    if !util::have("wget", "téléchargement avec wget") {
+        return;
+    }
+    let dir = TempDir::new("wget");
+    let file = dir.file("archive.tar", 1_000_000);
+    let mut server = start(&file, &[]);
+    let out = dir.0.join("copie.tar");
+    let status = Command::new("wget")
+        .args(["-q", "-T", "20", "-t", "1", "-O", out.to_str().unwrap()])
+        .arg(format!("http://127.0.0.1:{}/archive.tar", server.port()))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(std::fs::read(&out).unwrap() == pattern(1_000_000));
+    assert!(server.wait_exit().success());
+}
+
+#[test]
+fn a_half_closed_request_is_served() {
+    // `printf 'GET / HTTP/1.0\r\n\r\n' | nc -N host port` closes its
+    // sending side after the request.
+    let dir = TempDir::new("halfclose");
+    let file = dir.file("petit.txt", 10);
+    let mut server = start(&file, &[]);
+    let mut stream = TcpStream::connect(server.loopback()).unwrap();
+    stream.set_read_timeout(Some(WAIT)).unwrap();
+    stream.write_all(b"GET / HTTP/1.0\n\n").unwrap();
+    stream.shutdown(Shutdown::Write).unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    assert_eq!(split(&response).1, &pattern(10)[..]);
+    assert!(server.wait_exit().success());
+}
+
+#[test]
+fn a_missing_file_or_a_bad_option() {
+    client("oneshot")
+        .args(["--port", "0", "/nulle/part/fichier.pdf"])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr("erreur : fichier introuvable : /nulle/part/fichier.pdf (No such file or directory) ; vérifiez le chemin\n");
+    let dir = TempDir::new("options");
+    client("oneshot")
+        .args(["--port", "0", dir.0.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("n'est pas un fichier ordinaire"));
+    let file = dir.file("x", 1);
+    let file = file.to_str().unwrap();
+    for bad in [
+        &[][..],
+        &["--bogus", file],
+        &["--port", "abc", file],
+        &["--count", "0", file],
+        &["--count", "-1", file],
+        &[file, file],
+    ] {
+        client("oneshot").args(bad).assert().code(2).stderr(
+            predicate::str::starts_with("erreur : ").and(predicate::str::contains("usage : ")),
+        );
+    }
+    client("oneshot")
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Chapitre 2.2").and(predicate::str::contains("woof")));
+}
