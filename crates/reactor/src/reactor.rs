@@ -19,6 +19,7 @@
 use std::collections::HashMap;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
@@ -251,24 +252,40 @@ impl Reactor {
     /// `self.ports` and `self.connections`.
     fn build_poll_list(&mut self, now: Instant) {
         self.fds.clear();
-        self.fds.push(PollFd::new(&self.wake_reader, Events::IN));
+        // While no other thread holds a handle, nobody can wake us: leave
+        // the wake-up socket out (-1, which poll skips). Each descriptor
+        // costs poll some work, and an echo server never needs it.
+        let wake_fd = if self.may_be_woken() {
+            self.wake_reader.as_raw_fd()
+        } else {
+            -1
+        };
+        self.fds.push(PollFd::from_raw(wake_fd, Events::IN));
         for port in &self.ports {
             let paused = port.paused_until.is_some_and(|until| now < until);
             let events = if paused { Events::NONE } else { Events::IN };
             self.fds.push(PollFd::new(&port.listener, events));
         }
         for connection in &self.connections {
-            let (read, write) = connection.transport.interest();
-            let mut events = Events::NONE;
-            if read {
-                events = events | Events::IN;
-            }
-            if write {
-                events = events | Events::OUT;
-            }
-            self.fds
-                .push(PollFd::from_raw(connection.transport.raw_fd(), events));
+            self.fds.push(connection.transport.poll_entry());
         }
+    }
+
+    /// True if another thread may hand us a call: a handle exists besides
+    /// our own, or a call is already waiting (from a handle since dropped).
+    fn may_be_woken(&self) -> bool {
+        if Arc::strong_count(&self.shared) > 1 {
+            return true;
+        }
+        // Pairs with the release of the last handle's drop: the calls it
+        // queued before are visible to the lock below.
+        std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
+        !self
+            .shared
+            .calls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_empty()
     }
 
     /// Until the next timer, or the end of an accept pause; `None`: no limit.
@@ -302,7 +319,7 @@ impl Reactor {
                 transport.flush();
             }
             // Data to read (or end of data): one read, then the protocol.
-            if ready.intersects(Events::IN | problem) && transport.interest().0 {
+            if ready.intersects(Events::IN | problem) && transport.wants_to_read() {
                 let n = transport.read_into(&mut self.buf);
                 if n > 0 {
                     connection.protocol.data_received(transport, &self.buf[..n]);

@@ -10,8 +10,9 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io::{self, ErrorKind, IoSlice, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::os::fd::{AsRawFd, RawFd};
 use std::rc::Rc;
+
+use netlabs::sys::{Events, PollFd};
 
 /// The reactor stops reading a connection while this many bytes wait to be
 /// sent to it: a peer that sends without reading must not make us grow
@@ -111,8 +112,12 @@ impl Transport {
         if link.output.is_empty()
             && let Some(socket) = &link.socket
         {
-            let both = [IoSlice::new(first), IoSlice::new(second)];
-            match (&*socket).write_vectored(&both) {
+            let written = if second.is_empty() {
+                (&*socket).write(first)
+            } else {
+                (&*socket).write_vectored(&[IoSlice::new(first), IoSlice::new(second)])
+            };
+            match written {
                 Ok(n) => sent = n,
                 Err(e) if is_transient(&e) => {}
                 Err(e) => {
@@ -205,16 +210,6 @@ impl Transport {
         }
     }
 
-    /// The socket's descriptor, for `poll` (-1, which `poll` skips, for a
-    /// recording transport).
-    pub(crate) fn raw_fd(&self) -> RawFd {
-        self.link
-            .borrow()
-            .socket
-            .as_ref()
-            .map_or(-1, |socket| socket.as_raw_fd())
-    }
-
     /// Sends as much of the queue as the socket takes.
     pub(crate) fn flush(&self) {
         let mut link = self.link.borrow_mut();
@@ -236,15 +231,26 @@ impl Transport {
         link.shut_down_if_sent();
     }
 
-    /// Whether to ask `poll` for data to read (`POLLIN`) and for room to
-    /// write (`POLLOUT`).
-    pub(crate) fn interest(&self) -> (bool, bool) {
+    /// Whether to ask `poll` for data to read (`POLLIN`).
+    pub(crate) fn wants_to_read(&self) -> bool {
+        self.link.borrow().wants_to_read()
+    }
+
+    /// The entry for `poll`: this socket, with `POLLIN` while we read and
+    /// `POLLOUT` while bytes wait to be sent.
+    pub(crate) fn poll_entry(&self) -> PollFd {
         let link = self.link.borrow();
-        if link.error.is_some() {
-            return (false, false);
+        let Some(socket) = &link.socket else {
+            return PollFd::from_raw(-1, Events::NONE); // poll skips -1
+        };
+        let mut events = Events::NONE;
+        if link.wants_to_read() {
+            events = events | Events::IN;
         }
-        let read = !link.read_closed && !link.closing && link.output.len() < MAX_PENDING;
-        (read, !link.output.is_empty())
+        if !link.output.is_empty() && link.error.is_none() {
+            events = events | Events::OUT;
+        }
+        PollFd::new(socket, events)
     }
 
     /// True when the connection is over: an error, or a close (ours or the
@@ -267,6 +273,15 @@ impl Transport {
 }
 
 impl Link {
+    /// Read while the connection is open, the peer still sends, and the
+    /// peer reads its answers (less than `MAX_PENDING` queued).
+    fn wants_to_read(&self) -> bool {
+        self.error.is_none()
+            && !self.read_closed
+            && !self.closing
+            && self.output.len() < MAX_PENDING
+    }
+
     fn shut_down_if_sent(&mut self) {
         if self.write_closing && !self.write_closed && self.output.is_empty() {
             self.write_closed = true;
