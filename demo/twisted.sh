@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# make demo, the reactor tour (docs/twisted.md): the triforce Protocol,
+# Transport, Factory on our reactor, server by server, on free ports.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source demo/lib.sh
+PATH="$TARGET_DIR:$PATH"
+
+# open FD: connects descriptor FD to 127.0.0.1:$PORT (bash's /dev/tcp,
+# what `nc 127.0.0.1 $PORT` does), and says so.
+open() {
+	printf '$ nc 127.0.0.1 %s     # client %s\n' "$PORT" "$2"
+	eval "exec $1<>/dev/tcp/127.0.0.1/$PORT"
+}
+
+# send FD TEXT: sends TEXT (printf escapes allowed) on descriptor FD.
+send() {
+	printf '> %s\n' "$2"
+	printf "$2" >&"$1"
+}
+
+# receive FD: prints one line received on descriptor FD (2 s at most).
+receive() {
+	local line=''
+	if IFS= read -r -t 2 line <&"$1"; then
+		printf '< %s\n' "${line%$'\r'}"
+	else
+		printf '< (fin de connexion)\n'
+	fi
+}
+
+title "echo-reactor-server : l'echo de TP5b sur le réacteur (un thread, poll)"
+start echo-reactor-server --port 0
+open 3 A
+send 3 'bonjour le réacteur\n'
+receive 3
+exec 3>&-
+sleep 0.2
+stop
+
+title "twisted-echo : Echo + EchoFactory, la fabrique compte les connexions (--max 2)"
+start twisted-echo --port 0 --max 2
+open 3 A
+receive 3
+open 4 B
+receive 4
+send 3 'ping de A\r\n'
+receive 3
+open 5 C
+receive 5
+printf '  (C est refusée : build_protocol a renvoyé None, le réacteur ferme aussitôt)\n'
+exec 3>&- 4>&- 5>&-
+sleep 0.2
+stop
+
+title "obstinate-server : ObstinateProtocol répond no à chaque lecture"
+start obstinate-server --port 0
+open 3 A
+send 3 'Are you there?\r\n'
+receive 3
+send 3 'Are you lying?\r\n'
+receive 3
+exec 3>&-
+sleep 0.2
+stop
+
+title "pesto-server et pesto-client : des commandes ligne à ligne, le client en deux threads"
+start pesto-server --port 0 --file "$DEMO_TMP/file.txt"
+show "printf 'hello\nwrite: bonjour depuis la démo\nwrite: test\nquoi ?\ngoodbye\n' | pesto-client --port $PORT"
+sleep 0.2
+stop
+show "cat $DEMO_TMP/file.txt"
