@@ -314,3 +314,38 @@ fn connect_tcp_builds_a_protocol_or_says_why_not() {
     stop(handle, thread);
     stop(echo, echo_thread);
 }
+
+#[test]
+fn lose_connection_sends_everything_queued_then_closes() {
+    /// Writes 24 MiB (more than the socket takes at once), then hangs up.
+    struct Bye;
+    impl Protocol for Bye {
+        fn connection_made(&mut self, transport: &Transport) {
+            transport.write(&vec![b'z'; 24 * 1024 * 1024]);
+            transport.write(b"bye");
+            transport.lose_connection();
+            transport.write(b"ignored: written after lose_connection");
+        }
+        fn data_received(&mut self, _: &Transport, _: &[u8]) {}
+    }
+    struct ByeFactory;
+    impl Factory for ByeFactory {
+        fn build_protocol(&mut self, _: SocketAddr) -> Option<Box<dyn Protocol>> {
+            Some(Box::new(Bye))
+        }
+    }
+    let (handle, addr, thread) = spawn_reactor(|reactor| {
+        reactor
+            .listen_tcp("127.0.0.1:0".parse().unwrap(), ByeFactory)
+            .unwrap()
+    });
+    let mut stream = connect(addr);
+    thread::sleep(Duration::from_millis(100)); // let the socket fill up
+    let mut all = Vec::new();
+    stream
+        .read_to_end(&mut all)
+        .expect("everything, then the end");
+    assert_eq!(all.len(), 24 * 1024 * 1024 + 3);
+    assert!(all.ends_with(b"zbye"));
+    stop(handle, thread);
+}

@@ -16,11 +16,13 @@
 //! (step 5): new connections are pushed at the end, after the scan, and
 //! finished ones are removed at step 2 of the next turn.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
+use std::rc::Rc;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -57,6 +59,9 @@ pub struct Reactor {
     wake_reader: UnixStream,
     shared: Arc<Shared>,
     running: bool,
+    /// Raised by a transport that starts to end (closed by either side, or
+    /// failed): only then does `reap` look through the connections.
+    may_be_over: Rc<Cell<bool>>,
     /// The list given to `poll`, kept between turns so that it is not
     /// allocated again each time.
     fds: Vec<PollFd>,
@@ -114,6 +119,7 @@ impl Reactor {
                 wake_writer,
             }),
             running: false,
+            may_be_over: Rc::new(Cell::new(false)),
             fds: Vec::new(),
             buf: vec![0; READ_SIZE],
         })
@@ -398,7 +404,7 @@ impl Reactor {
         mut protocol: Box<dyn Protocol>,
         client_factory: Option<Box<dyn ClientFactory>>,
     ) {
-        let transport = Transport::new(stream, peer, host);
+        let transport = Transport::new(stream, peer, host, Rc::clone(&self.may_be_over));
         protocol.connection_made(&transport);
         self.connections.push(Connection {
             transport,
@@ -410,6 +416,9 @@ impl Reactor {
     /// Closes the connections that are over and tells their protocols.
     /// Removal happens here, outside any scan of the list.
     fn reap(&mut self) {
+        if !self.may_be_over.replace(false) {
+            return; // no connection started to end since the last look
+        }
         let mut i = 0;
         let mut closed_any = false;
         while i < self.connections.len() {

@@ -6,7 +6,7 @@
 //! the queued bytes when `poll` says there is room, and closes the
 //! connection once everything is sent.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::io::{self, ErrorKind, IoSlice, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -60,12 +60,23 @@ struct Link {
     write_closed: bool,
     /// A read or a write failed: the connection is lost.
     error: Option<io::Error>,
+    /// The reactor's "a connection may be over" flag, raised whenever this
+    /// one starts to end, so that the reactor looks for finished
+    /// connections only when there may be one (`None` when recording).
+    may_be_over: Option<Rc<Cell<bool>>>,
 }
 
 impl Transport {
     /// A transport on a connected, non-blocking socket (the reactor's).
-    pub(crate) fn new(socket: TcpStream, peer: SocketAddr, host: SocketAddr) -> Transport {
-        Transport::with_socket(Some(socket), peer, host)
+    pub(crate) fn new(
+        socket: TcpStream,
+        peer: SocketAddr,
+        host: SocketAddr,
+        may_be_over: Rc<Cell<bool>>,
+    ) -> Transport {
+        let transport = Transport::with_socket(Some(socket), peer, host);
+        transport.link.borrow_mut().may_be_over = Some(may_be_over);
+        transport
     }
 
     /// A transport with no socket: it keeps everything written (tests).
@@ -84,6 +95,7 @@ impl Transport {
             write_closing: false,
             write_closed: false,
             error: None,
+            may_be_over: None,
         };
         Transport {
             link: Rc::new(RefCell::new(link)),
@@ -121,7 +133,7 @@ impl Transport {
                 Ok(n) => sent = n,
                 Err(e) if is_transient(&e) => {}
                 Err(e) => {
-                    link.error = Some(e);
+                    link.fail(e);
                     return;
                 }
             }
@@ -138,7 +150,9 @@ impl Transport {
     /// `loseConnection`); nothing more is read. The protocol is then told
     /// `connection_lost(Reason::Done)`.
     pub fn lose_connection(&self) {
-        self.link.borrow_mut().closing = true;
+        let mut link = self.link.borrow_mut();
+        link.closing = true;
+        link.may_be_over();
     }
 
     /// Closes our sending side once every byte written is sent (a
@@ -199,12 +213,13 @@ impl Transport {
             Ok(0) => {
                 // The peer closed its side: finish sending, then close.
                 link.read_closed = true;
+                link.may_be_over();
                 0
             }
             Ok(n) => n,
             Err(e) if is_transient(&e) => 0,
             Err(e) => {
-                link.error = Some(e);
+                link.fail(e);
                 0
             }
         }
@@ -214,19 +229,25 @@ impl Transport {
     pub(crate) fn flush(&self) {
         let mut link = self.link.borrow_mut();
         let link = &mut *link;
-        let Some(socket) = &link.socket else { return };
         while !link.output.is_empty() && link.error.is_none() {
+            let Some(socket) = &link.socket else { return };
             let (front, _) = link.output.as_slices();
             match (&*socket).write(front) {
                 Ok(n) => {
                     link.output.drain(..n);
                 }
                 Err(e) if is_transient(&e) => break,
-                Err(e) => link.error = Some(e),
+                Err(e) => link.fail(e),
             }
         }
-        if link.output.is_empty() && link.output.capacity() > KEEP_CAPACITY {
-            link.output = VecDeque::new();
+        if link.output.is_empty() {
+            if link.output.capacity() > KEEP_CAPACITY {
+                link.output = VecDeque::new();
+            }
+            // All sent: a connection waiting for that to close may go now.
+            if link.closing || link.read_closed {
+                link.may_be_over();
+            }
         }
         link.shut_down_if_sent();
     }
@@ -273,6 +294,18 @@ impl Transport {
 }
 
 impl Link {
+    /// A read or a write failed: the connection is lost.
+    fn fail(&mut self, e: io::Error) {
+        self.error = Some(e);
+        self.may_be_over();
+    }
+
+    fn may_be_over(&self) {
+        if let Some(flag) = &self.may_be_over {
+            flag.set(true);
+        }
+    }
+
     /// Read while the connection is open, the peer still sends, and the
     /// peer reads its answers (less than `MAX_PENDING` queued).
     fn wants_to_read(&self) -> bool {
