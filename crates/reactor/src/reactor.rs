@@ -360,9 +360,26 @@ impl Reactor {
                     self.ports[port].paused_until = Some(Instant::now() + FULL_PAUSE);
                     return;
                 }
-                // A client that left before we accepted it, a signal…:
+                // A client that left before we accepted it, a signal:
                 // one client's trouble never stops the server.
-                Err(_) => continue,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        ErrorKind::ConnectionAborted | ErrorKind::Interrupted
+                    ) =>
+                {
+                    continue;
+                }
+                // Anything else (the system short of memory…) would fail
+                // again at once: wait a little, as for EMFILE.
+                Err(e) => {
+                    eprintln!(
+                        "accept a échoué ({}) ; nouvel essai dans un instant",
+                        netlabs::error::reason(&e)
+                    );
+                    self.ports[port].paused_until = Some(Instant::now() + FULL_PAUSE);
+                    return;
+                }
             };
             let peer = net::canonical(peer);
             let Ok(host) = prepare(&stream) else { continue };
