@@ -8,12 +8,41 @@ mod util;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::process::Command;
-use std::sync::Arc;
+use std::sync::{Arc, Once};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use predicates::prelude::*;
 use util::{Server, WAIT, client};
+
+/// `echo-reactor-server`, built first if needed. It belongs to the `echo`
+/// crate: Cargo hands this test only the binaries of `reactor`, and a
+/// plain `cargo build --bin` run from this crate's folder does not see the
+/// others, so we name the package.
+fn echo_reactor_server() -> &'static str {
+    const NAME: &str = "echo-reactor-server";
+    static BUILD: Once = Once::new();
+    BUILD.call_once(|| {
+        let exe = std::env::current_exe().expect("test executable path");
+        let target = exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .expect("target folder");
+        if !target.join(NAME).exists() {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let mut build = Command::new(cargo);
+            build.args(["build", "--quiet", "-p", "echo", "--bin", NAME]);
+            if target.ends_with("release") {
+                build.arg("--release");
+            }
+            assert!(
+                build.status().expect("cargo build").success(),
+                "cargo build -p echo --bin {NAME}"
+            );
+        }
+    });
+    NAME
+}
 
 /// A connection whose every read and write gives up after [`WAIT`].
 fn connect(addr: SocketAddr) -> TcpStream {
@@ -110,7 +139,7 @@ fn obstinate_server_says_no_once_per_read() {
 
 #[test]
 fn echo_reactor_server_echoes_5_mib_byte_exact_and_logs_each_client() {
-    let server = Server::start("echo-reactor-server", &["--port", "0"]);
+    let server = Server::start(echo_reactor_server(), &["--port", "0"]);
     assert_eq!(server.addr.to_string(), format!("[::]:{}", server.port()));
     let stream = connect(server.loopback());
     let data = Arc::new(pattern(5 * 1024 * 1024, 7));
@@ -140,7 +169,7 @@ fn echo_reactor_server_echoes_5_mib_byte_exact_and_logs_each_client() {
 #[test]
 fn echo_reactor_server_bounds_a_client_that_sends_without_reading() {
     const OFFERED: usize = 8 * 1024 * 1024;
-    let server = Server::start("echo-reactor-server", &["--port", "0"]);
+    let server = Server::start(echo_reactor_server(), &["--port", "0"]);
     let addr = server.loopback();
     let mut probe = connect(addr);
     probe.write_all(b"avant").unwrap();
@@ -195,7 +224,7 @@ fn echo_reactor_server_bounds_a_client_that_sends_without_reading() {
 
 #[test]
 fn echo_reactor_server_survives_vanishing_and_idle_clients() {
-    let server = Server::start("echo-reactor-server", &["--port", "0"]);
+    let server = Server::start(echo_reactor_server(), &["--port", "0"]);
     let addr = server.loopback();
     // A client that vanishes mid-stream, leaving its echo unread (reset).
     for _ in 0..5 {
@@ -220,7 +249,7 @@ fn echo_reactor_server_out_of_descriptors_neither_spins_nor_dies() {
     }
     let mut cmd = Command::new("sh");
     cmd.args(["-c", "ulimit -n 40 && exec \"$0\" --port 0"])
-        .arg(util::bin("echo-reactor-server"));
+        .arg(util::bin(echo_reactor_server()));
     let server = Server::spawn(cmd);
     let addr = server.loopback();
     // More clients than descriptors: the extra ones wait in the backlog.
@@ -251,7 +280,7 @@ fn bad_options_exit_2_and_help_names_the_seed() {
     let servers = [
         ("twisted-echo", "twisted-protocole-fabrique"),
         ("obstinate-server", "bite-sized-twisted-triforce"),
-        ("echo-reactor-server", "twisted-protocole-fabrique"),
+        (echo_reactor_server(), "twisted-protocole-fabrique"),
     ];
     for (name, seed) in servers {
         client(name)
