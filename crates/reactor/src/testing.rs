@@ -24,6 +24,58 @@
 //! p.data_received(&t, b"Are you there?\r\n");
 //! assert_eq!(t.value(), b"no\r\n");
 //! ```
+//!
+//! Time, with no waiting: a protocol that hangs up after 5 s of silence is
+//! given a clock (the reactor's, `reactor.clock()`, in the real program),
+//! and the test gives it a manual one and moves it forward by hand.
+//!
+//! ```
+//! use std::time::Duration;
+//! use reactor::testing::StringTransport;
+//! use reactor::{Clock, DelayedCall, Protocol, Transport};
+//!
+//! /// Echoes, and says `bye` then hangs up after 5 s of silence.
+//! struct Idle {
+//!     clock: Clock,
+//!     timer: Option<DelayedCall>,
+//! }
+//!
+//! impl Idle {
+//!     fn restart_timer(&mut self, transport: &Transport) {
+//!         if let Some(timer) = self.timer.take() {
+//!             timer.cancel();
+//!         }
+//!         let transport = transport.clone();
+//!         let hang_up = move || {
+//!             transport.write(b"bye\r\n");
+//!             transport.lose_connection();
+//!         };
+//!         self.timer = Some(self.clock.call_later(Duration::from_secs(5), hang_up));
+//!     }
+//! }
+//!
+//! impl Protocol for Idle {
+//!     fn connection_made(&mut self, transport: &Transport) {
+//!         self.restart_timer(transport);
+//!     }
+//!     fn data_received(&mut self, transport: &Transport, data: &[u8]) {
+//!         transport.write(data);
+//!         self.restart_timer(transport);
+//!     }
+//! }
+//!
+//! let clock = Clock::manual();
+//! let t = StringTransport::new();
+//! let mut p = Idle { clock: clock.clone(), timer: None };
+//! p.connection_made(&t);
+//! clock.advance(Duration::from_secs(4));
+//! p.data_received(&t, b"hi"); // activity: 5 more seconds
+//! clock.advance(Duration::from_secs(4));
+//! assert!(!t.is_disconnecting());
+//! clock.advance(Duration::from_secs(1));
+//! assert_eq!(t.value(), b"hibye\r\n");
+//! assert!(t.is_disconnecting());
+//! ```
 
 use std::net::SocketAddr;
 use std::ops::Deref;

@@ -274,4 +274,18 @@ mod tests {
         );
         let _ = std::fs::remove_file(&f.path);
     }
+
+    #[test]
+    fn a_line_too_long_closes_the_connection_unanswered() {
+        let mut f = factory("long");
+        let mut input = vec![b'a'; reactor::MAX_LINE_LENGTH + 1];
+        input.extend_from_slice(b"\nhello\n");
+        for size in [7, 4096] {
+            let t = play(&mut f, &input, size);
+            assert_eq!(t.text(), "Connection with the server established!\r\n");
+            assert!(t.is_disconnecting());
+        }
+        assert_eq!(read(&f), "");
+        let _ = std::fs::remove_file(&f.path);
+    }
 }
