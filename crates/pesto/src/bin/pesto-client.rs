@@ -48,7 +48,7 @@ const HOST: &str = "127.0.0.1";
 
 /// After the end of input, how long to wait for the server's last answers
 /// and its close before leaving anyway.
-const LAST_ANSWERS: Duration = Duration::from_secs(2);
+const LAST_ANSWERS: Duration = Duration::from_secs(5);
 
 const USAGE: &str = "\
 pesto-client — le client de Pesto : un thread pour le réacteur, un pour le clavier
