@@ -30,7 +30,7 @@
 //! ps -L -p $(pgrep pesto-client)                     # two threads (three while connecting)
 //! ```
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io::{self, BufRead};
 use std::net::SocketAddr;
 use std::sync::mpsc;
@@ -77,7 +77,7 @@ thread_local! {
     /// another thread: the compiler checks it).
     static LINK: RefCell<Link> = const { RefCell::new(Link::Down) };
     /// End of input: leave once the connection is over.
-    static QUITTING: RefCell<bool> = const { RefCell::new(false) };
+    static QUITTING: Cell<bool> = const { Cell::new(false) };
     /// The seed's `ReactorThread.factory`, reused by `reconnect`.
     static FACTORY: RefCell<Option<PestoFactory>> = const { RefCell::new(None) };
 }
@@ -114,7 +114,7 @@ impl LineProtocol for Client {
             }
             matches!(link, Link::Down)
         });
-        if !QUITTING.with_borrow(|q| *q) {
+        if !QUITTING.get() {
             println!("Connection lost.");
         } else if down {
             self.reactor.stop();
@@ -245,7 +245,7 @@ fn reconnect(reactor: &mut Reactor, host: &str, port: u16) {
 /// what is left and closes), and stop the reactor when the connection is
 /// over — or after [`LAST_ANSWERS`] whatever happens.
 fn quit(reactor: &mut Reactor) {
-    QUITTING.with_borrow_mut(|q| *q = true);
+    QUITTING.set(true);
     let handle = reactor.handle();
     reactor.call_later(LAST_ANSWERS, move || handle.stop());
     LINK.with_borrow(|link| match link {
