@@ -14,10 +14,19 @@ use predicates::prelude::*;
 use util::{Server, WAIT, client};
 
 /// Every TCP echo server, blocking one included.
-const TCP_SERVERS: [&str; 3] = ["echo-server", "echo-thread-server", "echo-poll-server"];
+const TCP_SERVERS: [&str; 4] = [
+    "echo-server",
+    "echo-thread-server",
+    "echo-poll-server",
+    "echo-reactor-server",
+];
 
 /// The servers that must serve many clients at once and survive abuse.
-const MULTI_SERVERS: [&str; 2] = ["echo-thread-server", "echo-poll-server"];
+const MULTI_SERVERS: [&str; 3] = [
+    "echo-thread-server",
+    "echo-poll-server",
+    "echo-reactor-server",
+];
 
 fn start(name: &str) -> Server {
     Server::start(name, &["--port", "0"])
@@ -512,6 +521,7 @@ fn bad_options_exit_2_with_the_usage() {
         "echo-server",
         "echo-thread-server",
         "echo-poll-server",
+        "echo-reactor-server",
         "echo-udp-server",
         "echo-client",
         "echo-udp-client",

@@ -30,8 +30,11 @@ pub fn bin(name: &str) -> PathBuf {
         let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
         if !path.exists() {
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            // From the workspace root: the binary may be another crate's.
+            let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
             let mut cmd = Command::new(cargo);
-            cmd.args(["build", "--quiet", "--bin", name]);
+            cmd.current_dir(root)
+                .args(["build", "--quiet", "--workspace", "--bin", name]);
             if dir.ends_with("release") {
                 cmd.arg("--release");
             }
