@@ -4,14 +4,14 @@
 mod util;
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{Shutdown, TcpListener, TcpStream, UdpSocket};
 use std::process::Command;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use predicates::prelude::*;
-use util::{Server, WAIT, client};
+use util::{Server, WAIT, client, connect};
 
 /// Every TCP echo server, blocking one included.
 const TCP_SERVERS: [&str; 4] = [
@@ -30,14 +30,6 @@ const MULTI_SERVERS: [&str; 3] = [
 
 fn start(name: &str) -> Server {
     Server::start(name, &["--port", "0"])
-}
-
-/// A connection whose every read and write gives up after [`WAIT`].
-fn connect(addr: SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(WAIT)).unwrap();
-    stream.set_write_timeout(Some(WAIT)).unwrap();
-    stream
 }
 
 /// Sends `data` and checks that exactly the same bytes come back.

@@ -315,6 +315,14 @@ impl Drop for Interactive {
     }
 }
 
+/// A connection whose every read and write gives up after [`WAIT`].
+pub fn connect(addr: std::net::SocketAddr) -> std::net::TcpStream {
+    let stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(WAIT)).unwrap();
+    stream.set_write_timeout(Some(WAIT)).unwrap();
+    stream
+}
+
 /// A port on which nothing listens now (bound, then released).
 pub fn free_tcp_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
