@@ -131,6 +131,6 @@ mod loop_tests;
 
 pub use crate::line::{LineProtocol, LineReceiver, MAX_LINE_LENGTH};
 pub use crate::protocol::{ClientFactory, Factory, Protocol, Reason};
-pub use crate::reactor::{Reactor, ReactorHandle};
+pub use crate::reactor::{Reactor, ReactorHandle, serve};
 pub use crate::time::{Clock, DelayedCall};
 pub use crate::transport::{MAX_PENDING, Transport};

@@ -508,6 +508,30 @@ fn prepare(stream: &TcpStream) -> io::Result<SocketAddr> {
     Ok(net::canonical(stream.local_addr()?))
 }
 
+/// What a server's `main` does with its factory — Twisted's
+/// `reactor.listenTCP(port, factory)` then `reactor.run()`: listens on
+/// `addr`, prints the first line `en écoute sur ADDR:PORT`, and runs the
+/// loop until [`Reactor::stop`]. A failure (port busy, no descriptor…)
+/// prints one French line on stderr and exits 1.
+pub fn serve(addr: SocketAddr, factory: impl Factory + 'static) {
+    let mut reactor = Reactor::new().unwrap_or_else(|e| {
+        netlabs::fail(format!(
+            "réacteur impossible à créer ({})",
+            netlabs::error::reason(&e)
+        ))
+    });
+    let local = reactor
+        .listen_tcp(addr, factory)
+        .unwrap_or_else(|e| netlabs::fail(netlabs::error::bind(addr, &e)));
+    net::announce_tcp(local);
+    if let Err(e) = reactor.run() {
+        netlabs::fail(format!(
+            "la boucle du réacteur s'est arrêtée ({})",
+            netlabs::error::reason(&e)
+        ));
+    }
+}
+
 impl ReactorHandle {
     /// Hands `f` to the reactor's thread, which runs it soon, between two
     /// turns of its loop (Twisted's `callFromThread`). The only safe way to

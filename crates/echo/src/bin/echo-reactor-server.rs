@@ -24,8 +24,8 @@
 use std::net::SocketAddr;
 
 use echo::{BIND, PORT, farewell};
-use netlabs::{Args, error, fail, net};
-use reactor::{Factory, Protocol, Reactor, Reason, Transport};
+use netlabs::Args;
+use reactor::{Factory, Protocol, Reason, Transport};
 
 const USAGE: &str = "\
 echo-reactor-server — serveur echo TCP sur le réacteur (Protocol, Transport, Factory)
@@ -78,16 +78,5 @@ fn main() {
 
     // Many clients means many descriptors: lift the soft limit (often 1024).
     let _ = netlabs::sys::raise_fd_limit();
-    let mut reactor = Reactor::new().unwrap_or_else(|e| fail(error::reason(&e)));
-    let addr = SocketAddr::new(bind, port);
-    let local = reactor
-        .listen_tcp(addr, EchoFactory)
-        .unwrap_or_else(|e| fail(error::bind(addr, &e)));
-    net::announce_tcp(local);
-    if let Err(e) = reactor.run() {
-        fail(format!(
-            "la boucle du réacteur s'est arrêtée ({})",
-            error::reason(&e)
-        ));
-    }
+    reactor::serve(SocketAddr::new(bind, port), EchoFactory);
 }

@@ -35,8 +35,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use netlabs::{Args, error, fail, net};
-use reactor::{Factory, LineProtocol, LineReceiver, Protocol, Reactor, Reason, Transport};
+use netlabs::{Args, error, fail};
+use reactor::{Factory, LineProtocol, LineReceiver, Protocol, Reason, Transport};
 
 /// The seed's port. It writes files, so it listens on loopback only unless
 /// `--bind` says otherwise.
@@ -171,7 +171,6 @@ fn main() {
     let path: PathBuf = args.value("--file").unwrap_or_else(|| FILE.into());
     args.finish();
 
-    let mut reactor = Reactor::new().unwrap_or_else(|e| fail(error::reason(&e)));
     let factory = ServerFactory {
         path,
         journal: Journal {
@@ -179,17 +178,7 @@ fn main() {
         },
     };
     // reactor.listenTCP(1234, ServerFactory()); reactor.run()
-    let addr = SocketAddr::new(bind, port);
-    let local = reactor
-        .listen_tcp(addr, factory)
-        .unwrap_or_else(|e| fail(error::bind(addr, &e)));
-    net::announce_tcp(local);
-    if let Err(e) = reactor.run() {
-        fail(format!(
-            "la boucle du réacteur s'est arrêtée ({})",
-            error::reason(&e)
-        ));
-    }
+    reactor::serve(SocketAddr::new(bind, port), factory);
 }
 
 #[cfg(test)]

@@ -20,8 +20,8 @@
 
 use std::net::SocketAddr;
 
-use netlabs::{Args, error, fail, net};
-use reactor::{Factory, Protocol, Reactor, Reason, Transport};
+use netlabs::Args;
+use reactor::{Factory, Protocol, Reason, Transport};
 
 /// The seed's port; `TCP4ServerEndpoint(reactor, 8900)` listens on every
 /// IPv4 interface.
@@ -72,18 +72,7 @@ fn main() {
     args.finish();
 
     // The magic glue: endpoint.listen(factory), then reactor.run().
-    let mut reactor = Reactor::new().unwrap_or_else(|e| fail(error::reason(&e)));
-    let addr = SocketAddr::new(bind, port);
-    let local = reactor
-        .listen_tcp(addr, ObstinateFactory)
-        .unwrap_or_else(|e| fail(error::bind(addr, &e)));
-    net::announce_tcp(local);
-    if let Err(e) = reactor.run() {
-        fail(format!(
-            "la boucle du réacteur s'est arrêtée ({})",
-            error::reason(&e)
-        ));
-    }
+    reactor::serve(SocketAddr::new(bind, port), ObstinateFactory);
 }
 
 #[cfg(test)]

@@ -21,8 +21,8 @@ use std::cell::Cell;
 use std::net::SocketAddr;
 use std::rc::Rc;
 
-use netlabs::{Args, error, fail, net};
-use reactor::{Factory, Protocol, Reactor, Reason, Transport};
+use netlabs::Args;
+use reactor::{Factory, Protocol, Reason, Transport};
 
 /// The seed's port and interface (`interface='localhost'`).
 const PORT: u16 = 8098;
@@ -103,25 +103,13 @@ fn main() {
     let max = args.value::<usize>("--max");
     args.finish();
 
-    let mut reactor = Reactor::new().unwrap_or_else(|e| fail(error::reason(&e)));
     let factory = EchoFactory {
         num_protocols: Rc::new(Cell::new(0)),
         max,
     };
     // endpoint = TCP4ServerEndpoint(reactor, 8098, interface='localhost')
     // endpoint.listen(EchoFactory())
-    let addr = SocketAddr::new(bind, port);
-    let local = reactor
-        .listen_tcp(addr, factory)
-        .unwrap_or_else(|e| fail(error::bind(addr, &e)));
-    net::announce_tcp(local);
-    // reactor.run()
-    if let Err(e) = reactor.run() {
-        fail(format!(
-            "la boucle du réacteur s'est arrêtée ({})",
-            error::reason(&e)
-        ));
-    }
+    reactor::serve(SocketAddr::new(bind, port), factory);
 }
 
 #[cfg(test)]
