@@ -254,8 +254,11 @@ fn a_client_that_never_reads_does_not_block_the_others() {
     let big = "x".repeat(60 * 1024);
     assert_eq!(c.ask(&format!("SET big {big}")), "OK\n");
 
+    let before = util::rss_kib(server.pid());
+
     // This one asks for megabytes of answers and reads none: its thread
-    // ends up blocked in write. It must not hold the store's lock then.
+    // ends up blocked in write. It must not hold the store's lock then,
+    // nor pile up the answers in memory.
     let mut hog = Conn::open(server.addr);
     let flooding = Arc::new(AtomicBool::new(true));
     let flag = Arc::clone(&flooding);
@@ -275,6 +278,12 @@ fn a_client_that_never_reads_does_not_block_the_others() {
         assert!(
             started.elapsed() < Duration::from_secs(2),
             "SET {i} waited for the hog"
+        );
+    }
+    if let (Some(before), Some(peak)) = (before, util::peak_rss_kib(server.pid())) {
+        assert!(
+            peak < before + 16 * 1024,
+            "memory grew from {before} KiB to a peak of {peak} KiB"
         );
     }
     flooding.store(false, Ordering::SeqCst);

@@ -46,6 +46,11 @@ const BUF_SIZE: usize = 16 * 1024;
 /// the whole store); a crash loses at most the changes of the last instant.
 const SAVE_INTERVAL: Duration = Duration::from_millis(100);
 
+/// Answers waiting to be sent are written once they reach this size, so a
+/// client's pending answers never take more than about this much memory
+/// (plus one answer).
+const REPLY_FLUSH: usize = 64 * 1024;
+
 const USAGE: &str = "\
 kv-server — serveur clé-valeur, plusieurs clients à la fois (Chapitre 2.2, le « mini serveur de données clé-valeur » annoncé)
 
@@ -169,6 +174,7 @@ fn serve(mut stream: TcpStream, peer: SocketAddr, shared: &Shared) {
             Err(e) => break format!("connexion perdue ({})", reason(&e)),
         };
         lines.push(&buf[..n]);
+        let mut lost = None;
         while let Some(line) = lines.next_line() {
             commands += 1;
             match line {
@@ -177,17 +183,33 @@ fn serve(mut stream: TcpStream, peer: SocketAddr, shared: &Shared) {
                     format!("ERR ligne de plus de {MAX_LINE} octets : ignorée\n").as_bytes(),
                 ),
             }
+            // One read may hold thousands of `GET`s of a large value: send
+            // the answers as they pile up rather than hold them all.
+            if replies.len() >= REPLY_FLUSH {
+                lost = send(&mut stream, &mut replies).err();
+                if lost.is_some() {
+                    break;
+                }
+            }
         }
-        // The lock is already released here: a client that reads slowly
-        // blocks this write, and only its own thread with it.
-        if let Err(e) = stream.write_all(&replies) {
+        if lost.is_none() {
+            lost = send(&mut stream, &mut replies).err();
+        }
+        if let Some(e) = lost {
             break format!("connexion perdue ({})", reason(&e));
         }
-        replies.clear();
     };
     log(format_args!(
         "{ending} de {peer} (thread {me}, {commands} commande(s))"
     ));
+}
+
+/// Writes the answers gathered so far. The lock is not held here: a client
+/// that reads slowly blocks this write, and only its own thread with it.
+fn send(stream: &mut TcpStream, replies: &mut Vec<u8>) -> std::io::Result<()> {
+    let sent = stream.write_all(replies);
+    replies.clear();
+    sent
 }
 
 /// Runs one command under the lock.
