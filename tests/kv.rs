@@ -337,6 +337,17 @@ fn a_crash_during_heavy_writes_leaves_a_whole_consistent_file() {
     for round in 0..2 {
         let server = start_saving(&file);
         let addr = server.addr;
+        if round == 0 {
+            // Two megabytes of data first: each save then takes a while,
+            // long enough for a careless writer to be caught half-way.
+            let mut c = Conn::open(addr);
+            let value = "p".repeat(1000);
+            let preload: String = (0..2000).map(|i| format!("SET pre{i} {value}\n")).collect();
+            c.send(preload.as_bytes());
+            for _ in 0..2000 {
+                assert_eq!(c.line(), "OK\n");
+            }
+        }
         let stop = Arc::new(AtomicBool::new(false));
         // Each writer sets a{w} then b{w} to the same rising number. Any
         // snapshot of one moment has a = b or a = b + 1, never a < b.
@@ -371,18 +382,27 @@ fn a_crash_during_heavy_writes_leaves_a_whole_consistent_file() {
                 })
             })
             .collect();
-        // Let a few saves happen, then kill the server mid-traffic.
+        // While saves follow one another, anyone reading the file must
+        // always find a whole one: never the half of a save in progress.
         wait_for_file(&file, &format!("SET b{} ", WRITERS - 1));
-        thread::sleep(Duration::from_millis(300 + 100 * round));
-        drop(server); // SIGKILL
+        let watching = Instant::now();
+        let mut reads = 0;
+        while watching.elapsed() < Duration::from_millis(400 + 100 * round) {
+            let bytes = std::fs::read(&file).unwrap();
+            assert!(
+                is_whole_save(&bytes),
+                "a half-written file was seen after {reads} reads"
+            );
+            reads += 1;
+        }
+        drop(server); // SIGKILL, in the middle of the traffic
         stop.store(true, Ordering::SeqCst);
         for w in writers {
             w.join().unwrap();
         }
 
-        // The file is whole: it loads, every line is a SET of a writer.
-        let text = std::fs::read_to_string(&file).unwrap();
-        assert!(text.ends_with('\n'), "a torn last line");
+        // The file is whole, and the server loads it again.
+        assert!(is_whole_save(&std::fs::read(&file).unwrap()));
         let restarted = start_saving(&file);
         restarted.wait_for_log("clé(s) chargée(s)");
         let mut c = Conn::open(restarted.addr);
@@ -404,6 +424,17 @@ fn a_crash_during_heavy_writes_leaves_a_whole_consistent_file() {
             );
         }
     }
+}
+
+/// True when `bytes` is a complete save of the crash test: SET lines only,
+/// the last one ended, and the preloaded keys all there.
+fn is_whole_save(bytes: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return false;
+    };
+    text.ends_with('\n')
+        && text.lines().all(|l| l.starts_with("SET "))
+        && text.lines().filter(|l| l.starts_with("SET pre")).count() == 2000
 }
 
 #[test]
