@@ -119,17 +119,10 @@ fn serve(mut stream: TcpStream, peer: SocketAddr) {
         lines.push(&buf[..n]);
         while let Some(line) = lines.next_line() {
             let verdict = match line {
-                Line::Complete(message) => {
-                    let verdict = judge(message);
-                    log(&verdict.phrase);
-                    verdict
-                }
-                Line::TooLong => {
-                    let verdict = judge_too_long();
-                    log(&verdict.phrase);
-                    verdict
-                }
+                Line::Complete(message) => judge(message),
+                Line::TooLong => judge_too_long(),
             };
+            log(&verdict.phrase);
             replies.extend_from_slice(verdict.reply);
         }
 
