@@ -3,8 +3,8 @@
 //!
 //! - [`Store`]: the data and the commands on it (`SET`, `GET`, `DEL`,
 //!   `KEYS`), with no socket, so unit tests need no network;
-//! - [`lines`]: cutting a TCP stream into lines (the same framing as the
-//!   `prime` crate's, with a 64 KiB bound);
+//! - [`lines`]: cutting a TCP stream into lines (`netlabs::lines`, shared
+//!   with `prime-server`; here with a 64 KiB bound);
 //! - the save file: [`Store::snapshot`] and [`Store::load`].
 //!
 //! ## Protocol
@@ -33,7 +33,7 @@
 //! separators. A student can read it, and even replay it:
 //! `kv-client < data.kv`.
 
-pub mod lines;
+pub use netlabs::lines;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -5,6 +5,7 @@
 //! - [`net`]: opening sockets, the first line `en écoute sur ADDR:PORT`,
 //!   trying every address of a host name;
 //! - [`error`]: one French line on stderr, exit 1;
+//! - [`lines`]: cutting a TCP byte stream into lines, with a length limit;
 //! - [`sys`]: the workspace's only foreign functions, `poll(2)` among them.
 //!
 //! The programs themselves stay in their own crates and read top to bottom,
@@ -12,6 +13,7 @@
 
 pub mod cli;
 pub mod error;
+pub mod lines;
 pub mod net;
 pub mod sys;
 

@@ -9,10 +9,11 @@
 //!
 //! - [`primality`]: the course's trial division, and Miller–Rabin;
 //! - [`number`]: reading an integer like Python's `int()`;
-//! - [`lines`]: cutting a TCP stream into lines;
+//! - [`lines`]: cutting a TCP stream into lines (`netlabs::lines`, shared
+//!   with `kv-server`);
 //! - [`judge`] (server side) and [`reading`] (client side) of one message.
 
-pub mod lines;
+pub use netlabs::lines;
 pub mod number;
 pub mod primality;
 

@@ -11,6 +11,9 @@
 //! A line may not grow without limit: past `max` bytes (its end not
 //! counted) it is reported once as [`Line::TooLong`] and the rest of it,
 //! up to its `\n`, is skipped. Memory stays bounded by `max` plus one read.
+//!
+//! Used by the line servers of chapter 2.2: `prime-server` (1024 bytes a
+//! line) and `kv-server` (64 KiB).
 
 /// One framed message.
 #[derive(Debug, PartialEq, Eq)]
