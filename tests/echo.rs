@@ -11,7 +11,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use predicates::prelude::*;
-use util::{Server, WAIT, client, connect};
+use util::{Server, WAIT, client, connect, pattern};
 
 /// Every TCP echo server, blocking one included.
 const TCP_SERVERS: [&str; 4] = [
@@ -50,19 +50,6 @@ fn assert_bulk_echo(stream: &TcpStream, data: Arc<Vec<u8>>) {
     (&*stream).read_exact(&mut back).expect("the whole echo");
     sender.join().unwrap().expect("the whole payload was sent");
     assert!(back == *data, "the echo differs from what was sent");
-}
-
-fn pattern(len: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            // xorshift: varied bytes, so a reordering or a loss shows.
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
 }
 
 #[test]
@@ -563,4 +550,32 @@ fn a_busy_port_is_one_french_line_and_exit_1() {
         .stderr(predicate::str::starts_with(format!(
             "erreur : le port {port} est déjà utilisé"
         )));
+}
+
+#[test]
+fn a_closed_log_never_stops_a_server() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    for name in TCP_SERVERS {
+        // `echo-server | head -1`: the reader of the log goes away.
+        let mut child = Command::new(util::bin(name))
+            .args(["--bind", "127.0.0.1", "--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        let addr = util::parse_first_line(first.trim_end());
+        // Each connection now writes its log lines into a closed pipe.
+        for i in 0..3 {
+            let mut stream = connect(addr);
+            assert_echo(&mut stream, format!("encore {i}\n").as_bytes());
+        }
+        assert!(child.try_wait().unwrap().is_none(), "{name} stopped");
+        let _ = child.kill();
+        let _ = child.wait();
+    }
 }

@@ -5,7 +5,7 @@
 mod util;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::net::{Shutdown, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,42 +13,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use predicates::prelude::*;
-use util::{Server, WAIT, client};
-
-/// A connection whose every read and write gives up after WAIT.
-struct Conn {
-    writer: TcpStream,
-    reader: BufReader<TcpStream>,
-}
-
-impl Conn {
-    fn open(addr: SocketAddr) -> Conn {
-        let stream = TcpStream::connect(addr).expect("connect");
-        stream.set_read_timeout(Some(WAIT)).unwrap();
-        stream.set_write_timeout(Some(WAIT)).unwrap();
-        Conn {
-            writer: stream.try_clone().unwrap(),
-            reader: BufReader::new(stream),
-        }
-    }
-
-    fn send(&mut self, bytes: &[u8]) {
-        self.writer.write_all(bytes).expect("send");
-    }
-
-    fn line(&mut self) -> String {
-        let mut line = Vec::new();
-        self.reader.read_until(b'\n', &mut line).expect("an answer");
-        assert!(line.ends_with(b"\n"), "answer without its end: {line:?}");
-        String::from_utf8_lossy(&line).into_owned()
-    }
-
-    /// Sends one command and returns its answer.
-    fn ask(&mut self, command: &str) -> String {
-        self.send(format!("{command}\n").as_bytes());
-        self.line()
-    }
-}
+use util::{LineConn, Server, WAIT, client};
 
 /// A fresh folder under the system's temporary folder, removed on drop.
 struct TempDir(PathBuf);
@@ -106,7 +71,7 @@ fn the_protocol_line_by_line() {
         server.first_line,
         format!("en écoute sur 127.0.0.1:{}", server.port())
     );
-    let mut c = Conn::open(server.addr);
+    let mut c = LineConn::open(server.addr);
     assert_eq!(c.ask("GET ville"), "NOTFOUND\n");
     assert_eq!(c.ask("SET ville Lyon"), "OK\n");
     assert_eq!(c.ask("GET ville"), "VALUE Lyon\n");
@@ -144,7 +109,7 @@ fn the_protocol_line_by_line() {
 #[test]
 fn a_line_over_64_kib_gets_err_and_the_connection_goes_on() {
     let server = start(&[]);
-    let mut c = Conn::open(server.addr);
+    let mut c = LineConn::open(server.addr);
     let mut long = b"SET k ".to_vec();
     long.extend(std::iter::repeat_n(b'x', 100 * 1024));
     long.extend_from_slice(b"\nSET k court\nGET k\n");
@@ -216,7 +181,7 @@ fn twenty_clients_at_once() {
     let server = start(&[]);
     let addr = server.addr;
     // Every client connects before any of them sends: all are served at once.
-    let conns: Vec<Conn> = (0..CLIENTS).map(|_| Conn::open(addr)).collect();
+    let conns: Vec<LineConn> = (0..CLIENTS).map(|_| LineConn::open(addr)).collect();
     let workers: Vec<_> = conns
         .into_iter()
         .enumerate()
@@ -239,7 +204,7 @@ fn twenty_clients_at_once() {
     for w in workers {
         w.join().expect("a client failed");
     }
-    let mut c = Conn::open(addr);
+    let mut c = LineConn::open(addr);
     let keys = c.ask("KEYS");
     assert_eq!(keys.split_whitespace().count(), 1 + CLIENTS * KEYS_EACH + 1);
     let last = c.ask("GET dernier");
@@ -250,7 +215,7 @@ fn twenty_clients_at_once() {
 #[test]
 fn a_client_that_never_reads_does_not_block_the_others() {
     let server = start(&[]);
-    let mut c = Conn::open(server.addr);
+    let mut c = LineConn::open(server.addr);
     let big = "x".repeat(60 * 1024);
     assert_eq!(c.ask(&format!("SET big {big}")), "OK\n");
 
@@ -259,7 +224,7 @@ fn a_client_that_never_reads_does_not_block_the_others() {
     // This one asks for megabytes of answers and reads none: its thread
     // ends up blocked in write. It must not hold the store's lock then,
     // nor pile up the answers in memory.
-    let mut hog = Conn::open(server.addr);
+    let mut hog = LineConn::open(server.addr);
     let flooding = Arc::new(AtomicBool::new(true));
     let flag = Arc::clone(&flooding);
     let mut hog_writer = hog.writer.try_clone().unwrap();
@@ -300,7 +265,7 @@ fn saved_data_comes_back_after_a_restart() {
     {
         let server = start_saving(&file);
         server.wait_for_log("0 clé(s) chargée(s)");
-        let mut c = Conn::open(server.addr);
+        let mut c = LineConn::open(server.addr);
         assert_eq!(c.ask("SET ville Lyon"), "OK\n");
         assert_eq!(c.ask("SET phrase deux  mots"), "OK\n");
         assert_eq!(c.ask("SET tmp x"), "OK\n");
@@ -312,7 +277,7 @@ fn saved_data_comes_back_after_a_restart() {
     let text = std::fs::read_to_string(&file).unwrap();
     assert_eq!(text, "SET phrase deux  mots\nSET ville Lyon\n");
     let server = start_saving(&file);
-    let mut c = Conn::open(server.addr);
+    let mut c = LineConn::open(server.addr);
     wait_for_file(&file, "SET ville Lyon\n");
     assert_eq!(c.ask("GET ville"), "VALUE Lyon\n");
     assert_eq!(c.ask("GET phrase"), "VALUE deux  mots\n");
@@ -324,7 +289,7 @@ fn saved_data_comes_back_after_a_restart() {
         .write_stdin(replay)
         .assert()
         .success();
-    let mut o = Conn::open(other.addr);
+    let mut o = LineConn::open(other.addr);
     assert_eq!(o.ask("GET phrase"), "VALUE deux  mots\n");
 }
 
@@ -340,7 +305,7 @@ fn a_crash_during_heavy_writes_leaves_a_whole_consistent_file() {
         if round == 0 {
             // Two megabytes of data first: each save then takes a while,
             // long enough for a careless writer to be caught half-way.
-            let mut c = Conn::open(addr);
+            let mut c = LineConn::open(addr);
             let value = "p".repeat(1000);
             let preload: String = (0..2000).map(|i| format!("SET pre{i} {value}\n")).collect();
             c.send(preload.as_bytes());
@@ -405,9 +370,9 @@ fn a_crash_during_heavy_writes_leaves_a_whole_consistent_file() {
         assert!(is_whole_save(&std::fs::read(&file).unwrap()));
         let restarted = start_saving(&file);
         restarted.wait_for_log("clé(s) chargée(s)");
-        let mut c = Conn::open(restarted.addr);
+        let mut c = LineConn::open(restarted.addr);
         for w in 0..WRITERS {
-            let value = |key: &str, c: &mut Conn| -> u64 {
+            let value = |key: &str, c: &mut LineConn| -> u64 {
                 let answer = c.ask(&format!("GET {key}"));
                 answer
                     .trim_end()

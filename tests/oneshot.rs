@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use predicates::prelude::*;
-use util::{Server, WAIT, client};
+use util::{Server, WAIT, client, pattern};
 
 /// A fresh folder under the system's temporary folder, removed on drop.
 struct TempDir(PathBuf);
@@ -27,7 +27,7 @@ impl TempDir {
     /// Writes a file of `len` varied bytes and returns its path.
     fn file(&self, name: &str, len: usize) -> PathBuf {
         let path = self.0.join(name);
-        std::fs::write(&path, pattern(len)).unwrap();
+        std::fs::write(&path, pattern(len, 0x2545_F491)).unwrap();
         path
     }
 }
@@ -36,18 +36,6 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-fn pattern(len: usize) -> Vec<u8> {
-    let mut x = 0x2545_F491u32;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
 }
 
 fn start(file: &Path, extra: &[&str]) -> Server {
@@ -127,7 +115,10 @@ fn head_post_and_junk_do_not_count_one_get_does() {
     let response = exchange(addr, b"GET /anything?x=1 HTTP/1.0\r\nHost: x\r\n\r\n");
     let (head, body) = split(&response);
     assert!(head.starts_with("HTTP/1.0 200 OK\r\n"));
-    assert!(body == pattern(100_000), "the body is the file");
+    assert!(
+        body == pattern(100_000, 0x2545_F491),
+        "the body is the file"
+    );
     assert!(server.wait_exit().success());
     server.wait_for_log("téléchargement réussi par [::1]:");
     server.wait_for_log("(1/1)");
@@ -210,7 +201,7 @@ fn curl_downloads_the_file_and_curl_i_does_not_count() {
         .status()
         .unwrap();
     assert!(status.success());
-    assert!(std::fs::read(&out).unwrap() == pattern(300_000));
+    assert!(std::fs::read(&out).unwrap() == pattern(300_000, 0x2545_F491));
     assert!(server.wait_exit().success());
 }
 
@@ -229,7 +220,7 @@ fn wget_downloads_the_file() {
         .status()
         .unwrap();
     assert!(status.success());
-    assert!(std::fs::read(&out).unwrap() == pattern(1_000_000));
+    assert!(std::fs::read(&out).unwrap() == pattern(1_000_000, 0x2545_F491));
     assert!(server.wait_exit().success());
 }
 
@@ -246,7 +237,7 @@ fn a_half_closed_request_is_served() {
     stream.shutdown(Shutdown::Write).unwrap();
     let mut response = Vec::new();
     stream.read_to_end(&mut response).unwrap();
-    assert_eq!(split(&response).1, &pattern(10)[..]);
+    assert_eq!(split(&response).1, &pattern(10, 0x2545_F491)[..]);
     assert!(server.wait_exit().success());
 }
 

@@ -3,13 +3,13 @@
 
 mod util;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::io::Read;
+use std::net::{Shutdown, TcpListener, UdpSocket};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use predicates::prelude::*;
-use util::{Server, WAIT, client};
+use util::{LineConn, Server, WAIT, client};
 
 /// What prime-client prints for the course's list, against our server.
 const COURSE_TRANSCRIPT: &str = "\
@@ -30,53 +30,6 @@ Envoi d'un message 1125899906842624
 Envoi d'un message 1125899906842623
 \tLe nombre n'est pas un nombre premier
 ";
-
-/// A connection to a test server whose reads and writes give up after WAIT.
-struct Conn {
-    writer: TcpStream,
-    reader: BufReader<TcpStream>,
-}
-
-impl Conn {
-    fn open(addr: SocketAddr) -> Conn {
-        let stream = TcpStream::connect(addr).expect("connect");
-        stream.set_read_timeout(Some(WAIT)).unwrap();
-        stream.set_write_timeout(Some(WAIT)).unwrap();
-        stream.set_nodelay(true).unwrap();
-        Conn {
-            writer: stream.try_clone().unwrap(),
-            reader: BufReader::new(stream),
-        }
-    }
-
-    fn send(&mut self, bytes: &[u8]) {
-        self.writer.write_all(bytes).expect("send");
-    }
-
-    /// The next `n` answer lines, joined.
-    fn answers(&mut self, n: usize) -> String {
-        let mut all = String::new();
-        for _ in 0..n {
-            let mut line = String::new();
-            self.reader.read_line(&mut line).expect("an answer line");
-            assert!(
-                line.ends_with('\n'),
-                "an answer without its end: {line:?} after {all:?}"
-            );
-            all.push_str(&line);
-        }
-        all
-    }
-
-    /// True if nothing arrives within `wait`.
-    fn silent_for(&mut self, wait: Duration) -> bool {
-        self.reader.get_ref().set_read_timeout(Some(wait)).unwrap();
-        let mut byte = [0u8; 1];
-        let silent = self.reader.read(&mut byte).is_err();
-        self.reader.get_ref().set_read_timeout(Some(WAIT)).unwrap();
-        silent
-    }
-}
 
 fn server(extra: &[&str]) -> Server {
     let mut args = vec!["--port", "0"];
@@ -116,7 +69,7 @@ fn the_course_list_over_one_connection() {
 #[test]
 fn the_course_answers_byte_for_byte() {
     let server = server(&[]);
-    let mut conn = Conn::open(server.addr);
+    let mut conn = LineConn::open(server.addr);
     conn.send(b"4j\n4\n5\n-5\n17\n29\n1125899906842624\n1125899906842623\n");
     assert_eq!(conn.answers(8), "E\nF\nT\nF\nT\nT\nF\nF\n");
 }
@@ -124,7 +77,7 @@ fn the_course_answers_byte_for_byte() {
 #[test]
 fn several_numbers_in_one_write_and_one_number_in_two_writes() {
     let server = server(&[]);
-    let mut conn = Conn::open(server.addr);
+    let mut conn = LineConn::open(server.addr);
     conn.send(b"2\r\n3\n4\n  5\t\n+7\n1_000\n");
     assert_eq!(conn.answers(6), "T\nT\nF\nT\nT\nF\n");
 
@@ -147,7 +100,7 @@ fn several_numbers_in_one_write_and_one_number_in_two_writes() {
 #[test]
 fn the_largest_64_bit_prime_is_answered_at_once() {
     let server = server(&[]);
-    let mut conn = Conn::open(server.addr);
+    let mut conn = LineConn::open(server.addr);
     let started = Instant::now();
     conn.send(b"18446744073709551557\n");
     assert_eq!(conn.answers(1), "T\n");
@@ -165,7 +118,7 @@ fn the_largest_64_bit_prime_is_answered_at_once() {
 #[test]
 fn bad_input_gets_e_and_the_connection_goes_on() {
     let server = server(&[]);
-    let mut conn = Conn::open(server.addr);
+    let mut conn = LineConn::open(server.addr);
     let mut input = Vec::new();
     input.extend_from_slice(b"18446744073709551616\n"); // 2^64: too large
     input.extend_from_slice(format!("{}\n", "9".repeat(300)).as_bytes());
@@ -191,7 +144,7 @@ fn bad_input_gets_e_and_the_connection_goes_on() {
 #[test]
 fn the_last_number_without_a_line_end_is_answered() {
     let mut server = server(&[]);
-    let mut conn = Conn::open(server.addr);
+    let mut conn = LineConn::open(server.addr);
     conn.send(b"4\n17");
     conn.writer.shutdown(Shutdown::Write).unwrap();
     let mut rest = String::new();

@@ -323,6 +323,71 @@ pub fn connect(addr: std::net::SocketAddr) -> std::net::TcpStream {
     stream
 }
 
+/// A line-oriented connection (prime, kv, pesto…): send bytes, read answer
+/// lines; every read and write gives up after [`WAIT`].
+pub struct LineConn {
+    pub writer: std::net::TcpStream,
+    pub reader: BufReader<std::net::TcpStream>,
+}
+
+impl LineConn {
+    pub fn open(addr: std::net::SocketAddr) -> LineConn {
+        let stream = connect(addr);
+        stream.set_nodelay(true).unwrap();
+        LineConn {
+            writer: stream.try_clone().unwrap(),
+            reader: BufReader::new(stream),
+        }
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        use std::io::Write;
+        self.writer.write_all(bytes).expect("send");
+    }
+
+    /// The next line, which must end with `\n` (lossy UTF-8).
+    pub fn line(&mut self) -> String {
+        let mut line = Vec::new();
+        self.reader.read_until(b'\n', &mut line).expect("an answer");
+        assert!(line.ends_with(b"\n"), "answer without its end: {line:?}");
+        String::from_utf8_lossy(&line).into_owned()
+    }
+
+    /// Sends one command line and returns its answer line.
+    pub fn ask(&mut self, command: &str) -> String {
+        self.send(format!("{command}\n").as_bytes());
+        self.line()
+    }
+
+    /// The next `n` answer lines, joined.
+    pub fn answers(&mut self, n: usize) -> String {
+        (0..n).map(|_| self.line()).collect()
+    }
+
+    /// True if nothing arrives within `wait`.
+    pub fn silent_for(&mut self, wait: Duration) -> bool {
+        self.reader.get_ref().set_read_timeout(Some(wait)).unwrap();
+        let mut byte = [0u8; 1];
+        let silent = self.reader.read(&mut byte).is_err();
+        self.reader.get_ref().set_read_timeout(Some(WAIT)).unwrap();
+        silent
+    }
+}
+
+/// Varied bytes from a seed (xorshift), so that a loss or a reordering
+/// shows.
+pub fn pattern(len: usize, seed: u32) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
+
 /// A port on which nothing listens now (bound, then released).
 pub fn free_tcp_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -37,7 +37,6 @@ pub use netlabs::lines;
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::Write;
 
 /// The longest line we accept, its end not counted: the bound on what one
 /// client can make the server hold before a command is complete.
@@ -254,13 +253,7 @@ impl Store {
     }
 }
 
-/// Prints one log line on stdout. Unlike `println!`, it never panics: a
-/// server whose output is closed keeps serving.
-pub fn log(line: impl fmt::Display) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
-    let _ = out.flush();
-}
+pub use netlabs::log;
 
 #[cfg(test)]
 mod tests {

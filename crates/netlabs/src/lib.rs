@@ -19,3 +19,21 @@ pub mod sys;
 
 pub use cli::Args;
 pub use error::fail;
+
+/// Prints one log line on stdout and flushes it. Unlike `println!`, it
+/// never panics: a server whose output was closed (`echo-server | head -1`)
+/// goes on serving.
+pub fn log(line: impl std::fmt::Display) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+/// `log!("connexion de {peer}")`: like `println!`, through [`log()`].
+#[macro_export]
+macro_rules! log {
+    ($($arg:tt)*) => {
+        $crate::log(format_args!($($arg)*))
+    };
+}

@@ -123,6 +123,36 @@ pub fn canonical(addr: SocketAddr) -> SocketAddr {
     SocketAddr::new(addr.ip().to_canonical(), addr.port())
 }
 
+/// How long a blocking server waits before `accept` again when no
+/// descriptor is left.
+pub const FULL_PAUSE: Duration = Duration::from_millis(100);
+
+/// `sc, addr = s.accept()` for a blocking server: waits for the next
+/// client and returns it, with its address as people read it
+/// ([`canonical`]).
+///
+/// A failed `accept` concerns one client (it left before we took it…): it
+/// is logged on stderr and never stops the server. When no descriptor is
+/// left (`EMFILE`), the client stays in the backlog and `accept` would fail
+/// again at once, so we wait [`FULL_PAUSE`] before trying again instead of
+/// spinning at 100% CPU.
+pub fn accept(listener: &TcpListener) -> (TcpStream, SocketAddr) {
+    loop {
+        match listener.accept() {
+            Ok((stream, peer)) => return (stream, canonical(peer)),
+            Err(e) if is_out_of_descriptors(&e) => {
+                eprintln!(
+                    "accept impossible : plus de descripteur libre ({}) ; nouvel essai dans {} ms",
+                    error::reason(&e),
+                    FULL_PAUSE.as_millis()
+                );
+                std::thread::sleep(FULL_PAUSE);
+            }
+            Err(e) => eprintln!("accept a échoué : {}", error::reason(&e)),
+        }
+    }
+}
+
 /// True when `accept` failed because the process (`EMFILE`) or the system
 /// (`ENFILE`) has no descriptor left. The pending connection stays in the
 /// backlog, so the listening socket stays readable: a server must wait for

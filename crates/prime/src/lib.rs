@@ -18,7 +18,6 @@ pub mod number;
 pub mod primality;
 
 use std::fmt;
-use std::io::Write;
 
 use number::Number;
 
@@ -139,13 +138,7 @@ fn shorten(message: &[u8]) -> String {
     text
 }
 
-/// Prints one log line on stdout. Unlike `println!`, it never panics: a
-/// server whose output is closed (`prime-server | head -1`) keeps serving.
-pub fn log(line: impl fmt::Display) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
-    let _ = out.flush();
-}
+pub use netlabs::log;
 
 #[cfg(test)]
 mod tests {

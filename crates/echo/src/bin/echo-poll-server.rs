@@ -31,9 +31,9 @@ use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use echo::{BIND, PORT, farewell};
-use netlabs::Args;
 use netlabs::net::{self, canonical};
 use netlabs::sys::{Events, PollFd, poll_fds};
+use netlabs::{Args, log};
 
 /// One read buffer for all clients: tens of KiB let a bulk transfer go at
 /// memory speed, and only one exists however many clients there are.
@@ -108,7 +108,7 @@ fn main() {
                 continue;
             }
             if let Some(outcome) = client.serve(ready, &mut buf) {
-                println!("{}", farewell(client.peer, &outcome));
+                log!("{}", farewell(client.peer, &outcome));
                 gone.push(i);
             }
         }
@@ -147,7 +147,7 @@ fn accept_all(listener: &TcpListener, clients: &mut Vec<Client>) -> Option<Insta
                     continue;
                 }
                 let _ = stream.set_nodelay(true);
-                println!("connexion de {peer} (descripteur {})", stream.as_raw_fd());
+                log!("connexion de {peer} (descripteur {})", stream.as_raw_fd());
                 clients.push(Client::new(stream, peer));
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => return None,

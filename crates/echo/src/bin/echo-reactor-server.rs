@@ -24,7 +24,7 @@
 use std::net::SocketAddr;
 
 use echo::{BIND, PORT, farewell};
-use netlabs::Args;
+use netlabs::{Args, log};
 use reactor::{Factory, Protocol, Reason, Transport};
 
 const USAGE: &str = "\
@@ -56,7 +56,7 @@ impl Protocol for Echo {
             Reason::Done => Ok(self.echoed),
             Reason::Lost(e) => Err(e),
         };
-        println!("{}", farewell(self.peer, &outcome));
+        log!("{}", farewell(self.peer, &outcome));
     }
 }
 
@@ -65,7 +65,7 @@ struct EchoFactory;
 
 impl Factory for EchoFactory {
     fn build_protocol(&mut self, peer: SocketAddr) -> Option<Box<dyn Protocol>> {
-        println!("connexion de {peer}");
+        log!("connexion de {peer}");
         Some(Box::new(Echo { peer, echoed: 0 }))
     }
 }

@@ -19,8 +19,8 @@
 use std::net::TcpListener;
 
 use echo::{BIND, PORT, echo_until_closed, farewell};
-use netlabs::Args;
-use netlabs::net::{self, canonical};
+use netlabs::net;
+use netlabs::{Args, log};
 
 /// The TP's buffer size: one Ethernet frame's worth. Try 64 KiB and compare
 /// the bulk speed in `docs/tp5b-echo.md`.
@@ -47,24 +47,14 @@ fn main() {
 
     let mut buf = [0u8; BUF_SIZE];
     loop {
-        // sc, addr = s.accept(): waits for the next client.
-        let (mut stream, peer) = match listener.accept() {
-            Ok(client) => client,
-            Err(e) => {
-                // A client that gave up before we accepted it, or no
-                // descriptor left: never a reason to stop the server.
-                eprintln!("accept a échoué : {}", netlabs::error::reason(&e));
-                if net::is_out_of_descriptors(&e) {
-                    std::thread::sleep(std::time::Duration::from_millis(100));
-                }
-                continue;
-            }
-        };
-        let peer = canonical(peer);
-        println!("connexion de {peer}");
+        // sc, addr = s.accept(): waits for the next client. (A failed
+        // accept concerns one client only: net::accept logs it and waits
+        // for the next.)
+        let (mut stream, peer) = net::accept(&listener);
+        log!("connexion de {peer}");
 
         // The recv/send loop, then sc.close() when `stream` is dropped.
         let outcome = echo_until_closed(&mut stream, &mut buf);
-        println!("{}", farewell(peer, &outcome));
+        log!("{}", farewell(peer, &outcome));
     }
 }

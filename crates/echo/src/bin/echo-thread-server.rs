@@ -17,11 +17,10 @@
 
 use std::net::TcpListener;
 use std::thread;
-use std::time::Duration;
 
 use echo::{BIND, PORT, echo_until_closed, farewell};
-use netlabs::Args;
-use netlabs::net::{self, canonical};
+use netlabs::net;
+use netlabs::{Args, log};
 
 /// Per-client buffer: tens of KiB let a bulk transfer go at memory speed.
 const BUF_SIZE: usize = 32 * 1024;
@@ -29,9 +28,6 @@ const BUF_SIZE: usize = 32 * 1024;
 /// Each thread needs little stack (its buffer is on the heap); 64 KiB
 /// instead of std's 2 MiB keeps thousands of clients affordable.
 const STACK_SIZE: usize = 64 * 1024;
-
-/// How long to wait before `accept` again when no descriptor is left.
-const FULL_PAUSE: Duration = Duration::from_millis(100);
 
 const USAGE: &str = "\
 echo-thread-server — serveur echo TCP, un thread par client (TP5b, 2.2 version thread)
@@ -55,30 +51,13 @@ fn main() {
 
     let mut served: u64 = 0;
     loop {
-        // sc, addr = s.accept()
-        let (mut stream, peer) = match listener.accept() {
-            Ok(client) => client,
-            Err(e) if net::is_out_of_descriptors(&e) => {
-                // The client stays in the backlog; accepting again at once
-                // would fail again at once (100% CPU). Wait for a thread to
-                // finish and free its descriptor.
-                eprintln!(
-                    "accept impossible : plus de descripteur libre ({}) ; nouvel essai dans {} ms",
-                    netlabs::error::reason(&e),
-                    FULL_PAUSE.as_millis()
-                );
-                thread::sleep(FULL_PAUSE);
-                continue;
-            }
-            Err(e) => {
-                eprintln!("accept a échoué : {}", netlabs::error::reason(&e));
-                continue;
-            }
-        };
-        let peer = canonical(peer);
+        // sc, addr = s.accept(). With no descriptor left (each client
+        // holds one), net::accept waits for a thread to finish rather than
+        // spin: the new client waits in the backlog meanwhile.
+        let (mut stream, peer) = net::accept(&listener);
         served += 1;
         let name = format!("client-{served}");
-        println!("connexion de {peer} (thread {name})");
+        log!("connexion de {peer} (thread {name})");
         // Small writes go out at once: no Nagle delay on the echo.
         let _ = stream.set_nodelay(true);
 
@@ -89,7 +68,7 @@ fn main() {
             .spawn(move || {
                 let mut buf = vec![0u8; BUF_SIZE];
                 let outcome = echo_until_closed(&mut stream, &mut buf);
-                println!("{}", farewell(peer, &outcome));
+                log!("{}", farewell(peer, &outcome));
             });
         if let Err(e) = spawned {
             // Out of threads or memory: drop this client, keep the others.

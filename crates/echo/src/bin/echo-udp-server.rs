@@ -14,8 +14,8 @@
 //! ```
 
 use echo::{BIND, PORT};
-use netlabs::Args;
 use netlabs::net::{self, canonical};
+use netlabs::{Args, log};
 
 /// Large enough for any datagram: UDP's largest payload is 65507 bytes over
 /// IPv4 (65535 minus the IP and UDP headers). A smaller buffer would cut
@@ -53,7 +53,7 @@ fn main() {
                 continue;
             }
         };
-        println!("datagramme de {} : {n} octets", canonical(from));
+        log!("datagramme de {} : {n} octets", canonical(from));
         // s.sendto(data, addr)
         if let Err(e) = socket.send_to(&buf[..n], from) {
             eprintln!(

@@ -35,7 +35,7 @@ use kv::lines::{Line, LineBuffer};
 use kv::{Change, MAX_LINE, PORT, Store, log};
 use netlabs::Args;
 use netlabs::error::reason;
-use netlabs::net::{self, canonical};
+use netlabs::net;
 
 /// Bytes taken from a client per read. Commands are reassembled across
 /// reads, so this only sets how much work one read brings.
@@ -121,17 +121,7 @@ fn main() {
     let mut next_id = 1u64;
     loop {
         // conn, addr = s.accept()
-        let (stream, peer) = match listener.accept() {
-            Ok(client) => client,
-            Err(e) => {
-                eprintln!("accept a échoué : {}", reason(&e));
-                if net::is_out_of_descriptors(&e) {
-                    thread::sleep(Duration::from_millis(100));
-                }
-                continue;
-            }
-        };
-        let peer = canonical(peer);
+        let (stream, peer) = net::accept(&listener);
         let name = format!("client-{next_id}");
         next_id += 1;
         log(format_args!("connexion de {peer} (thread {name})"));

@@ -30,9 +30,9 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use netlabs::Args;
 use netlabs::error::reason;
-use netlabs::net::{self, canonical};
+use netlabs::net;
+use netlabs::{Args, log};
 use oneshot::{
     Method, Refusal, ok_head, parse_request, percent_encode, read_head, refusal_response, send_body,
 };
@@ -122,22 +122,13 @@ fn main() {
     thread::spawn(move || {
         loop {
             // conn, addr = s.accept()
-            let (stream, peer) = match listener.accept() {
-                Ok(client) => client,
-                Err(e) => {
-                    eprintln!("accept a échoué : {}", reason(&e));
-                    if net::is_out_of_descriptors(&e) {
-                        thread::sleep(Duration::from_millis(100));
-                    }
-                    continue;
-                }
-            };
+            let (stream, peer) = net::accept(&listener);
             // One thread per client: a browser opening a spare connection
             // it never uses must not make the real download wait.
             let (offer, tally, finished) =
                 (Arc::clone(&offer), Arc::clone(&tally), finished.clone());
             let spawned = thread::Builder::new()
-                .spawn(move || serve(stream, canonical(peer), &offer, &tally, &finished));
+                .spawn(move || serve(stream, peer, &offer, &tally, &finished));
             if let Err(e) = spawned {
                 eprintln!("pas de thread pour {peer} : {}", reason(&e));
             }
@@ -327,11 +318,4 @@ fn lock(tally: &Mutex<Tally>) -> std::sync::MutexGuard<'_, Tally> {
     tally
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// One log line on stdout, never a panic if stdout is closed.
-fn log(line: impl std::fmt::Display) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
-    let _ = out.flush();
 }

@@ -35,7 +35,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use netlabs::{Args, error, fail};
+use netlabs::{Args, error, fail, log};
 use reactor::{Factory, LineProtocol, LineReceiver, Protocol, Reason, Transport};
 
 /// The seed's port. It writes files, so it listens on loopback only unless
@@ -92,11 +92,11 @@ struct Server {
 impl LineProtocol for Server {
     fn connection_made(&mut self, transport: &Transport) {
         transport.send_line(b"Connection with the server established!");
-        println!("client connecté : {}", self.peer);
+        log!("client connecté : {}", self.peer);
     }
 
     fn line_received(&mut self, transport: &Transport, line: &[u8]) {
-        println!("reçu de {} : {}", self.peer, String::from_utf8_lossy(line));
+        log!("reçu de {} : {}", self.peer, String::from_utf8_lossy(line));
         match line {
             b"hello" => transport.send_line(b"Hello! How are you?"),
             b"goodbye" => {
@@ -111,7 +111,7 @@ impl LineProtocol for Server {
     }
 
     fn connection_lost(&mut self, reason: Reason) {
-        println!("connexion avec {} terminée ({reason})", self.peer);
+        log!("connexion avec {} terminée ({reason})", self.peer);
     }
 }
 

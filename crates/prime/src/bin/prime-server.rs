@@ -25,7 +25,7 @@ use std::net::{SocketAddr, TcpStream};
 
 use netlabs::Args;
 use netlabs::error::reason;
-use netlabs::net::{self, canonical};
+use netlabs::net;
 use prime::lines::{Line, LineBuffer};
 use prime::{BIND, MAX_LINE, Shown, TCP_PORT, judge, judge_too_long, log};
 
@@ -58,18 +58,7 @@ fn main() {
 
     loop {
         // conn, addr = s.accept()
-        let (stream, peer) = match listener.accept() {
-            Ok(client) => client,
-            Err(e) => {
-                // A client that gave up before we accepted it: not our end.
-                eprintln!("accept a échoué : {}", reason(&e));
-                if net::is_out_of_descriptors(&e) {
-                    std::thread::sleep(std::time::Duration::from_millis(100));
-                }
-                continue;
-            }
-        };
-        let peer = canonical(peer);
+        let (stream, peer) = net::accept(&listener);
         log(format_args!("Connexion acceptée: {peer}"));
 
         serve(stream, peer);

@@ -20,7 +20,7 @@
 
 use std::net::SocketAddr;
 
-use netlabs::Args;
+use netlabs::{Args, log};
 use reactor::{Factory, Protocol, Reason, Transport};
 
 /// The seed's port; `TCP4ServerEndpoint(reactor, 8900)` listens on every
@@ -51,7 +51,7 @@ impl Protocol for ObstinateProtocol {
     }
 
     fn connection_lost(&mut self, reason: Reason) {
-        println!("déconnexion de {} (connexion {reason})", self.peer);
+        log!("déconnexion de {} (connexion {reason})", self.peer);
     }
 }
 
@@ -60,7 +60,7 @@ struct ObstinateFactory;
 
 impl Factory for ObstinateFactory {
     fn build_protocol(&mut self, peer: SocketAddr) -> Option<Box<dyn Protocol>> {
-        println!("connexion de {peer}");
+        log!("connexion de {peer}");
         Some(Box::new(ObstinateProtocol { peer }))
     }
 }

@@ -21,7 +21,7 @@ use std::cell::Cell;
 use std::net::SocketAddr;
 use std::rc::Rc;
 
-use netlabs::Args;
+use netlabs::{Args, log};
 use reactor::{Factory, Protocol, Reason, Transport};
 
 /// The seed's port and interface (`interface='localhost'`).
@@ -66,7 +66,7 @@ impl Protocol for Echo {
 
     fn connection_lost(&mut self, reason: Reason) {
         self.num_protocols.set(self.num_protocols.get() - 1);
-        println!(
+        log!(
             "déconnexion de {} (connexion {reason}) ; {} connexions ouvertes",
             self.peer,
             self.num_protocols.get()
@@ -85,10 +85,10 @@ impl Factory for EchoFactory {
     fn build_protocol(&mut self, peer: SocketAddr) -> Option<Box<dyn Protocol>> {
         let open = self.num_protocols.get();
         if self.max.is_some_and(|max| open >= max) {
-            println!("connexion de {peer} refusée : déjà {open} connexions ouvertes (--max)");
+            log!("connexion de {peer} refusée : déjà {open} connexions ouvertes (--max)");
             return None;
         }
-        println!("connexion de {peer}");
+        log!("connexion de {peer}");
         Some(Box::new(Echo {
             peer,
             num_protocols: Rc::clone(&self.num_protocols),
