@@ -7,7 +7,10 @@
 //! extra ones wait for SYN retries, a second or more). So we declare these
 //! few C functions by hand, exactly as `man 2 poll` shows them, and wrap each
 //! in a safe function. Every `unsafe` block of the workspace is in this file
-//! and says why it is sound.
+//! and says why it is sound; the compiler refuses `unsafe` anywhere else
+//! (`unsafe_code` lint, see the workspace's `Cargo.toml`).
+
+#![allow(unsafe_code)]
 //!
 //! Python's `select.select(r, w, x)` is the same idea with three lists;
 //! `poll` takes one array of `pollfd` records instead, each saying which

@@ -114,7 +114,7 @@
 //! every socket, one read per ready connection, writes sent at once and
 //! queued only for what the socket did not take, reading paused while more
 //! than [`MAX_PENDING`] bytes wait for a peer that does not read, accepting
-//! paused for a moment when no descriptor is left. No `unsafe` here: the
+//! paused for a moment when no descriptor is left. Nothing here calls C: the
 //! only foreign function, `poll`, is wrapped in `netlabs::sys`.
 
 #![warn(missing_docs)]
