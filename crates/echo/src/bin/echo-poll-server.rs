@@ -20,7 +20,7 @@
 //! ```text
 //! cargo run --bin echo-poll-server      # en écoute sur [::]:7777
 //! nc localhost 7777                     # in several terminals at once
-//! ps -L -p $(pgrep echo-poll)           # one thread, however many clients
+//! ps -L -p $(pidof echo-poll-server)   # one thread, however many clients
 //! strace -e trace=poll,read,write,accept4 target/debug/echo-poll-server
 //! ```
 

@@ -11,7 +11,7 @@
 //! ```text
 //! cargo run --bin echo-thread-server    # en écoute sur [::]:7777
 //! nc localhost 7777                     # in two or three terminals at once
-//! ps -L -p $(pgrep echo-thread) # one thread per connected client
+//! ps -L -p $(pidof echo-thread-server)  # one thread per client
 //! strace -f -e trace=network target/debug/echo-thread-server
 //! ```
 
@@ -47,6 +47,7 @@ fn main() {
 
     // Many clients means many descriptors: lift the soft limit (often 1024).
     let _ = netlabs::sys::raise_fd_limit();
+    // s = socket(AF_INET6, SOCK_STREAM); s.bind(("", 7777)); s.listen(1)
     let listener: TcpListener = net::listen(bind, port);
 
     let mut served: u64 = 0;
