@@ -82,7 +82,12 @@ fn main() {
     }
 
     println!("\n{report}");
-    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench");
+    // target/release/deps/echo_models-… → target/bench/
+    let exe = std::env::current_exe().unwrap_or_default();
+    let Some(target) = exe.ancestors().nth(3) else {
+        return;
+    };
+    let out = target.join("bench");
     if std::fs::create_dir_all(&out).is_ok() {
         let file = out.join("echo_models.md");
         if std::fs::write(&file, &report).is_ok() {
