@@ -8,6 +8,8 @@ PATH="$TARGET_DIR:$PATH"
 title "TP5b 1.2 — echo-server (bloquant) et 1.3 — echo-client"
 start echo-server --port 0
 show "printf 'hého\nligne 2\n\n' | echo-client --port $PORT"
+printf '# Un client à la fois : le second attend que le premier (1 s) parte.\n'
+show "(printf 'premier\n'; sleep 1) | echo-client --port $PORT & sleep 0.2; date +%T.%3N; printf 'second\n' | echo-client --port $PORT; date +%T.%3N; wait"
 stop
 
 title "TP5b 2.2 — echo-thread-server : un thread par client"
