@@ -7,9 +7,12 @@ mod util;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
+use std::process::Command;
+use std::thread;
+use std::time::{Duration, Instant};
 
 use predicates::prelude::*;
-use util::{Server, client, connect};
+use util::{Server, WAIT, client, connect};
 
 /// Reads exactly `len` bytes, as text.
 fn read_text(stream: &mut TcpStream, len: usize) -> String {
@@ -61,6 +64,51 @@ fn twisted_echo_max_refuses_through_build_protocol() {
     server.wait_for_log("0 connexions ouvertes");
     let mut again = connect(server.addr);
     assert_eq!(read_text(&mut again, greeting(1).len()), greeting(1));
+}
+
+#[test]
+fn twisted_echo_listens_on_ipv6_loopback_too() {
+    let server = Server::start("twisted-echo", &["--bind", "[::1]", "--port", "0"]);
+    assert_eq!(server.addr.to_string(), format!("[::1]:{}", server.port()));
+    let mut conn = connect(server.addr);
+    assert_eq!(read_text(&mut conn, greeting(1).len()), greeting(1));
+    server.wait_for_log("connexion de [::1]:");
+}
+
+#[test]
+fn twisted_echo_out_of_descriptors_waits_without_spinning_then_serves() {
+    if !cfg!(target_os = "linux") {
+        return; // reads /proc
+    }
+    // A descriptor limit of 32: the clients after the 30th or so wait in
+    // the backlog, `accept` fails with EMFILE.
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", "ulimit -n 32 && exec \"$0\" --port 0"]);
+    cmd.arg(util::bin("twisted-echo"));
+    let mut server = Server::spawn(cmd);
+    let mut conns: Vec<TcpStream> = (0..50).map(|_| connect(server.addr)).collect();
+    let deadline = Instant::now() + WAIT;
+    while !server.errors().contains("plus de descripteur libre") {
+        assert!(Instant::now() < deadline, "no EMFILE message");
+        thread::sleep(Duration::from_millis(10));
+    }
+    // Half a second out of descriptors: little CPU, and the message is
+    // said once, not at every new try.
+    let cpu_before = util::cpu_time(server.pid()).unwrap();
+    thread::sleep(Duration::from_millis(500));
+    let cpu = util::cpu_time(server.pid()).unwrap() - cpu_before;
+    assert!(cpu < Duration::from_millis(200), "{cpu:?} of CPU in 0.5 s");
+    assert!(server.is_running(), "the server died");
+    let said = server.errors().matches("plus de descripteur libre").count();
+    assert_eq!(said, 1, "stderr:\n{}", server.errors());
+
+    // The first 30 leave (more than were accepted): every client that
+    // waited in the backlog is accepted and greeted.
+    let waiting = conns.split_off(30);
+    drop(conns);
+    for mut conn in waiting {
+        assert_eq!(read_text(&mut conn, 13), "Hello. We are");
+    }
 }
 
 #[test]

@@ -293,17 +293,23 @@ fn connect_tcp_builds_a_protocol_or_says_why_not() {
     let (echo, addr, echo_thread, _, _) = echo_server(usize::MAX);
     let (tx, events) = mpsc::channel();
     let port = addr.port();
+    // A port nobody listens on: bound by the system, then released. (Not
+    // port 1: root may listen there, and tests may run as root.)
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let (handle, _, thread) = spawn_reactor(move |reactor| {
         reactor.connect_tcp("127.0.0.1", port, HelloFactory(tx.clone()));
-        // Nobody listens on port 1 (reserved to root).
-        reactor.connect_tcp("127.0.0.1", 1, HelloFactory(tx));
+        reactor.connect_tcp("127.0.0.1", closed, HelloFactory(tx));
         addr
     });
     let mut seen: Vec<String> = (0..5).map(|_| events.recv_timeout(WAIT).unwrap()).collect();
     seen.sort();
     assert_eq!(
         seen[0],
-        "failed: connexion refusée par 127.0.0.1:1 ; le serveur est-il lancé ?"
+        format!("failed: connexion refusée par 127.0.0.1:{closed} ; le serveur est-il lancé ?")
     );
     assert_eq!(seen[1], "hello\n", "the echo of our hello");
     assert_eq!(

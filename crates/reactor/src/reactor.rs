@@ -72,7 +72,10 @@ pub struct Reactor {
 struct Port {
     listener: TcpListener,
     factory: Box<dyn Factory>,
-    /// Out of descriptors: do not accept before this time.
+    /// Out of descriptors (or another `accept` failure): do not accept
+    /// before this time. It stays set, in the past, until an `accept`
+    /// succeeds or a connection closes: that is how we know we are still
+    /// in the same "full" episode, and log it only once.
     paused_until: Option<Instant>,
 }
 
@@ -295,12 +298,15 @@ impl Reactor {
     }
 
     /// Until the next timer, or the end of an accept pause; `None`: no limit.
+    /// A pause already over does not count: the listening socket is back in
+    /// the list, and a zero time-out would make the loop spin.
     fn poll_timeout(&self, now: Instant) -> Option<Duration> {
         let pause = self
             .ports
             .iter()
             .filter_map(|p| p.paused_until)
-            .map(|until| until.saturating_duration_since(now))
+            .filter(|&until| until > now)
+            .map(|until| until - now)
             .min();
         match (self.clock.time_to_next(), pause) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -350,13 +356,20 @@ impl Reactor {
         loop {
             // s.accept(), non-blocking: WouldBlock means nobody is waiting.
             let (stream, peer) = match self.ports[port].listener.accept() {
-                Ok(accepted) => accepted,
+                Ok(accepted) => {
+                    // A descriptor was free: the pause, if any, is over.
+                    self.ports[port].paused_until = None;
+                    accepted
+                }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 Err(e) if net::is_out_of_descriptors(&e) => {
-                    eprintln!(
-                        "accept impossible : plus de descripteur libre ({}) ; les nouveaux clients attendent",
-                        netlabs::error::reason(&e)
-                    );
+                    // Said once per episode, not every FULL_PAUSE.
+                    if self.ports[port].paused_until.is_none() {
+                        eprintln!(
+                            "accept impossible : plus de descripteur libre ({}) ; les nouveaux clients attendent",
+                            netlabs::error::reason(&e)
+                        );
+                    }
                     self.ports[port].paused_until = Some(Instant::now() + FULL_PAUSE);
                     return;
                 }
@@ -373,10 +386,12 @@ impl Reactor {
                 // Anything else (the system short of memory…) would fail
                 // again at once: wait a little, as for EMFILE.
                 Err(e) => {
-                    eprintln!(
-                        "accept a échoué ({}) ; nouvel essai dans un instant",
-                        netlabs::error::reason(&e)
-                    );
+                    if self.ports[port].paused_until.is_none() {
+                        eprintln!(
+                            "accept a échoué ({}) ; nouvel essai dans un instant",
+                            netlabs::error::reason(&e)
+                        );
+                    }
                     self.ports[port].paused_until = Some(Instant::now() + FULL_PAUSE);
                     return;
                 }
@@ -453,9 +468,14 @@ impl Reactor {
             closed_any = true;
         }
         if closed_any {
-            // A descriptor is free again: accept at once if we were full.
+            // A descriptor is free again: end the pause now, to accept at
+            // once if we were full (the next successful accept ends the
+            // episode).
+            let now = Instant::now();
             for port in &mut self.ports {
-                port.paused_until = None;
+                if port.paused_until.is_some() {
+                    port.paused_until = Some(now);
+                }
             }
         }
     }
@@ -552,5 +572,34 @@ impl ReactorHandle {
     /// Stops the reactor from another thread.
     pub fn stop(&self) {
         self.call_from_thread(|reactor| reactor.stop());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Nobody;
+    impl Factory for Nobody {
+        fn build_protocol(&mut self, _peer: SocketAddr) -> Option<Box<dyn Protocol>> {
+            None
+        }
+    }
+
+    #[test]
+    fn an_accept_pause_bounds_the_sleep_until_it_is_over_then_no_more() {
+        let mut reactor = Reactor::new().unwrap();
+        reactor
+            .listen_tcp("127.0.0.1:0".parse().unwrap(), Nobody)
+            .unwrap();
+        let now = Instant::now();
+        assert_eq!(reactor.poll_timeout(now), None, "nothing to wait for");
+        reactor.ports[0].paused_until = Some(now + FULL_PAUSE);
+        assert_eq!(reactor.poll_timeout(now), Some(FULL_PAUSE));
+        // Over, but still the same "full" episode (no accept succeeded
+        // yet): the listening socket is watched again, and poll must sleep
+        // until something happens. A zero time-out would spin.
+        assert_eq!(reactor.poll_timeout(now + FULL_PAUSE), None);
+        assert_eq!(reactor.poll_timeout(now + 2 * FULL_PAUSE), None);
     }
 }
