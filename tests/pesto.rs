@@ -9,6 +9,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::thread;
+use std::time::{Duration, Instant};
 
 use predicates::prelude::*;
 use util::{Interactive, Server, WAIT, client};
@@ -153,6 +154,7 @@ fn a_line_too_long_closes_that_connection_only() {
     send(&mut other, b"hello\n");
     assert_eq!(line(&mut other), "Hello! How are you?\r\n");
     assert_eq!(file.read(), "");
+    server.wait_for_log("ligne de plus de 16384 octets reçue de 127.0.0.1:");
 }
 
 #[test]
@@ -172,6 +174,28 @@ fn pesto_client_through_stdin() {
              Unknown command: bof\n",
         );
     assert_eq!(file.read(), "depuis le client\nwrite: encore\n");
+}
+
+#[test]
+fn pesto_client_reconnect_closes_the_old_connection_first() {
+    let file = TempFile::new("reconnect");
+    let server = start(&file);
+    // `reconnect` with a connection open: its last answer, then its end,
+    // then the new connection, always in this order.
+    client("pesto-client")
+        .args(["--port", &server.port_arg()])
+        .write_stdin("write: avant\nreconnect\nwrite: après\n")
+        .assert()
+        .success()
+        .stdout(
+            "Connection with the server established!\n\
+             Message saved!\n\
+             Connection lost.\n\
+             Connection with the server established!\n\
+             Message saved!\n",
+        );
+    assert_eq!(file.read(), "avant\naprès\n");
+    server.wait_for_log("client connecté");
 }
 
 #[test]
@@ -208,7 +232,75 @@ fn pesto_client_without_a_server_says_connection_failed() {
         .assert()
         .success()
         .stdout("Connection failed.\nCannot send message to server. No connection.\n")
-        .stderr(predicate::str::contains("connexion refusée"));
+        .stderr(format!(
+            "erreur : connexion refusée par 127.0.0.1:{port} ; le serveur est-il lancé ?\n"
+        ));
+}
+
+#[test]
+fn pesto_client_survives_its_server_killed_then_restarted() {
+    let file = TempFile::new("restart");
+    let server = start(&file);
+    let port = server.port_arg();
+    let mut c = Interactive::start("pesto-client", &["--port", &port]);
+    assert_eq!(c.line(), "Connection with the server established!");
+    // The server dies mid-session (as with Ctrl-C).
+    drop(server);
+    assert_eq!(c.line(), "Connection lost.");
+    // Nobody listens: the client says so, and goes on reading stdin.
+    c.send("reconnect\n");
+    assert_eq!(c.line(), "Connection failed.");
+    c.send("hello\n");
+    assert_eq!(c.line(), "Cannot send message to server. No connection.");
+    // The server is back on the same port: `reconnect` finds it.
+    let _server = Server::start("pesto-server", &["--port", &port, "--file", file.arg()]);
+    c.send("reconnect\n");
+    assert_eq!(c.line(), "Connection with the server established!");
+    c.send("write: de retour\n");
+    assert_eq!(c.line(), "Message saved!");
+    c.close_stdin();
+    assert!(c.wait().success());
+    assert_eq!(file.read(), "de retour\n");
+}
+
+#[test]
+fn pesto_client_with_its_output_closed_does_not_panic() {
+    use std::process::{Command, Stdio};
+    let file = TempFile::new("closed-stdout");
+    let server = start(&file);
+    // `pesto-client | head -0`: the reader of its stdout is gone at once.
+    let mut child = Command::new(util::bin("pesto-client"))
+        .args(["--port", &server.port_arg()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start pesto-client");
+    drop(child.stdout.take());
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"hello\nwrite: sans sortie\n").unwrap();
+    drop(stdin);
+    let mut stderr = child.stderr.take().unwrap();
+    let errors = thread::spawn(move || {
+        let mut errors = String::new();
+        let _ = stderr.read_to_string(&mut errors);
+        errors
+    });
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("pesto-client did not exit");
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    let errors = errors.join().unwrap();
+    assert!(status.success(), "{status}; stderr: {errors}");
+    assert!(!errors.contains("panicked"), "{errors}");
+    assert_eq!(file.read(), "sans sortie\n", "the commands still went out");
 }
 
 #[test]
@@ -222,6 +314,11 @@ fn bad_options_and_an_unopenable_file() {
             .success()
             .stdout(predicate::str::contains("pesto-twisted-client-server"));
     }
+    client("pesto-server")
+        .args(["--port", "0", "--file="])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--file attend un chemin"));
     client("pesto-server")
         .args(["--port", "0", "--file", "/nonexistent-netlabs/dir/file.txt"])
         .assert()

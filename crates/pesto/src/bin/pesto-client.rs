@@ -14,10 +14,12 @@
 //! be made or to fail before it reads the first command, and again after
 //! each `reconnect`. And its `reconnect` closes the old connection at once,
 //! dropping the answers still on the way; here the old connection is
-//! closed on our side first (a half-close), so its last answers still come.
+//! closed on our side first (a half-close), so its last answers still
+//! come, and the new one is opened once the old one is over: its
+//! `Connection lost.` always comes before the new greeting.
 //!
 //! Type a command and Enter: `hello`, `write: TEXT`, `goodbye`, anything.
-//! `reconnect` opens a new connection (and closes the old one). End of
+//! `reconnect` closes the connection and opens a new one. End of
 //! input (Ctrl-D, or the end of a pipe) closes the connection once the
 //! server has answered, and exits.
 //!
@@ -37,7 +39,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use netlabs::{Args, error, fail};
+use netlabs::{Args, error, fail, log};
 use reactor::{
     ClientFactory, Factory, LineProtocol, LineReceiver, Protocol, Reactor, ReactorHandle, Reason,
     Transport,
@@ -78,8 +80,20 @@ thread_local! {
     static LINK: RefCell<Link> = const { RefCell::new(Link::Down) };
     /// End of input: leave once the connection is over.
     static QUITTING: Cell<bool> = const { Cell::new(false) };
-    /// The seed's `ReactorThread.factory`, reused by `reconnect`.
-    static FACTORY: RefCell<Option<PestoFactory>> = const { RefCell::new(None) };
+    /// The seed's `ReactorThread.host`, `.port` and `.factory`, reused by
+    /// `reconnect`.
+    static TARGET: RefCell<Option<Target>> = const { RefCell::new(None) };
+    /// The connection a `reconnect` is closing: once it is over, we
+    /// connect again.
+    static REPLACED: RefCell<Option<Transport>> = const { RefCell::new(None) };
+}
+
+/// Where to connect, and the factory that serves each connection.
+#[derive(Clone)]
+struct Target {
+    host: String,
+    port: u16,
+    factory: PestoFactory,
 }
 
 /// class Client(LineOnlyReceiver)
@@ -100,24 +114,36 @@ impl LineProtocol for Client {
     }
 
     /// self.factory.update(line): print what the server says.
+    ///
+    /// `log!` rather than `println!`, here and below: `println!` panics
+    /// when stdout is closed (`pesto-client | head -1`), `log!` does not.
     fn line_received(&mut self, _transport: &Transport, line: &[u8]) {
-        println!("{}", String::from_utf8_lossy(line));
+        log!("{}", String::from_utf8_lossy(line));
     }
 
     fn connection_lost(&mut self, _reason: Reason) {
+        let mine = |other: &Transport| {
+            self.transport
+                .as_ref()
+                .is_some_and(|t| t.same_connection(other))
+        };
         // Forget this connection, unless a reconnect already replaced it.
         let down = LINK.with_borrow_mut(|link| {
-            if let (Link::Connected(current), Some(mine)) = (&*link, &self.transport)
-                && current.same_connection(mine)
-            {
+            if matches!(&*link, Link::Connected(current) if mine(current)) {
                 *link = Link::Down;
             }
             matches!(link, Link::Down)
         });
         if !QUITTING.get() {
-            println!("Connection lost.");
+            log!("Connection lost.");
         } else if down {
             self.reactor.stop();
+        }
+        // A `reconnect` was waiting for this one to be over: connect now,
+        // so that "Connection lost." always comes before the new greeting.
+        let replaced = REPLACED.with_borrow_mut(|r| r.take_if(|old| mine(old)).is_some());
+        if replaced {
+            self.reactor.call_from_thread(connect);
         }
     }
 }
@@ -142,8 +168,8 @@ impl Factory for PestoFactory {
 
 impl ClientFactory for PestoFactory {
     fn client_connection_failed(&mut self, reason: &str) {
-        println!("Connection failed.");
-        eprintln!("pas de connexion : {reason}");
+        log!("Connection failed.");
+        eprintln!("erreur : {reason}");
         let _ = self.settled.send(());
     }
 }
@@ -157,9 +183,7 @@ fn main() {
     // r_thread = ReactorThread(host, port); r_thread.start()
     let (ready, handle) = mpsc::channel();
     let (settled_tx, settled) = mpsc::channel();
-    let reactor_host = host.clone();
-    let reactor_thread =
-        thread::spawn(move || reactor_thread(&reactor_host, port, ready, settled_tx));
+    let reactor_thread = thread::spawn(move || reactor_thread(host, port, ready, settled_tx));
     let Ok(reactor) = handle.recv() else {
         // The thread ended before it was ready: join says why.
         join(reactor_thread)
@@ -188,8 +212,7 @@ fn main() {
         let command = trim_line_end(&line).to_vec();
         if command == b"reconnect" {
             // r_thread.reconnect(), then wait for the new connection.
-            let host = host.clone();
-            reactor.call_from_thread(move |r| reconnect(r, &host, port));
+            reactor.call_from_thread(reconnect);
             let _ = settled.recv();
         } else {
             // r_thread.send(cmd)
@@ -203,7 +226,7 @@ fn main() {
 
 /// ReactorThread.run: connectTCP, then reactor.run() in this thread.
 fn reactor_thread(
-    host: &str,
+    host: String,
     port: u16,
     ready: mpsc::Sender<ReactorHandle>,
     settled: mpsc::Sender<()>,
@@ -213,31 +236,47 @@ fn reactor_thread(
         reactor: reactor.handle(),
         settled,
     };
-    reactor.connect_tcp(host, port, factory.clone());
-    // The factory goes along with the reactor's thread: `reconnect` uses it.
-    FACTORY.with_borrow_mut(|f| *f = Some(factory));
+    // The target stays with the reactor's thread: `reconnect` uses it.
+    TARGET.with_borrow_mut(|t| {
+        *t = Some(Target {
+            host,
+            port,
+            factory,
+        })
+    });
+    connect(&mut reactor);
     let _ = ready.send(reactor.handle());
     reactor.run()
+}
+
+/// reactor.connectTCP(self.host, self.port, self.factory)
+fn connect(reactor: &mut Reactor) {
+    if let Some(t) = TARGET.with_borrow(|t| t.clone()) {
+        reactor.connect_tcp(&t.host, t.port, t.factory);
+    }
 }
 
 /// Client.sendMsg, run in the reactor's thread.
 fn send(command: Vec<u8>) {
     LINK.with_borrow(|link| match link {
         Link::Connected(transport) => transport.send_line(&command),
-        Link::Down => println!("Cannot send message to server. No connection."),
+        Link::Down => log!("Cannot send message to server. No connection."),
     });
 }
 
-/// ReactorThread.reconnect: a new connection; the old one is closed
-/// gently (our side first), so that the server's last answers still come.
-fn reconnect(reactor: &mut Reactor, host: &str, port: u16) {
-    if let Link::Connected(transport) =
-        LINK.with_borrow_mut(|link| std::mem::replace(link, Link::Down))
-    {
-        transport.lose_write_connection();
-    }
-    if let Some(factory) = FACTORY.with_borrow(|f| f.clone()) {
-        reactor.connect_tcp(host, port, factory);
+/// ReactorThread.reconnect: a new connection. The old one, if any, is
+/// closed gently first: we close our side, the server sends its last
+/// answers and closes, and its `connection_lost` connects again. A server
+/// that does not close is cut off after [`LAST_ANSWERS`].
+fn reconnect(reactor: &mut Reactor) {
+    match LINK.with_borrow_mut(|link| std::mem::replace(link, Link::Down)) {
+        Link::Connected(old) => {
+            old.lose_write_connection();
+            let stubborn = old.clone();
+            reactor.call_later(LAST_ANSWERS, move || stubborn.lose_connection());
+            REPLACED.set(Some(old));
+        }
+        Link::Down => connect(reactor),
     }
 }
 

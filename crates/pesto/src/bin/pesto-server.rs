@@ -67,6 +67,9 @@ struct Journal {
 impl Journal {
     /// def saveText(self, data): fp.write(data + '\n'); fp.flush()
     ///
+    /// The bytes are saved as they came: the seed decodes them as UTF-8
+    /// first (and fails on anything else); a file takes any bytes.
+    ///
     /// The text and its newline go in one `write` to a file opened in
     /// append mode: each line lands whole at the end, never cut or mixed
     /// with another, and is on disk (in the system's cache) at once.
@@ -108,6 +111,17 @@ impl LineProtocol for Server {
                 None => transport.send_line(&[b"Unknown command: ", line].concat()),
             },
         }
+    }
+
+    /// lineLengthExceeded: Twisted's default closes the connection; we do
+    /// the same, and say why in the log.
+    fn line_length_exceeded(&mut self, transport: &Transport, _line: &[u8]) {
+        log!(
+            "ligne de plus de {} octets reçue de {} : connexion fermée",
+            reactor::MAX_LINE_LENGTH,
+            self.peer
+        );
+        transport.lose_connection();
     }
 
     fn connection_lost(&mut self, reason: Reason) {
@@ -169,6 +183,9 @@ fn main() {
     let bind = args.bind(BIND);
     let port = args.port(PORT);
     let path: PathBuf = args.value("--file").unwrap_or_else(|| FILE.into());
+    if path.as_os_str().is_empty() {
+        args.usage_error("--file attend un chemin de fichier");
+    }
     args.finish();
 
     let factory = ServerFactory {
@@ -247,6 +264,22 @@ mod tests {
         let mut f = factory("lstrip");
         play(&mut f, b"write: test\nwrite: \n", 3);
         assert_eq!(read(&f), "test\n\n", "lstrip(\"write: \") would save `st`");
+        let _ = std::fs::remove_file(&f.path);
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_saved_as_they_came() {
+        // The seed's `data.decode('utf-8')` would raise on these bytes;
+        // we save them unchanged (Latin-1 `é`, a stray 0xff).
+        let mut f = factory("latin1");
+        let t = play(&mut f, b"write: caf\xe9 \xff\r\n\xff\xfe\n", 2);
+        assert_eq!(
+            t.value(),
+            b"Connection with the server established!\r\n\
+              Message saved!\r\n\
+              Unknown command: \xff\xfe\r\n"
+        );
+        assert_eq!(std::fs::read(&f.path).unwrap(), b"caf\xe9 \xff\n");
         let _ = std::fs::remove_file(&f.path);
     }
 
