@@ -12,7 +12,7 @@ use std::process;
 
 /// Prints `erreur : MESSAGE` on stderr and exits 1.
 pub fn fail(message: impl Display) -> ! {
-    eprintln!("erreur : {message}");
+    crate::warn(format_args!("erreur : {message}"));
     process::exit(1)
 }
 

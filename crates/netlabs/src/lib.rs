@@ -37,3 +37,18 @@ macro_rules! log {
         $crate::log(format_args!($($arg)*))
     };
 }
+
+/// Prints one line on stderr. Unlike `eprintln!`, it never panics: a server
+/// started as `echo-server 2>&1 | head -1` must not die on its next warning.
+pub fn warn(line: impl std::fmt::Display) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// `warn!("accept a échoué : {why}")`: like `eprintln!`, through [`warn()`].
+#[macro_export]
+macro_rules! warn {
+    ($($arg:tt)*) => {
+        $crate::warn(format_args!($($arg)*))
+    };
+}

@@ -8,7 +8,9 @@
 //! | `s = socket(...)`, `s.connect((h, p))`   | [`connect`]               |
 
 use std::io::{self, Write};
-use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
+use std::net::{
+    IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket,
+};
 use std::time::Duration;
 
 use crate::error::{self, fail};
@@ -79,9 +81,8 @@ fn local_addr(listener: &TcpListener) -> SocketAddr {
 /// Every address `host` resolves to (`localhost` gives `::1` and
 /// `127.0.0.1`), or one French line and exit 1.
 pub fn resolve(host: &str, port: u16) -> Vec<SocketAddr> {
-    match (host, port).to_socket_addrs() {
+    match lookup(host, port) {
         Ok(addrs) => {
-            let addrs: Vec<SocketAddr> = addrs.collect();
             if addrs.is_empty() {
                 fail(error::host_not_found(host, "aucune adresse"));
             }
@@ -100,8 +101,8 @@ pub fn connect(host: &str, port: u16) -> TcpStream {
 
 /// Like [`connect`], but returns the French message instead of exiting.
 pub fn try_connect(host: &str, port: u16) -> Result<TcpStream, String> {
-    let addrs = match (host, port).to_socket_addrs() {
-        Ok(addrs) => addrs.collect::<Vec<_>>(),
+    let addrs = match lookup(host, port) {
+        Ok(addrs) => addrs,
         Err(e) => return Err(error::host_not_found(host, &error::reason(&e))),
     };
     let mut failures = Vec::new();
@@ -115,6 +116,26 @@ pub fn try_connect(host: &str, port: u16) -> Result<TcpStream, String> {
         return Err(error::host_not_found(host, "aucune adresse"));
     }
     Err(error::connect(&failures))
+}
+
+/// `getaddrinfo`, plus one rule: `localhost` is always both loopback
+/// addresses, `::1` and `127.0.0.1` (RFC 6761), even where `/etc/hosts`
+/// names only one of them, so that a client finds a server that listens on
+/// either.
+fn lookup(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+    let mut addrs: Vec<SocketAddr> = (host, port).to_socket_addrs()?.collect();
+    if host.eq_ignore_ascii_case("localhost") {
+        for ip in [
+            IpAddr::V6(Ipv6Addr::LOCALHOST),
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+        ] {
+            let addr = SocketAddr::new(ip, port);
+            if !addrs.contains(&addr) {
+                addrs.push(addr);
+            }
+        }
+    }
+    Ok(addrs)
 }
 
 /// The address to show for a peer: an IPv4 client of a dual-stack socket
@@ -135,22 +156,42 @@ pub const FULL_PAUSE: Duration = Duration::from_millis(100);
 /// is logged on stderr and never stops the server. When no descriptor is
 /// left (`EMFILE`), the client stays in the backlog and `accept` would fail
 /// again at once, so we wait [`FULL_PAUSE`] before trying again instead of
-/// spinning at 100% CPU.
+/// spinning at 100% CPU, and say so once, not ten times a second.
 pub fn accept(listener: &TcpListener) -> (TcpStream, SocketAddr) {
+    let mut told = false;
     loop {
         match listener.accept() {
             Ok((stream, peer)) => return (stream, canonical(peer)),
             Err(e) if is_out_of_descriptors(&e) => {
-                eprintln!(
-                    "accept impossible : plus de descripteur libre ({}) ; nouvel essai dans {} ms",
-                    error::reason(&e),
-                    FULL_PAUSE.as_millis()
-                );
+                if !told {
+                    crate::warn(format_args!(
+                        "accept impossible : plus de descripteur libre ({}) ; les nouveaux clients attendent",
+                        error::reason(&e)
+                    ));
+                    told = true;
+                }
                 std::thread::sleep(FULL_PAUSE);
             }
-            Err(e) => eprintln!("accept a échoué : {}", error::reason(&e)),
+            // The client gave up before we took it, or a signal came: the
+            // next client is already there, or accept waits for it.
+            Err(e) if is_aborted(&e) => {}
+            // Anything else (the system short of memory…) would fail again
+            // at once: wait a little, as for EMFILE.
+            Err(e) => {
+                crate::warn(format_args!("accept a échoué : {}", error::reason(&e)));
+                std::thread::sleep(FULL_PAUSE);
+            }
         }
     }
+}
+
+/// True when `accept` failed for one client only: it left before we took
+/// it (`ECONNABORTED`), or a signal interrupted the call (`EINTR`).
+pub fn is_aborted(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::ConnectionAborted | io::ErrorKind::Interrupted
+    )
 }
 
 /// True when `accept` failed because the process (`EMFILE`) or the system
@@ -305,6 +346,17 @@ mod tests {
         // `localhost` may resolve to ::1 first, where nobody listens.
         let stream = try_connect("localhost", port).unwrap();
         assert_eq!(stream.peer_addr().unwrap().port(), port);
+    }
+
+    #[test]
+    fn localhost_is_both_loopback_addresses() {
+        let addrs = lookup("localhost", 7777).unwrap();
+        assert!(addrs.contains(&"[::1]:7777".parse().unwrap()), "{addrs:?}");
+        assert!(
+            addrs.contains(&"127.0.0.1:7777".parse().unwrap()),
+            "{addrs:?}"
+        );
+        assert_eq!(lookup("127.0.0.1", 7).unwrap().len(), 1);
     }
 
     #[test]
