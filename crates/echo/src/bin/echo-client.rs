@@ -32,7 +32,7 @@ const USAGE: &str = "\
 echo-client — client echo TCP : envoie chaque ligne lue, affiche l'écho (TP5b, 1.3 Client Echo)
 
 usage : echo-client [--host HÔTE] [--port N]
-  --host HÔTE   serveur (défaut localhost : ::1 puis 127.0.0.1)
+  --host HÔTE   serveur (défaut localhost : ::1 et 127.0.0.1, essayées l'une après l'autre)
   --port N      port TCP (défaut 7777)
   -h, --help    cette aide
 
@@ -107,27 +107,33 @@ fn send_lines(mut stream: &TcpStream, lengths: mpsc::Sender<usize>) -> Result<()
 }
 
 /// Reads back exactly as many bytes as each line had, and prints them.
-fn print_echoes(mut stream: TcpStream, lengths: mpsc::Receiver<usize>) -> Result<(), String> {
+fn print_echoes(stream: TcpStream, lengths: mpsc::Receiver<usize>) -> Result<(), String> {
     let mut stdout = io::stdout().lock();
     let mut echo = Vec::new();
     for len in lengths {
-        echo.resize(len, 0);
-        // data = s.recv(…) until all of it is back.
-        if let Err(e) = stream.read_exact(&mut echo) {
-            return Err(match e.kind() {
-                io::ErrorKind::UnexpectedEof => {
-                    "le serveur a fermé la connexion avant de tout renvoyer".to_string()
-                }
-                _ => format!("réception impossible ({})", netlabs::error::reason(&e)),
-            });
-        }
-        // print(data.decode("utf-8")) — the bytes as they came.
+        echo.clear();
+        // data = s.recv(…) until all of it is back, or the server closes.
+        let received = (&stream).take(len as u64).read_to_end(&mut echo);
+        // print(data.decode("utf-8")) — the bytes as they came, even an
+        // incomplete echo: what the server did send is worth seeing.
         if stdout
             .write_all(&echo)
             .and_then(|_| stdout.flush())
             .is_err()
         {
             return Ok(()); // nobody reads our output any more
+        }
+        if let Err(e) = received {
+            return Err(format!(
+                "réception impossible ({})",
+                netlabs::error::reason(&e)
+            ));
+        }
+        if echo.len() < len {
+            return Err(format!(
+                "le serveur a fermé la connexion avant de tout renvoyer ({} octets sur {len})",
+                echo.len()
+            ));
         }
     }
     Ok(())

@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 use echo::{BIND, PORT, farewell};
 use netlabs::net::{self, canonical};
 use netlabs::sys::{Events, PollFd, poll_fds};
-use netlabs::{Args, log};
+use netlabs::{Args, log, warn};
 
 /// One read buffer for all clients: tens of KiB let a bulk transfer go at
 /// memory speed, and only one exists however many clients there are.
@@ -125,22 +125,27 @@ fn main() {
 
         // 5. The listening socket is ready: sc, addr = s.accept(), for all.
         if fds[0].revents().contains(Events::IN) {
-            accept_paused_until = accept_all(&listener, &mut clients);
+            accept_all(&listener, &mut clients, &mut accept_paused_until);
         }
     }
 }
 
-/// Accepts every waiting connection. Returns when to accept again if no
-/// descriptor is left (`EMFILE`), else `None`.
-fn accept_all(listener: &TcpListener, clients: &mut Vec<Client>) -> Option<Instant> {
+/// Accepts every waiting connection. When `accept` cannot go on (no
+/// descriptor left, `EMFILE`), sets `paused_until` to when to try again.
+fn accept_all(
+    listener: &TcpListener,
+    clients: &mut Vec<Client>,
+    paused_until: &mut Option<Instant>,
+) {
     loop {
         match listener.accept() {
             Ok((stream, peer)) => {
+                *paused_until = None; // a descriptor was free
                 let peer = canonical(peer);
                 // Non-blocking: a read or write must never stop the loop.
                 // No Nagle delay: a small echo goes out at once.
                 if let Err(e) = stream.set_nonblocking(true) {
-                    eprintln!(
+                    warn!(
                         "connexion de {peer} refermée : {}",
                         netlabs::error::reason(&e)
                     );
@@ -150,16 +155,27 @@ fn accept_all(listener: &TcpListener, clients: &mut Vec<Client>) -> Option<Insta
                 log!("connexion de {peer} (descripteur {})", stream.as_raw_fd());
                 clients.push(Client::new(stream, peer));
             }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => return None,
-            Err(e) if net::is_out_of_descriptors(&e) => {
-                eprintln!(
-                    "accept impossible : plus de descripteur libre ({}) ; les nouveaux clients attendent",
-                    netlabs::error::reason(&e)
-                );
-                return Some(Instant::now() + FULL_PAUSE);
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+            // A client that left before we accepted it, a signal: the next
+            // one may be there already.
+            Err(e) if net::is_aborted(&e) => {}
+            Err(e) => {
+                // No descriptor left, or the system short of memory: the
+                // client stays in the backlog and accept would fail again at
+                // once. Say it once (not every FULL_PAUSE), then wait.
+                if paused_until.is_none() {
+                    let why = netlabs::error::reason(&e);
+                    if net::is_out_of_descriptors(&e) {
+                        warn!(
+                            "accept impossible : plus de descripteur libre ({why}) ; les nouveaux clients attendent"
+                        );
+                    } else {
+                        warn!("accept a échoué ({why}) ; nouvel essai dans un instant");
+                    }
+                }
+                *paused_until = Some(Instant::now() + FULL_PAUSE);
+                return;
             }
-            // A client that left before we accepted it, an interrupted call…
-            Err(e) => eprintln!("accept a échoué : {}", netlabs::error::reason(&e)),
         }
     }
 }

@@ -20,7 +20,7 @@ use std::thread;
 
 use echo::{BIND, PORT, echo_until_closed, farewell};
 use netlabs::net;
-use netlabs::{Args, log};
+use netlabs::{Args, log, warn};
 
 /// Per-client buffer: tens of KiB let a bulk transfer go at memory speed.
 const BUF_SIZE: usize = 32 * 1024;
@@ -73,7 +73,10 @@ fn main() {
             });
         if let Err(e) = spawned {
             // Out of threads or memory: drop this client, keep the others.
-            eprintln!("impossible de créer un thread pour {peer} : {e} ; connexion fermée");
+            warn!(
+                "impossible de créer un thread pour {peer} ({}) ; connexion fermée",
+                netlabs::error::reason(&e)
+            );
         }
     }
 }

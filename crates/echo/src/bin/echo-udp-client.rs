@@ -17,8 +17,8 @@ use std::io::{self, BufRead, Write};
 use std::time::Duration;
 
 use echo::PORT;
-use netlabs::Args;
 use netlabs::net::{Reply, UdpClient};
+use netlabs::{Args, warn};
 
 /// How long to wait for each echo before calling the datagram lost.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(1);
@@ -32,7 +32,7 @@ const USAGE: &str = "\
 echo-udp-client — client echo UDP : une ligne = un datagramme (TP5b, 1.4 version UDP)
 
 usage : echo-udp-client [--host HÔTE] [--port N]
-  --host HÔTE   serveur (défaut localhost : ::1 puis 127.0.0.1)
+  --host HÔTE   serveur (défaut localhost : ::1 et 127.0.0.1, essayées l'une après l'autre)
   --port N      port UDP (défaut 7777)
   -h, --help    cette aide
 
@@ -65,7 +65,7 @@ fn main() {
             )),
         }
         if line.len() > MAX_DATAGRAM {
-            eprintln!(
+            warn!(
                 "ligne trop longue pour un datagramme ({} octets, {MAX_DATAGRAM} au plus) : non envoyée",
                 line.len()
             );
@@ -88,7 +88,7 @@ fn main() {
             Reply::Refused => {
                 if !told_refused {
                     // The server's machine answered "port unreachable" (ICMP).
-                    eprintln!(
+                    warn!(
                         "(le système signale qu'aucun serveur n'attend sur le port {port} de {host})"
                     );
                     told_refused = true;

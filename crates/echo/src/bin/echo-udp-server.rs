@@ -15,7 +15,7 @@
 
 use echo::{BIND, PORT};
 use netlabs::net::{self, canonical};
-use netlabs::{Args, log};
+use netlabs::{Args, log, warn};
 
 /// Large enough for any datagram: UDP's largest payload is 65507 bytes over
 /// IPv4 (65535 minus the IP and UDP headers). A smaller buffer would cut
@@ -49,14 +49,14 @@ fn main() {
             Err(e) => {
                 // On Linux, an ICMP "port unreachable" for an earlier reply
                 // can surface here; it concerns that client only.
-                eprintln!("recvfrom a échoué : {}", netlabs::error::reason(&e));
+                warn!("recvfrom a échoué : {}", netlabs::error::reason(&e));
                 continue;
             }
         };
         log!("datagramme de {} : {n} octets", canonical(from));
         // s.sendto(data, addr)
         if let Err(e) = socket.send_to(&buf[..n], from) {
-            eprintln!(
+            warn!(
                 "sendto vers {} a échoué : {}",
                 canonical(from),
                 netlabs::error::reason(&e)
