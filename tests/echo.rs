@@ -629,6 +629,32 @@ fn a_busy_port_is_one_french_line_and_exit_1() {
 }
 
 #[test]
+fn help_and_usage_errors_into_a_closed_pipe_keep_their_exit_code() {
+    // `echo-server --help | true`: the reader is gone before we write.
+    // Printing must not panic (exit 101): help still exits 0, a bad
+    // option 2.
+    let closed = || {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        Stdio::from(writer)
+    };
+    for name in ["echo-server", "echo-client"] {
+        let help = Command::new(util::bin(name))
+            .arg("--help")
+            .stdout(closed())
+            .status()
+            .unwrap();
+        assert_eq!(help.code(), Some(0), "{name} --help");
+        let bad = Command::new(util::bin(name))
+            .arg("--bogus")
+            .stderr(closed())
+            .status()
+            .unwrap();
+        assert_eq!(bad.code(), Some(2), "{name} --bogus");
+    }
+}
+
+#[test]
 fn a_closed_log_never_stops_a_server() {
     for name in TCP_SERVERS {
         // `echo-server | head -1`: the reader of the log goes away.

@@ -15,6 +15,7 @@
 //! # let _ = (bind, port);
 //! ```
 
+use std::io::Write;
 use std::net::IpAddr;
 use std::process;
 use std::str::FromStr;
@@ -40,7 +41,8 @@ impl Args {
             .into_iter()
             .any(|a| a == "-h" || a == "--help")
         {
-            println!("{}", usage.trim_end());
+            // print! would panic on a closed stdout (`--help | head -1`).
+            let _ = writeln!(std::io::stdout().lock(), "{}", usage.trim_end());
             process::exit(0);
         }
         Args { usage, rest }
@@ -141,8 +143,10 @@ impl Args {
 
     /// Prints `erreur : MESSAGE` and the usage on stderr, then exits 2.
     pub fn usage_error(&self, message: &str) -> ! {
-        eprintln!("erreur : {message}");
-        eprintln!("{}", self.usage.trim_end());
+        crate::warn(format_args!(
+            "erreur : {message}\n{}",
+            self.usage.trim_end()
+        ));
         process::exit(2)
     }
 
