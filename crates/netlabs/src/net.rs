@@ -266,6 +266,7 @@ impl UdpClient {
     }
 
     fn try_once(&self, datagram: &[u8], reply: &mut [u8], timeout: Duration) -> io::Result<Reply> {
+        self.discard_late_replies(reply)?;
         self.socket.send(datagram)?;
         self.socket.set_read_timeout(Some(timeout))?;
         match self.socket.recv(reply) {
@@ -280,6 +281,25 @@ impl UdpClient {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Throws away the datagrams already waiting: answers to earlier
+    /// requests that came after their time-out. Without this, a late answer
+    /// would be taken for the answer to the next request.
+    fn discard_late_replies(&self, scratch: &mut [u8]) -> io::Result<()> {
+        self.socket.set_nonblocking(true)?;
+        let drained = loop {
+            match self.socket.recv(scratch) {
+                Ok(_) => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break Ok(()),
+                // An error left by an earlier send (ECONNREFUSED…) was about
+                // that earlier datagram: this one gets its own chance.
+                Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => continue,
+                Err(e) => break Err(e),
+            }
+        };
+        self.socket.set_nonblocking(false)?;
+        drained
     }
 
     fn switch_to(&mut self, index: usize) -> io::Result<()> {
@@ -346,6 +366,44 @@ mod tests {
         // `localhost` may resolve to ::1 first, where nobody listens.
         let stream = try_connect("localhost", port).unwrap();
         assert_eq!(stream.peer_addr().unwrap().port(), port);
+    }
+
+    #[test]
+    fn a_late_answer_is_not_taken_for_the_next_one() {
+        let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = server.local_addr().unwrap().port();
+        let mut client = UdpClient::connect("127.0.0.1", port);
+        let mut reply = [0; 16];
+        // Nobody answers "1" in time...
+        let got = client.request(b"1", &mut reply, Duration::from_millis(50));
+        assert_eq!(got.unwrap(), Reply::TimedOut);
+        // ...then its answer comes late, before "2" is sent.
+        let mut buf = [0; 16];
+        let (n, from) = server.recv_from(&mut buf).unwrap();
+        server.send_to(b"late 1", from).unwrap();
+        let answer = std::thread::spawn(move || {
+            loop {
+                let (n, from) = server.recv_from(&mut buf).unwrap();
+                if &buf[..n] == b"2" {
+                    server.send_to(b"answer 2", from).unwrap();
+                    return;
+                }
+            }
+        });
+        assert_eq!(n, 1);
+        // Wait until "late 1" is there, waiting on the client's socket.
+        let mut fds = [crate::sys::PollFd::new(
+            &client.socket,
+            crate::sys::Events::IN,
+        )];
+        assert_eq!(
+            crate::sys::poll_fds(&mut fds, Some(Duration::from_secs(5))).unwrap(),
+            1
+        );
+        let got = client.request(b"2", &mut reply, Duration::from_secs(5));
+        assert_eq!(got.unwrap(), Reply::Datagram(8));
+        assert_eq!(&reply[..8], b"answer 2");
+        answer.join().unwrap();
     }
 
     #[test]
