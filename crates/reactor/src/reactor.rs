@@ -365,7 +365,7 @@ impl Reactor {
                 Err(e) if net::is_out_of_descriptors(&e) => {
                     // Said once per episode, not every FULL_PAUSE.
                     if self.ports[port].paused_until.is_none() {
-                        eprintln!(
+                        netlabs::warn!(
                             "accept impossible : plus de descripteur libre ({}) ; les nouveaux clients attendent",
                             netlabs::error::reason(&e)
                         );
@@ -387,7 +387,7 @@ impl Reactor {
                 // again at once: wait a little, as for EMFILE.
                 Err(e) => {
                     if self.ports[port].paused_until.is_none() {
-                        eprintln!(
+                        netlabs::warn!(
                             "accept a échoué ({}) ; nouvel essai dans un instant",
                             netlabs::error::reason(&e)
                         );

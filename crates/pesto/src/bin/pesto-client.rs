@@ -39,7 +39,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use netlabs::{Args, error, fail, log};
+use netlabs::{Args, error, fail, log, warn};
 use reactor::{
     ClientFactory, Factory, LineProtocol, LineReceiver, Protocol, Reactor, ReactorHandle, Reason,
     Transport,
@@ -169,7 +169,7 @@ impl Factory for PestoFactory {
 impl ClientFactory for PestoFactory {
     fn client_connection_failed(&mut self, reason: &str) {
         log!("Connection failed.");
-        eprintln!("erreur : {reason}");
+        warn!("erreur : {reason}");
         let _ = self.settled.send(());
     }
 }
@@ -202,7 +202,7 @@ fn main() {
             Ok(0) => break,
             Ok(_) => {}
             Err(e) => {
-                eprintln!(
+                warn!(
                     "erreur : lecture de l'entrée impossible ({})",
                     error::reason(&e)
                 );

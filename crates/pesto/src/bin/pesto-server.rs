@@ -134,7 +134,7 @@ impl Server {
         match self.journal.save_text(text) {
             Ok(()) => transport.send_line(b"Message saved!"),
             Err(e) => {
-                eprintln!("erreur : écriture impossible ({})", error::reason(&e));
+                netlabs::warn!("erreur : écriture impossible ({})", error::reason(&e));
                 transport.send_line(b"Message not saved!");
             }
         }
