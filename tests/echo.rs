@@ -675,7 +675,11 @@ fn a_closed_log_never_stops_a_server() {
 
 #[test]
 fn a_closed_log_never_stops_a_server_out_of_descriptors() {
-    for name in ["echo-thread-server", "echo-poll-server"] {
+    for name in [
+        "echo-thread-server",
+        "echo-poll-server",
+        "echo-reactor-server",
+    ] {
         // `echo-poll-server 2>&1 | head -1` with few descriptors: the
         // warning about EMFILE goes into a closed pipe, and must not kill
         // the server (`eprintln!` would panic there).
