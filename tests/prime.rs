@@ -391,3 +391,101 @@ fn a_busy_port_is_one_french_line_and_exit_1() {
             "erreur : le port {port} est déjà utilisé (Address already in use) ; arrêtez l'autre serveur ou choisissez --port\n"
         ));
 }
+
+#[test]
+fn python_int_spellings_end_to_end() {
+    let server = server(&[]);
+    let mut conn = LineConn::open(server.addr);
+    let ten_pow_30 = format!("1{}", "0".repeat(30));
+    let cases: [(&str, &str); 14] = [
+        ("+17", "T"),
+        (" 17 ", "T"),
+        ("\t17\t", "T"),
+        ("0_0_1_7", "T"),
+        ("1_", "E"),
+        ("_1", "E"),
+        ("1__0", "E"),
+        ("١٧", "E"), // Arabic-Indic digits: Python takes them, the catalogue does not
+        (&ten_pow_30, "E"),
+        ("0", "F"),
+        ("1", "F"),
+        ("-0", "F"),
+        ("-17", "F"),
+        ("+-1", "E"),
+    ];
+    let mut input = String::new();
+    let mut expected = String::new();
+    for (text, answer) in &cases {
+        input.push_str(text);
+        input.push('\n');
+        expected.push_str(answer);
+        expected.push('\n');
+    }
+    input.push_str(&format!("-{ten_pow_30}\n"));
+    expected.push_str("F\n");
+    conn.send(input.as_bytes());
+    assert_eq!(conn.answers(cases.len() + 1), expected);
+    server.wait_for_log(&format!("'{ten_pow_30}' est trop grand"));
+    server.wait_for_log("'١٧' n'est pas un entier");
+}
+
+#[test]
+fn clients_try_every_address_of_localhost() {
+    // The servers listen on 127.0.0.1 only; `localhost` may give ::1 first.
+    let server = server(&[]);
+    client("prime-client")
+        .args(["--host", "localhost", "--port", &server.port_arg(), "17"])
+        .assert()
+        .success()
+        .stdout("Envoi d'un message 17\n\tLe nombre est bien un nombre premier\n");
+
+    let udp = Server::start("prime-udp-server", &["--port", "0"]);
+    client("prime-udp-client")
+        .args(["--host", "localhost", "--port", &udp.port_arg(), "4"])
+        .assert()
+        .success()
+        .stdout("Envoi d'un message 4\n\tLe nombre n'est pas un nombre premier\n");
+}
+
+#[test]
+fn prime_client_stays_in_step_after_an_answer_too_long() {
+    // A foreign server whose first answer is 3000 bytes long: the client
+    // shows its start, skips the rest of that line, and reads the next
+    // answer as the answer to the next number.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let odd = std::thread::spawn(move || {
+        use std::io::{BufRead, BufReader, Write};
+        let (conn, _) = listener.accept().unwrap();
+        conn.set_read_timeout(Some(WAIT)).unwrap();
+        let mut reader = BufReader::new(conn.try_clone().unwrap());
+        let mut writer = conn;
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        let mut long = vec![b'x'; 3000];
+        long.push(b'\n');
+        writer.write_all(&long).unwrap();
+        line.clear();
+        reader.read_line(&mut line).unwrap();
+        writer.write_all(b"T\n").unwrap();
+        line.clear();
+        let _ = reader.read_line(&mut line);
+    });
+    let output = client("prime-client")
+        .args(["--port", &port, "1", "2"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(
+        stdout.starts_with(
+            "Envoi d'un message 1\n\tLa donnée reçue n'est pas comprise : b'xxxxxxxxxx"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with("Envoi d'un message 2\n\tLe nombre est bien un nombre premier\n"),
+        "{stdout}"
+    );
+    odd.join().unwrap();
+}

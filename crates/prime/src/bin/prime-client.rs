@@ -35,7 +35,9 @@ const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 /// `\n`) never sends it: we then show what came instead of waiting on.
 const LINE_END_WAIT: Duration = Duration::from_millis(300);
 
-/// An answer is one letter and `\n`; more than this is not an answer.
+/// An answer is one letter and `\n`; more than this is not an answer: we
+/// show its first bytes and skip the rest of its line, so that the next
+/// answer is still read as the next answer.
 const MAX_ANSWER: usize = 1024;
 
 const USAGE: &str = "\
@@ -75,8 +77,9 @@ fn main() {
         numbers = COURSE_LIST.iter().map(|s| s.to_string()).collect();
     }
     if let Some(bad) = numbers.iter().find(|n| n.contains(['\n', '\r'])) {
-        eprintln!("erreur : un nombre ne peut pas contenir de fin de ligne : {bad:?}");
-        eprintln!("{USAGE}");
+        netlabs::warn!(
+            "erreur : un nombre ne peut pas contenir de fin de ligne : {bad:?}\n{USAGE}"
+        );
         process::exit(2);
     }
 
@@ -139,28 +142,41 @@ fn ask(stream: &mut TcpStream, pending: &mut Vec<u8>, number: &str) -> Answer {
 fn read_answer(stream: &mut TcpStream, pending: &mut Vec<u8>) -> Answer {
     let mut buf = [0u8; 1024];
     let mut deadline = Instant::now() + REPLY_TIMEOUT;
+    // Set when an answer grows past MAX_ANSWER with no `\n`: its first
+    // bytes, to show, while the rest of its line is read and dropped.
+    let mut too_long: Option<Vec<u8>> = None;
     loop {
         if let Some(end) = pending.iter().position(|&b| b == b'\n') {
-            return Answer::Line(pending.drain(..=end).collect());
+            let line: Vec<u8> = pending.drain(..=end).collect();
+            return match too_long {
+                Some(start) => Answer::Partial(start),
+                None => Answer::Line(line),
+            };
         }
-        if pending.len() > MAX_ANSWER {
-            return Answer::Partial(std::mem::take(pending));
+        if too_long.is_some() {
+            pending.clear(); // still inside the answer too long to keep
+        } else if pending.len() > MAX_ANSWER {
+            too_long = Some(std::mem::take(pending));
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
-            return silence(pending);
+            return silence(pending, too_long);
         }
         match stream.read(&mut buf) {
-            Ok(0) if pending.is_empty() => return Answer::Closed,
-            Ok(0) => return Answer::Partial(std::mem::take(pending)),
+            Ok(0) => {
+                return match silence(pending, too_long) {
+                    Answer::Silent => Answer::Closed,
+                    partial => partial,
+                };
+            }
             Ok(n) => {
-                if pending.is_empty() {
+                if pending.is_empty() && too_long.is_none() {
                     deadline = deadline.min(Instant::now() + LINE_END_WAIT);
                 }
                 pending.extend_from_slice(&buf[..n]);
             }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                return silence(pending);
+                return silence(pending, too_long);
             }
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e) => return Answer::Failed(e),
@@ -168,12 +184,15 @@ fn read_answer(stream: &mut TcpStream, pending: &mut Vec<u8>) -> Answer {
     }
 }
 
-/// Time is up: what came so far, if anything.
-fn silence(pending: &mut Vec<u8>) -> Answer {
-    if pending.is_empty() {
-        Answer::Silent
-    } else {
-        Answer::Partial(std::mem::take(pending))
+/// No more bytes are coming: what came so far, if anything.
+fn silence(pending: &mut Vec<u8>, too_long: Option<Vec<u8>>) -> Answer {
+    match too_long {
+        Some(start) => {
+            pending.clear(); // the unfinished rest of that answer
+            Answer::Partial(start)
+        }
+        None if pending.is_empty() => Answer::Silent,
+        None => Answer::Partial(std::mem::take(pending)),
     }
 }
 
@@ -184,7 +203,7 @@ fn show(answer: Answer) {
         Answer::Closed | Answer::Silent => log(reading(b"")),
         Answer::Failed(e) => {
             log(reading(b""));
-            eprintln!("(connexion perdue : {})", reason(&e));
+            netlabs::warn!("(connexion perdue : {})", reason(&e));
         }
     }
 }

@@ -15,7 +15,6 @@
 //! ```
 
 use std::net::{SocketAddr, UdpSocket};
-use std::process;
 use std::time::Duration;
 
 use netlabs::Args;
@@ -78,11 +77,10 @@ fn main() {
     if stop {
         log("Envoi du datagramme vide : le serveur s'arrête");
         if let Err(e) = send_empty(client.peer()) {
-            eprintln!(
-                "erreur : envoi du datagramme vide impossible ({})",
+            netlabs::fail(format!(
+                "envoi du datagramme vide impossible ({})",
                 reason(&e)
-            );
-            process::exit(1);
+            ));
         }
     }
 }

@@ -56,7 +56,7 @@ fn main() {
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) => {
                 // One client's trouble (an ICMP error) never stops the server.
-                eprintln!("réception impossible : {}", reason(&e));
+                netlabs::warn!("réception impossible : {}", reason(&e));
                 continue;
             }
         };
@@ -85,7 +85,7 @@ fn main() {
         // s.sendto(response, addr) — the course computes the response but
         // never sends it; without it, the client could only guess.
         if let Err(e) = socket.send_to(verdict.reply, peer) {
-            eprintln!("envoi vers {} impossible : {}", canonical(peer), reason(&e));
+            netlabs::warn!("envoi vers {} impossible : {}", canonical(peer), reason(&e));
         }
     }
 }
