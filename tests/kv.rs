@@ -436,3 +436,116 @@ fn bad_options_exit_2_and_help_names_the_chapter() {
     client("kv-server").arg("extra").assert().code(2);
     client("kv-server").arg("--save").assert().code(2);
 }
+
+#[test]
+fn empty_store_odd_values_and_localhost() {
+    let server = start(&[]);
+    let mut c = LineConn::open(server.addr);
+    assert_eq!(c.ask("KEYS"), "KEYS\n", "no key yet");
+    assert_eq!(c.ask("SET a b c"), "OK\n");
+    assert_eq!(
+        c.ask("GET a"),
+        "VALUE b c\n",
+        "the value is the rest of the line"
+    );
+    assert!(c.ask("set k").starts_with("ERR "), "a value is needed");
+    assert!(c.ask("set k ").starts_with("ERR "), "of at least one byte");
+    assert_eq!(c.ask("sEt k  x"), "OK\n");
+    assert_eq!(c.ask("gEt k"), "VALUE  x\n");
+    assert_eq!(c.ask("KEYS"), "KEYS a k\n");
+    // The server listens on 127.0.0.1; `localhost` may give ::1 first.
+    client("kv-client")
+        .args([
+            "--host",
+            "localhost",
+            "--port",
+            &server.port_arg(),
+            "GET",
+            "a",
+        ])
+        .assert()
+        .success()
+        .stdout("VALUE b c\n");
+}
+
+#[test]
+fn kv_client_ends_with_the_last_answer_even_if_the_server_stays() {
+    // A foreign server that answers every line but never closes.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let server = thread::spawn(move || {
+        let mut open = Vec::new();
+        for _ in 0..3 {
+            let (conn, _) = listener.accept().unwrap();
+            let mut writer = conn.try_clone().unwrap();
+            let reader = BufReader::new(conn.try_clone().unwrap());
+            for line in reader.split(b'\n') {
+                let Ok(line) = line else { break };
+                let answer: &[u8] = if line.starts_with(b"GET") {
+                    b"NOTFOUND\n"
+                } else {
+                    b"OK\n"
+                };
+                writer.write_all(answer).unwrap();
+            }
+            open.push(conn); // kept open after the client's end of input
+        }
+        let _ = done_rx.recv_timeout(WAIT);
+    });
+    client("kv-client")
+        .args(["--port", &port, "SET", "a", "1"])
+        .assert()
+        .success()
+        .stdout("OK\n");
+    client("kv-client")
+        .args(["--port", &port])
+        .write_stdin("SET a 1\nGET b\nSET c 2\n")
+        .assert()
+        .success()
+        .stdout("OK\nNOTFOUND\nOK\n");
+    client("kv-client")
+        .args(["--port", &port])
+        .write_stdin("")
+        .assert()
+        .success()
+        .stdout("");
+    done_tx.send(()).unwrap();
+    server.join().unwrap();
+}
+
+#[test]
+fn a_save_that_fails_is_told_once_and_retried() {
+    let dir = TempDir::new("retry");
+    let sub = dir.file("sous-dossier");
+    std::fs::create_dir(&sub).unwrap();
+    let file = sub.join("data.kv");
+    let server = start_saving(&file);
+    let mut c = LineConn::open(server.addr);
+    assert_eq!(c.ask("SET a 1"), "OK\n");
+    wait_for_file(&file, "SET a 1\n");
+
+    // The folder disappears: saves fail, the server goes on serving.
+    std::fs::remove_dir_all(&sub).unwrap();
+    for i in 0..20 {
+        assert_eq!(c.ask(&format!("SET k{i} v")), "OK\n");
+        thread::sleep(Duration::from_millis(20));
+    }
+    let deadline = Instant::now() + WAIT;
+    while !server.errors().contains("sauvegarde de") {
+        assert!(Instant::now() < deadline, "the failure was never told");
+        thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(c.ask("GET k19"), "VALUE v\n");
+
+    // The folder is back: the next try saves everything, and says so.
+    std::fs::create_dir(&sub).unwrap();
+    server.wait_for_log("rétablie");
+    wait_for_file(&file, "SET k19 v\n");
+    assert_eq!(
+        server.errors().matches("sauvegarde de").count(),
+        1,
+        "told once, not at every try: {}",
+        server.errors()
+    );
+}

@@ -5,7 +5,10 @@
 //! this one sends the commands, another prints the answers as they come.
 //! Many commands can be in flight at once (a file of ten thousand `SET`s
 //! goes in one stream, without a round trip per line); the server answers
-//! in order, one line per command.
+//! in order, one line per command. So the client is done when it has as
+//! many answer lines as it sent commands — or when the server closes,
+//! whichever comes first: a server that keeps the connection open after
+//! the last answer does not keep us waiting.
 //!
 //! Try it:
 //!
@@ -19,6 +22,8 @@
 
 use std::io::{self, BufRead, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 
 use kv::PORT;
@@ -50,16 +55,27 @@ fn main() {
         .unwrap_or_else(|e| netlabs::fail(format!("socket inutilisable ({})", reason(&e))));
 
     // The answers, printed by a second thread as they arrive.
-    let printer = thread::spawn(move || print_answers(reader));
+    let count = Arc::new(Count::new());
+    let printer = {
+        let count = Arc::clone(&count);
+        thread::spawn(move || print_answers(reader, &count))
+    };
 
     let sent = if words.is_empty() {
         send_lines(&stream, io::stdin().lock())
     } else {
         let command = format!("{}\n", words.join(" "));
-        (&stream).write_all(command.as_bytes())
+        (&stream).write_all(command.as_bytes()).map(|_| 1)
     };
+    if let Ok(commands) = sent {
+        // Every answer already there: wake the printer, which may be
+        // waiting in `read` for bytes that will never come.
+        if count.all_sent(commands) {
+            let _ = stream.shutdown(Shutdown::Read);
+        }
+    }
     // No more commands: tell the server (it answers what it has, then
-    // closes, which ends the printer).
+    // closes, which ends the printer too).
     let _ = stream.shutdown(Shutdown::Write);
 
     let printed = printer.join().unwrap_or(Ok(()));
@@ -68,24 +84,59 @@ fn main() {
     }
 }
 
+/// Commands sent and answers received, shared by the two threads. Each
+/// side updates its own number, then reads the other's: whichever comes
+/// second sees that every answer is in.
+struct Count {
+    /// How many commands were sent, once all are (`u64::MAX` until then).
+    sent: AtomicU64,
+    /// How many answer lines came.
+    answered: AtomicU64,
+}
+
+impl Count {
+    fn new() -> Count {
+        Count {
+            sent: AtomicU64::new(u64::MAX),
+            answered: AtomicU64::new(0),
+        }
+    }
+
+    /// The sender is done, after `commands` commands: true if every answer
+    /// is already there.
+    fn all_sent(&self, commands: u64) -> bool {
+        self.sent.store(commands, Ordering::SeqCst);
+        self.answered.load(Ordering::SeqCst) >= commands
+    }
+
+    /// `lines` more answers came: true if they were the last ones.
+    fn answers(&self, lines: u64) -> bool {
+        let answered = self.answered.fetch_add(lines, Ordering::SeqCst) + lines;
+        answered >= self.sent.load(Ordering::SeqCst)
+    }
+}
+
 /// Sends each input line as one command, `\n` added if the last one has
-/// none.
-fn send_lines(mut stream: &TcpStream, mut input: impl BufRead) -> io::Result<()> {
+/// none; returns how many were sent.
+fn send_lines(mut stream: &TcpStream, mut input: impl BufRead) -> io::Result<u64> {
     let mut line = Vec::new();
+    let mut sent = 0;
     loop {
         line.clear();
         if input.read_until(b'\n', &mut line)? == 0 {
-            return Ok(());
+            return Ok(sent);
         }
         if !line.ends_with(b"\n") {
             line.push(b'\n');
         }
         stream.write_all(&line)?;
+        sent += 1;
     }
 }
 
-/// Copies the server's answers to stdout until the server closes.
-fn print_answers(mut stream: TcpStream) -> io::Result<()> {
+/// Copies the server's answers to stdout until the last one, or until the
+/// server closes.
+fn print_answers(mut stream: TcpStream, count: &Count) -> io::Result<()> {
     let mut out = io::stdout().lock();
     let mut buf = [0u8; 16 * 1024];
     loop {
@@ -97,6 +148,10 @@ fn print_answers(mut stream: TcpStream) -> io::Result<()> {
         };
         if out.write_all(&buf[..n]).and_then(|_| out.flush()).is_err() {
             return Ok(()); // nobody reads our output any more
+        }
+        let lines = buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+        if count.answers(lines) {
+            return Ok(());
         }
     }
 }

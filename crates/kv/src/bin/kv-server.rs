@@ -46,6 +46,10 @@ const BUF_SIZE: usize = 16 * 1024;
 /// the whole store); a crash loses at most the changes of the last instant.
 const SAVE_INTERVAL: Duration = Duration::from_millis(100);
 
+/// After a failed save, how long before the next try (the disk may be
+/// full, or the folder read-only, for a while).
+const RETRY_INTERVAL: Duration = Duration::from_secs(1);
+
 /// Answers waiting to be sent are written once they reach this size, so a
 /// client's pending answers never take more than about this much memory
 /// (plus one answer).
@@ -133,7 +137,7 @@ fn main() {
             .spawn(move || serve(stream, peer, &shared));
         if let Err(e) = spawned {
             // No thread left for it: this client is dropped, the others go on.
-            eprintln!("pas de thread pour {peer} : {}", reason(&e));
+            netlabs::warn!("pas de thread pour {peer} : {}", reason(&e));
         }
     }
 }
@@ -219,6 +223,9 @@ fn run(shared: &Shared, command: &[u8], replies: &mut Vec<u8>) {
 /// The saver thread: waits for a change, takes a snapshot under the lock,
 /// then writes it with the lock released, and again.
 fn saver(shared: &Shared, path: &Path) {
+    // True while saves fail: the failure is told once, not at every try,
+    // and the recovery is told too.
+    let mut failing = false;
     loop {
         let snapshot = {
             let mut state = lock(shared);
@@ -233,16 +240,28 @@ fn saver(shared: &Shared, path: &Path) {
             // store; a copy in memory, short next to the disk write.
             state.store.snapshot()
         };
-        if let Err(e) = write_atomically(path, &snapshot) {
-            // Keep serving; the next change tries again.
-            eprintln!(
-                "sauvegarde de {} impossible : {}",
-                path.display(),
-                reason(&e)
-            );
-            lock(shared).dirty = true;
+        match write_atomically(path, &snapshot) {
+            Ok(()) => {
+                if failing {
+                    log(format_args!("sauvegarde de {} rétablie", path.display()));
+                    failing = false;
+                }
+                thread::sleep(SAVE_INTERVAL);
+            }
+            Err(e) => {
+                // Keep serving, and try again a little later.
+                if !failing {
+                    netlabs::warn!(
+                        "sauvegarde de {} impossible : {} ; le serveur continue et réessaie chaque seconde",
+                        path.display(),
+                        reason(&e)
+                    );
+                    failing = true;
+                }
+                lock(shared).dirty = true;
+                thread::sleep(RETRY_INTERVAL);
+            }
         }
-        thread::sleep(SAVE_INTERVAL);
     }
 }
 
