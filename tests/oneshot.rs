@@ -275,3 +275,104 @@ fn a_missing_file_or_a_bad_option() {
         .success()
         .stdout(predicate::str::contains("Chapitre 2.2").and(predicate::str::contains("woof")));
 }
+
+#[test]
+fn a_browser_like_request_and_an_empty_file() {
+    // HTTP/1.1, keep-alive and Range, as a browser may send: the answer is
+    // the whole file in HTTP/1.0, and the connection is closed after it.
+    let dir = TempDir::new("browser");
+    let file = dir.file("cours.pdf", 50_000);
+    let mut server = start(&file, &[]);
+    let response = exchange(
+        server.loopback(),
+        b"GET /cours.pdf HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\
+          Range: bytes=0-99\r\nAccept-Encoding: gzip, deflate\r\nUser-Agent: Mozilla/5.0\r\n\r\n",
+    );
+    let (head, body) = split(&response);
+    assert!(head.starts_with("HTTP/1.0 200 OK\r\n"), "{head}");
+    assert!(head.contains("\r\nConnection: close\r\n"), "{head}");
+    assert!(head.contains("\r\nContent-Length: 50000\r\n"), "{head}");
+    assert_eq!(body, &pattern(50_000, 0x2545_F491)[..]);
+    assert!(server.wait_exit().success());
+
+    let empty = dir.0.join("vide.txt");
+    std::fs::write(&empty, b"").unwrap();
+    let mut server = start(&empty, &[]);
+    let response = exchange(server.loopback(), b"GET / HTTP/1.0\r\n\r\n");
+    let (head, body) = split(&response);
+    assert!(head.contains("\r\nContent-Length: 0\r\n"), "{head}");
+    assert!(body.is_empty());
+    assert!(server.wait_exit().success());
+    server.wait_for_log("0 octets (1/1)");
+}
+
+#[test]
+fn odd_file_names_keep_the_header_valid() {
+    let dir = TempDir::new("names");
+    let file = dir.file("mon \"rapport\" été\\x.txt", 100);
+    let server = start(&file, &["--count", "3"]);
+    let response = exchange(server.loopback(), b"HEAD / HTTP/1.0\r\n\r\n");
+    let (head, _) = split(&response);
+    let disposition = head
+        .lines()
+        .find(|l| l.starts_with("Content-Disposition: "))
+        .expect("a Content-Disposition line");
+    assert_eq!(
+        disposition,
+        "Content-Disposition: attachment; filename=\"mon _rapport_ _t__x.txt\"; \
+         filename*=UTF-8''mon%20%22rapport%22%20%C3%A9t%C3%A9%5Cx.txt"
+    );
+    server.wait_for_log("Donnez cette adresse : http://");
+    server.wait_for_log("/mon%20%22rapport%22%20%C3%A9t%C3%A9%5Cx.txt\n");
+
+    let url = format!("http://127.0.0.1:{}/x", server.port());
+    if util::have("curl", "curl -O -J") {
+        // curl -J takes `filename=`, and stops at its first `"`.
+        let into = dir.0.join("curl");
+        std::fs::create_dir(&into).unwrap();
+        let status = Command::new("curl")
+            .args(["-sS", "--max-time", "20", "-O", "-J", &url])
+            .current_dir(&into)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let got = std::fs::read(into.join("mon _rapport_ _t__x.txt")).unwrap();
+        assert_eq!(got, pattern(100, 0x2545_F491));
+    }
+    if util::have("wget", "wget --content-disposition") {
+        // wget takes the exact name from `filename*`.
+        let into = dir.0.join("wget");
+        std::fs::create_dir(&into).unwrap();
+        let status = Command::new("wget")
+            .args(["-q", "-T", "20", "-t", "1", "--content-disposition", &url])
+            .current_dir(&into)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let got = std::fs::read(into.join("mon \"rapport\" été\\x.txt")).unwrap();
+        assert_eq!(got, pattern(100, 0x2545_F491));
+    }
+}
+
+#[test]
+fn a_named_pipe_is_refused_at_once() {
+    if !util::have("mkfifo", "tube nommé") {
+        return;
+    }
+    let dir = TempDir::new("fifo");
+    let fifo = dir.0.join("tube");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    // Opening a pipe would wait for a writer: the kind is checked first.
+    client("oneshot")
+        .args(["--port", "0", fifo.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::contains("n'est pas un fichier ordinaire"));
+}

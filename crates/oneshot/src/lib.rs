@@ -197,23 +197,20 @@ pub fn refusal_response(refusal: Refusal) -> String {
 
 /// `attachment; filename="…"`: the browser saves the file under this name
 /// instead of showing it. The quoted name must stay on its line and inside
-/// its quotes, so line ends and other control characters become `_`, and
-/// `"` and `\` are escaped. A name that is not plain ASCII also gets the
-/// RFC 6266 form `filename*=UTF-8''…`, which browsers prefer.
+/// its quotes: line ends, other control characters and anything not ASCII
+/// become `_`, and so do `"` and `\` — HTTP allows `\"` inside quotes, but
+/// `curl -J` and others stop at the first `"` whatever comes before it. A
+/// name changed this way also gets the exact name in the RFC 6266 form
+/// `filename*=UTF-8''…`, which browsers and `wget --content-disposition`
+/// prefer.
 pub fn content_disposition(filename: &str) -> String {
-    let mut ascii = String::new();
-    for c in filename.chars() {
-        match c {
-            '"' | '\\' => {
-                ascii.push('\\');
-                ascii.push(c);
-            }
-            ' '..='~' => ascii.push(c),
-            _ => ascii.push('_'),
-        }
-    }
+    let plain = |c: char| matches!(c, ' '..='~') && c != '"' && c != '\\';
+    let ascii: String = filename
+        .chars()
+        .map(|c| if plain(c) { c } else { '_' })
+        .collect();
     let mut value = format!("attachment; filename=\"{ascii}\"");
-    if !filename.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+    if !filename.chars().all(plain) {
         value.push_str("; filename*=UTF-8''");
         value.push_str(&percent_encode(filename));
     }
@@ -305,7 +302,11 @@ mod tests {
         );
         assert_eq!(
             content_disposition("a\"b\\c.txt"),
-            "attachment; filename=\"a\\\"b\\\\c.txt\""
+            "attachment; filename=\"a_b_c.txt\"; filename*=UTF-8''a%22b%5Cc.txt"
+        );
+        assert_eq!(
+            content_disposition("notes de cours.pdf"),
+            "attachment; filename=\"notes de cours.pdf\""
         );
         let evil = content_disposition("x\r\nSet-Cookie: y");
         assert!(!evil.contains('\r') && !evil.contains('\n'));

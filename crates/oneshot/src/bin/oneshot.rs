@@ -91,8 +91,7 @@ fn main() {
     }
     let files = args.rest();
     let [path] = files.as_slice() else {
-        eprintln!("erreur : il faut un FICHIER, et un seul");
-        eprintln!("{USAGE}");
+        netlabs::warn!("erreur : il faut un FICHIER, et un seul\n{USAGE}");
         std::process::exit(2);
     };
     let offer = Arc::new(check_file(Path::new(path)));
@@ -130,7 +129,7 @@ fn main() {
             let spawned = thread::Builder::new()
                 .spawn(move || serve(stream, peer, &offer, &tally, &finished));
             if let Err(e) = spawned {
-                eprintln!("pas de thread pour {peer} : {}", reason(&e));
+                netlabs::warn!("pas de thread pour {peer} : {}", reason(&e));
             }
         }
     });
@@ -144,10 +143,18 @@ fn main() {
 
 /// A missing or unreadable FILE stops us before we listen.
 fn check_file(path: &Path) -> Offer {
-    let opened = File::open(path).and_then(|f| f.metadata());
-    match opened {
-        Ok(meta) if meta.is_file() => {}
-        Ok(_) => netlabs::fail(format!(
+    // Its kind first: opening a named pipe (`mkfifo`) would wait for a
+    // writer, forever. Then open it, to know that we may read it.
+    let checked = std::fs::metadata(path).and_then(|meta| {
+        if meta.is_file() {
+            File::open(path).map(|_| true)
+        } else {
+            Ok(false)
+        }
+    });
+    match checked {
+        Ok(true) => {}
+        Ok(false) => netlabs::fail(format!(
             "{} n'est pas un fichier ordinaire ; donnez le chemin d'un fichier",
             path.display()
         )),
