@@ -26,8 +26,10 @@ stop
 
 title "TCP est un flux : trois nombres dans une seule écriture, trois réponses"
 start prime-server --port 0 --forever
-# bash's /dev/tcp opens a TCP connection: no nc needed.
-show "exec 3<>/dev/tcp/127.0.0.1/$PORT; printf '2\n3\n4\n' >&3; head -n 3 <&3"
+# bash's /dev/tcp opens a TCP connection: no nc needed. `env printf` is
+# /usr/bin/printf, which writes its output at once; bash's own printf
+# writes line by line, three writes that may reach the server apart.
+show "exec 3<>/dev/tcp/127.0.0.1/$PORT; env printf '2\n3\n4\n' >&3; head -n 3 <&3"
 show "prime-client --port $PORT 18446744073709551557 18446744073709551616 -- -99999999999999999999999 1_000_003 4j"
 stop
 
