@@ -376,3 +376,26 @@ fn a_named_pipe_is_refused_at_once() {
         .stdout("")
         .stderr(predicate::str::contains("n'est pas un fichier ordinaire"));
 }
+
+#[test]
+fn a_file_gone_after_start_up_gets_404_and_does_not_count() {
+    let dir = TempDir::new("gone");
+    let file = dir.file("rapport.txt", 10);
+    let mut server = start(&file, &[]);
+    let addr = server.loopback();
+    std::fs::remove_file(&file).unwrap();
+
+    for request in [&b"HEAD / HTTP/1.0\r\n\r\n"[..], b"GET / HTTP/1.0\r\n\r\n"] {
+        let response = exchange(addr, request);
+        let (head, _) = split(&response);
+        assert!(head.starts_with("HTTP/1.0 404 Not Found\r\n"), "{head}");
+    }
+    server.wait_for_log("rapport.txt illisible");
+    assert!(server.is_running(), "a 404 is not a download");
+
+    // The file comes back: it is served again.
+    std::fs::write(&file, b"de retour\n").unwrap();
+    let response = exchange(addr, b"GET / HTTP/1.0\r\n\r\n");
+    assert_eq!(split(&response).1, b"de retour\n");
+    assert!(server.wait_exit().success());
+}

@@ -42,6 +42,8 @@ pub enum Refusal {
     VersionNotSupported,
     /// 503: the downloads still allowed are all in progress.
     Busy,
+    /// 404: the file was there at start-up, but can no longer be read.
+    Gone,
 }
 
 impl Refusal {
@@ -53,6 +55,7 @@ impl Refusal {
             Refusal::Timeout => (408, "Request Timeout"),
             Refusal::VersionNotSupported => (505, "HTTP Version Not Supported"),
             Refusal::Busy => (503, "Service Unavailable"),
+            Refusal::Gone => (404, "Not Found"),
         }
     }
 
@@ -66,6 +69,7 @@ impl Refusal {
             Refusal::Busy => {
                 "le fichier est en cours de téléchargement ; réessayez dans un instant\n"
             }
+            Refusal::Gone => "le fichier n'est plus lisible sur le serveur\n",
         }
     }
 }

@@ -216,14 +216,25 @@ fn serve(
         Ok(request) => request,
         Err(refusal) => return refuse(&mut stream, peer, refusal),
     };
+    // The file was checked at start-up, but may have gone since: say so
+    // (404) rather than hang up without a word.
+    let (mut file, length) = match open(&offer.path) {
+        Ok(opened) => opened,
+        Err(e) => {
+            log(format_args!(
+                "{} illisible ({}) : {target} demandé par {peer}",
+                offer.name,
+                reason(&e)
+            ));
+            return refuse(&mut stream, peer, Refusal::Gone);
+        }
+    };
     match method {
         Method::Head => {
             log(format_args!(
                 "HEAD {target} de {peer} : en-têtes seuls, ne compte pas"
             ));
-            if let Ok(meta) = std::fs::metadata(&offer.path) {
-                let _ = stream.write_all(ok_head(meta.len(), &offer.name).as_bytes());
-            }
+            let _ = stream.write_all(ok_head(length, &offer.name).as_bytes());
         }
         Method::Get => {
             if !reserve(tally) {
@@ -233,7 +244,7 @@ fn serve(
                 "GET {target} de {peer} : envoi de {}",
                 offer.name
             ));
-            let outcome = send_file(&mut stream, offer);
+            let outcome = send_file(&mut stream, &mut file, length, &offer.name);
             let (done, wanted) = {
                 let mut t = lock(tally);
                 t.in_flight -= 1;
@@ -275,19 +286,18 @@ fn reserve(tally: &Mutex<Tally>) -> bool {
 /// Sends the head and the file, then watches the connection: a client that
 /// took every byte closes cleanly (or stays silent), one that left early
 /// resets the connection. Returns the bytes sent, or why it failed.
-fn send_file(stream: &mut TcpStream, offer: &Offer) -> Result<u64, String> {
-    let mut file =
-        File::open(&offer.path).map_err(|e| format!("fichier illisible ({})", reason(&e)))?;
-    let length = file
-        .metadata()
-        .map_err(|e| format!("fichier illisible ({})", reason(&e)))?
-        .len();
+fn send_file(
+    stream: &mut TcpStream,
+    file: &mut File,
+    length: u64,
+    name: &str,
+) -> Result<u64, String> {
     let lost = |e: std::io::Error| format!("connexion perdue ({})", reason(&e));
     stream.set_write_timeout(Some(SEND_TIMEOUT)).map_err(lost)?;
     stream
-        .write_all(ok_head(length, &offer.name).as_bytes())
+        .write_all(ok_head(length, name).as_bytes())
         .map_err(lost)?;
-    let sent = send_body(&mut file, stream, length).map_err(lost)?;
+    let sent = send_body(file, stream, length).map_err(lost)?;
     if sent < length {
         return Err(format!(
             "le fichier a rétréci pendant l'envoi ({sent} octets sur {length})"
@@ -309,6 +319,13 @@ fn send_file(stream: &mut TcpStream, offer: &Offer) -> Result<u64, String> {
             Err(e) => return Err(lost(e)),
         }
     }
+}
+
+/// Opens the file to serve, and tells its length.
+fn open(path: &Path) -> std::io::Result<(File, u64)> {
+    let file = File::open(path)?;
+    let length = file.metadata()?.len();
+    Ok((file, length))
 }
 
 /// Answers a refused request and logs why.
