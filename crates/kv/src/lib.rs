@@ -81,11 +81,11 @@ pub enum Change {
 /// Reads one line (without its end) as a command.
 pub fn parse(line: &[u8]) -> Result<Command<'_>, Refusal> {
     let refuse = |why: &str| Err(Refusal(why.to_string()));
-    let (name, rest) = split_word(line);
-    if name.is_empty() {
+    let (word, rest) = split_word(line);
+    if word.is_empty() {
         return refuse("ligne vide : SET, GET, DEL ou KEYS attendu");
     }
-    let name = name.to_ascii_uppercase();
+    let name = word.to_ascii_uppercase();
     match name.as_slice() {
         b"SET" => {
             let (key, value) = split_word(rest);
@@ -118,7 +118,8 @@ pub fn parse(line: &[u8]) -> Result<Command<'_>, Refusal> {
         b"KEYS" => refuse("usage : KEYS (sans argument)"),
         _ => Err(Refusal(format!(
             "commande inconnue « {} » : SET, GET, DEL ou KEYS attendu",
-            String::from_utf8_lossy(&name[..name.len().min(40)]).escape_debug()
+            // As typed (not upper-cased), cut to 40 bytes.
+            String::from_utf8_lossy(&word[..word.len().min(40)]).escape_debug()
         ))),
     }
 }
@@ -263,6 +264,16 @@ mod tests {
         let mut reply = Vec::new();
         store.execute(line.as_bytes(), &mut reply);
         String::from_utf8(reply).unwrap()
+    }
+
+    #[test]
+    fn an_unknown_command_is_named_as_typed() {
+        assert_eq!(
+            parse(b"bonjour toi"),
+            Err(Refusal(
+                "commande inconnue « bonjour » : SET, GET, DEL ou KEYS attendu".into()
+            ))
+        );
     }
 
     #[test]
