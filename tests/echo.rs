@@ -147,9 +147,6 @@ fn echo_client_passes_binary_lines_and_a_5_mib_line() {
 
 #[test]
 fn echo_client_against_a_python_server() {
-    if !util::have("python3", "serveur echo de référence en Python") {
-        return;
-    }
     // The TP's own server, in Python, on a free port.
     let script = r#"
 import socket
@@ -166,9 +163,9 @@ while True:
     sc.sendall(data)
 sc.close()
 "#;
-    let mut cmd = Command::new("python3");
-    cmd.args(["-c", script]);
-    let server = Server::spawn(cmd);
+    let Some(server) = util::python_server(script, "serveur echo de référence en Python") else {
+        return;
+    };
     client("echo-client")
         .args(["--port", &server.port_arg()])
         .write_stdin("hého\n")
@@ -775,9 +772,6 @@ fn the_default_address_is_port_7777_for_ipv4_and_ipv6() {
 
 #[test]
 fn echo_client_shows_a_partial_echo_and_why_it_stopped() {
-    if !util::have("python3", "serveur echo défectueux en Python") {
-        return;
-    }
     // A student's server that uses `send` once and closes: only part of
     // the echo comes back. The client shows that part, then says so.
     let script = r#"
@@ -791,9 +785,9 @@ data = sc.recv(1500)
 sc.send(data[:3])
 sc.close()
 "#;
-    let mut cmd = Command::new("python3");
-    cmd.args(["-c", script]);
-    let server = Server::spawn(cmd);
+    let Some(server) = util::python_server(script, "serveur echo défectueux en Python") else {
+        return;
+    };
     client("echo-client")
         .args(["--host", "127.0.0.1", "--port", &server.port_arg()])
         .write_stdin("bonjour\n")
@@ -807,9 +801,6 @@ sc.close()
 
 #[test]
 fn echo_client_against_a_line_by_line_python_server() {
-    if !util::have("python3", "serveur echo ligne par ligne en Python") {
-        return;
-    }
     // A server that echoes whole lines only (`readline`): the last line,
     // without its newline, comes back once the client says it is done.
     let script = r#"
@@ -828,9 +819,9 @@ sc.close()
     if std::net::TcpListener::bind("[::1]:0").is_err() {
         return;
     }
-    let mut cmd = Command::new("python3");
-    cmd.args(["-c", script]);
-    let server = Server::spawn(cmd);
+    let Some(server) = util::python_server(script, "serveur echo ligne par ligne en Python") else {
+        return;
+    };
     client("echo-client")
         .args(["--host", "::1", "--port", &server.port_arg()])
         .write_stdin("une\ndeux sans fin")

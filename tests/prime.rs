@@ -5,7 +5,6 @@ mod util;
 
 use std::io::Read;
 use std::net::{Shutdown, TcpListener, UdpSocket};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use predicates::prelude::*;
@@ -213,9 +212,6 @@ fn forever_serves_one_client_after_the_other_the_default_only_one() {
 
 #[test]
 fn prime_client_reads_what_a_foreign_server_sends() {
-    if !util::have("python3", "serveur du cours en Python") {
-        return;
-    }
     // The course's own server, as printed: one recv per message, and an
     // answer of one letter without `\n`.
     let script = r#"
@@ -245,9 +241,9 @@ while True:
     conn.send(response)
 conn.close()
 "#;
-    let mut cmd = Command::new("python3");
-    cmd.args(["-c", script]);
-    let server = Server::spawn(cmd);
+    let Some(server) = util::python_server(script, "serveur du cours en Python") else {
+        return;
+    };
     client("prime-client")
         .args(["--port", &server.port_arg(), "4j", "17", "4"])
         .assert()

@@ -409,6 +409,18 @@ pub fn have(program: &str, why: &str) -> bool {
     found
 }
 
+/// Starts `script` with python3 as a server (the script prints its own
+/// first line, like ours), or returns `None`, saying why the test is
+/// skipped, where python3 is absent.
+pub fn python_server(script: &str, why: &str) -> Option<Server> {
+    if !have("python3", why) {
+        return None;
+    }
+    let mut cmd = Command::new("python3");
+    cmd.args(["-c", script]);
+    Some(Server::spawn(cmd))
+}
+
 /// Resident memory of a process in KiB (`VmRSS`), where `/proc` exists.
 pub fn rss_kib(pid: u32) -> Option<u64> {
     proc_status(pid, "VmRSS:")
