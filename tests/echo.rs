@@ -432,9 +432,18 @@ fn running_out_of_descriptors_neither_spins_nor_kills_the_server() {
             "{name}: {cpu:?} of CPU in 0.5 s"
         );
         assert!(server.is_running(), "{name} died");
-        // Said once, not at every new try (ten times a second).
+        // Said once, not at every new try (ten times a second). In the
+        // thread server, a new thread's first allocation briefly opens a
+        // file (glibc reads /sys/devices/system/cpu/online): if it does so
+        // just as the limit is reached, an accept succeeds in between, and
+        // a second, shorter "full" episode is told too.
         let said = server.errors().matches("plus de descripteur libre").count();
-        assert_eq!(said, 1, "{name}: stderr:\n{}", server.errors());
+        let most = if name == "echo-thread-server" { 2 } else { 1 };
+        assert!(
+            (1..=most).contains(&said),
+            "{name}: said {said} times, stderr:\n{}",
+            server.errors()
+        );
 
         // Free descriptors (the first 40 clients leave, more than were
         // accepted): every client still waiting is served.
