@@ -399,3 +399,30 @@ fn a_file_gone_after_start_up_gets_404_and_does_not_count() {
     assert_eq!(split(&response).1, b"de retour\n");
     assert!(server.wait_exit().success());
 }
+
+#[test]
+fn a_file_replaced_by_a_named_pipe_gets_404_without_hanging() {
+    if !util::have("mkfifo", "tube nommé") {
+        return;
+    }
+    let dir = TempDir::new("fifo-later");
+    let file = dir.file("rapport.txt", 10);
+    let mut server = start(&file, &[]);
+    std::fs::remove_file(&file).unwrap();
+    assert!(
+        Command::new("mkfifo")
+            .arg(&file)
+            .status()
+            .unwrap()
+            .success()
+    );
+    // Opening the pipe would block this client's thread for ever; the
+    // answer must come at once (exchange's reads are bounded by WAIT).
+    let started = std::time::Instant::now();
+    let response = exchange(server.loopback(), b"GET / HTTP/1.0\r\n\r\n");
+    assert!(started.elapsed() < WAIT);
+    let (head, _) = split(&response);
+    assert!(head.starts_with("HTTP/1.0 404 Not Found\r\n"), "{head}");
+    server.wait_for_log("n'est plus un fichier ordinaire");
+    assert!(server.is_running(), "a 404 is not a download");
+}

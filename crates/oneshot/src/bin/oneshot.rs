@@ -143,18 +143,9 @@ fn main() {
 
 /// A missing or unreadable FILE stops us before we listen.
 fn check_file(path: &Path) -> Offer {
-    // Its kind first: opening a named pipe (`mkfifo`) would wait for a
-    // writer, forever. Then open it, to know that we may read it.
-    let checked = std::fs::metadata(path).and_then(|meta| {
-        if meta.is_file() {
-            File::open(path).map(|_| true)
-        } else {
-            Ok(false)
-        }
-    });
-    match checked {
-        Ok(true) => {}
-        Ok(false) => netlabs::fail(format!(
+    match open(path) {
+        Ok(Some(_)) => {}
+        Ok(None) => netlabs::fail(format!(
             "{} n'est pas un fichier ordinaire ; donnez le chemin d'un fichier",
             path.display()
         )),
@@ -219,7 +210,14 @@ fn serve(
     // The file was checked at start-up, but may have gone since: say so
     // (404) rather than hang up without a word.
     let (mut file, length) = match open(&offer.path) {
-        Ok(opened) => opened,
+        Ok(Some(opened)) => opened,
+        Ok(None) => {
+            log(format_args!(
+                "{} n'est plus un fichier ordinaire : {target} demandé par {peer}",
+                offer.name
+            ));
+            return refuse(&mut stream, peer, Refusal::Gone);
+        }
         Err(e) => {
             log(format_args!(
                 "{} illisible ({}) : {target} demandé par {peer}",
@@ -321,11 +319,16 @@ fn send_file(
     }
 }
 
-/// Opens the file to serve, and tells its length.
-fn open(path: &Path) -> std::io::Result<(File, u64)> {
+/// Opens the file to serve and tells its length, or `None` when the path
+/// is not an ordinary file. Its kind is looked at first: opening a named
+/// pipe (`mkfifo`) would wait for a writer, forever.
+fn open(path: &Path) -> std::io::Result<Option<(File, u64)>> {
+    if !std::fs::metadata(path)?.is_file() {
+        return Ok(None);
+    }
     let file = File::open(path)?;
     let length = file.metadata()?.len();
-    Ok((file, length))
+    Ok(Some((file, length)))
 }
 
 /// Answers a refused request and logs why.
