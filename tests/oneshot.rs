@@ -274,6 +274,15 @@ fn a_missing_file_or_a_bad_option() {
         .assert()
         .success()
         .stdout(predicate::str::contains("Chapitre 2.2").and(predicate::str::contains("woof")));
+    // A Latin-1 file name is not UTF-8: one French line and the usage, no panic.
+    use std::os::unix::ffi::OsStrExt;
+    let latin1 = std::ffi::OsStr::from_bytes(b"caf\xe9.txt");
+    client("oneshot").arg(latin1).assert().code(2).stderr(
+        predicate::str::starts_with("erreur : ")
+            .and(predicate::str::contains("UTF-8"))
+            .and(predicate::str::contains("usage : "))
+            .and(predicate::str::contains("panicked").not()),
+    );
 }
 
 #[test]

@@ -29,9 +29,21 @@ pub struct Args {
 
 impl Args {
     /// Reads the program's arguments. `-h` or `--help` anywhere before `--`
-    /// prints `usage` on stdout and exits 0.
+    /// prints `usage` on stdout and exits 0. An argument that is not valid
+    /// UTF-8 (a Latin-1 file name such as `caf\xe9.txt`) is a usage error,
+    /// never a panic as `std::env::args()` would make it.
     pub fn parse(usage: &'static str) -> Args {
-        Args::from_vec(usage, std::env::args().skip(1).collect())
+        let mut rest = Vec::new();
+        for arg in std::env::args_os().skip(1) {
+            match arg.into_string() {
+                Ok(text) => rest.push(text),
+                Err(raw) => Args { usage, rest }.usage_error(&format!(
+                    "l'argument « {} » n'est pas de l'UTF-8 valide ; renommez le fichier ou passez par un lien au nom en UTF-8",
+                    raw.to_string_lossy()
+                )),
+            }
+        }
+        Args::from_vec(usage, rest)
     }
 
     /// Like [`Args::parse`], from a given list (for tests).

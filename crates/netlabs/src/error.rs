@@ -16,12 +16,31 @@ pub fn fail(message: impl Display) -> ! {
     process::exit(1)
 }
 
+/// `fail!("le fichier {name} est introuvable")`: like `eprintln!` then
+/// `exit(1)`, through [`fail()`]: the line reads `erreur : …`.
+#[macro_export]
+macro_rules! fail {
+    ($($arg:tt)*) => {
+        $crate::error::fail(format_args!($($arg)*))
+    };
+}
+
 /// The system's own words for an error, without Rust's `(os error N)`.
 pub fn reason(err: &io::Error) -> String {
-    let text = err.to_string();
-    match text.find(" (os error") {
-        Some(cut) => text[..cut].to_string(),
-        None => text,
+    Why(err).to_string()
+}
+
+/// Shows an error as the system's own words, without Rust's
+/// `(os error N)`: `warn!("envoi impossible ({})", Why(&e))`.
+pub struct Why<'a>(pub &'a io::Error);
+
+impl Display for Why<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = self.0.to_string();
+        match text.find(" (os error") {
+            Some(cut) => f.write_str(&text[..cut]),
+            None => f.write_str(&text),
+        }
     }
 }
 
@@ -104,6 +123,8 @@ mod tests {
     fn reason_drops_the_os_error_number() {
         let err = io::Error::from_raw_os_error(111);
         assert!(!reason(&err).contains("os error"));
+        assert_eq!(Why(&err).to_string(), reason(&err));
+        assert!(!reason(&err).is_empty());
     }
 
     #[test]

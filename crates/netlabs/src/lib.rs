@@ -18,7 +18,7 @@ pub mod net;
 pub mod sys;
 
 pub use cli::Args;
-pub use error::fail;
+pub use error::{Why, fail};
 
 /// Prints one log line on stdout and flushes it. Unlike `println!`, it
 /// never panics: a server whose output was closed (`echo-server | head -1`)
