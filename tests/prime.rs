@@ -153,6 +153,32 @@ fn the_last_number_without_a_line_end_is_answered() {
 }
 
 #[test]
+fn the_last_line_cut_by_the_close_follows_the_rules_of_every_line() {
+    // `17` padded to 1025 bytes: one byte over the limit. Ended by `\n` or
+    // by the close, it is the same line, too long: `E`.
+    let mut long = b"17".to_vec();
+    long.resize(1025, b' ');
+    for end in [&b"\n"[..], b""] {
+        let server = server(&["--forever"]);
+        let mut conn = LineConn::open(server.addr);
+        conn.send(&long);
+        conn.send(end);
+        conn.writer.shutdown(Shutdown::Write).unwrap();
+        let mut rest = String::new();
+        conn.reader.read_to_string(&mut rest).unwrap();
+        assert_eq!(rest, "E\n", "ended by {end:?}");
+    }
+    // Its `\r` is dropped, as before a `\n`.
+    let server = server(&["--forever"]);
+    let mut conn = LineConn::open(server.addr);
+    conn.send(b"17\r");
+    conn.writer.shutdown(Shutdown::Write).unwrap();
+    let mut rest = String::new();
+    conn.reader.read_to_string(&mut rest).unwrap();
+    assert_eq!(rest, "T\n");
+}
+
+#[test]
 fn forever_serves_one_client_after_the_other_the_default_only_one() {
     let mut server = server(&["--forever"]);
     for _ in 0..3 {

@@ -12,8 +12,12 @@
 //! counted) it is reported once as [`Line::TooLong`] and the rest of it,
 //! up to its `\n`, is skipped. Memory stays bounded by `max` plus one read.
 //!
-//! Used by the line servers of chapter 2.2: `prime-server` (1024 bytes a
-//! line) and `kv-server` (64 KiB).
+//! When the peer closes, [`LineBuffer::finish`] ends a last line sent
+//! without its `\n` (`printf 17 | nc -N`): it then follows the same rules
+//! as every other line.
+//!
+//! Used by the line servers of chapter 2.2, `prime-server` (1024 bytes a
+//! line) and `kv-server` (64 KiB), and under the reactor's `LineReceiver`.
 
 /// One framed message.
 #[derive(Debug, PartialEq, Eq)]
@@ -107,11 +111,17 @@ impl LineBuffer {
         }
     }
 
-    /// The bytes of an unfinished line (what a client sent last without a
-    /// `\n` before it closed): `None` if there are none.
-    pub fn unfinished(&self) -> Option<&[u8]> {
-        let rest = &self.pending[self.start..];
-        (!rest.is_empty() && !self.skipping).then_some(rest)
+    /// The stream ended (the peer closed): a last line cut without its
+    /// `\n` is ended as if the `\n` had come, so that [`next_line`] gives
+    /// it under the rules of every other line: its `\r` dropped, its
+    /// length checked. The rest of a line already reported too long stays
+    /// skipped.
+    ///
+    /// [`next_line`]: LineBuffer::next_line
+    pub fn finish(&mut self) {
+        if self.pending.len() > self.start {
+            self.push(b"\n");
+        }
     }
 }
 
@@ -199,12 +209,54 @@ mod tests {
         assert_eq!(too_long, 1);
     }
 
+    /// Feeds `input`, then ends the stream as a peer's close does.
+    fn frame_then_close(input: &[u8], max: usize) -> Vec<Option<Vec<u8>>> {
+        let mut buffer = LineBuffer::new(max);
+        let mut out = Vec::new();
+        buffer.push(input);
+        for closed in [false, true] {
+            if closed {
+                buffer.finish();
+            }
+            while let Some(line) = buffer.next_line() {
+                out.push(match line {
+                    Line::Complete(l) => Some(l.to_vec()),
+                    Line::TooLong => None,
+                });
+            }
+        }
+        out
+    }
+
     #[test]
-    fn an_unfinished_line_is_kept() {
+    fn an_unfinished_line_waits_for_its_end() {
         let mut buffer = LineBuffer::new(10);
         buffer.push(b"12\n3");
         assert_eq!(buffer.next_line(), Some(Line::Complete(b"12")));
         assert_eq!(buffer.next_line(), None);
-        assert_eq!(buffer.unfinished(), Some(&b"3"[..]));
+        buffer.push(b"4\n");
+        assert_eq!(buffer.next_line(), Some(Line::Complete(b"34")));
+    }
+
+    #[test]
+    fn the_last_line_cut_by_the_close_follows_the_rules_of_every_line() {
+        assert_eq!(
+            frame_then_close(b"4\n17", 1024),
+            vec![some("4"), some("17")]
+        );
+        // Its `\r` is dropped, as before a `\n`.
+        assert_eq!(frame_then_close(b"SET k v\r", 1024), vec![some("SET k v")]);
+        // Its length is checked: one byte over the limit is too long, with
+        // or without its `\n`.
+        let mut over = b"17".to_vec();
+        over.resize(1025, b' ');
+        assert_eq!(frame_then_close(&over, 1024), vec![None]);
+        over.push(b'\n');
+        assert_eq!(frame_then_close(&over, 1024), vec![None]);
+        // A line already reported too long is not reported again.
+        assert_eq!(frame_then_close(&[b'x'; 3000], 1024), vec![None]);
+        // Nothing after the last `\n`: no line more.
+        assert_eq!(frame_then_close(b"4\n", 1024), vec![some("4")]);
+        assert_eq!(frame_then_close(b"", 1024), vec![]);
     }
 }

@@ -13,6 +13,7 @@ use std::net::{
 };
 use std::time::Duration;
 
+use crate::Why;
 use crate::error::{self, fail};
 use crate::sys;
 
@@ -144,45 +145,66 @@ pub fn canonical(addr: SocketAddr) -> SocketAddr {
     SocketAddr::new(addr.ip().to_canonical(), addr.port())
 }
 
-/// How long a blocking server waits before `accept` again when no
-/// descriptor is left.
+/// How long a server waits before it calls `accept` again after a failure
+/// that would come back at once (no descriptor left…): long enough not to
+/// spin at 100% CPU, short enough that the waiting clients hardly notice.
 pub const FULL_PAUSE: Duration = Duration::from_millis(100);
 
 /// `sc, addr = s.accept()` for a blocking server: waits for the next
 /// client and returns it, with its address as people read it
-/// ([`canonical`]).
-///
-/// A failed `accept` concerns one client (it left before we took it…): it
-/// is logged on stderr and never stops the server. When no descriptor is
-/// left (`EMFILE`), the client stays in the backlog and `accept` would fail
-/// again at once, so we wait [`FULL_PAUSE`] before trying again instead of
-/// spinning at 100% CPU, and say so once, not ten times a second.
+/// ([`canonical`]). A failed `accept` never stops the server: see
+/// [`accept_failed`].
 pub fn accept(listener: &TcpListener) -> (TcpStream, SocketAddr) {
     let mut told = false;
     loop {
         match listener.accept() {
             Ok((stream, peer)) => return (stream, canonical(peer)),
-            Err(e) if is_out_of_descriptors(&e) => {
-                if !told {
-                    crate::warn(format_args!(
-                        "accept impossible : plus de descripteur libre ({}) ; les nouveaux clients attendent",
-                        error::reason(&e)
-                    ));
-                    told = true;
-                }
-                std::thread::sleep(FULL_PAUSE);
-            }
-            // The client gave up before we took it, or a signal came: the
-            // next client is already there, or accept waits for it.
-            Err(e) if is_aborted(&e) => {}
-            // Anything else (the system short of memory…) would fail again
-            // at once: wait a little, as for EMFILE.
-            Err(e) => {
-                crate::warn(format_args!("accept a échoué : {}", error::reason(&e)));
-                std::thread::sleep(FULL_PAUSE);
-            }
+            Err(e) => match accept_failed(&e, &mut told) {
+                Retry::Now => {}
+                Retry::AfterPause => std::thread::sleep(FULL_PAUSE),
+            },
         }
     }
+}
+
+/// When to call `accept` again after it failed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Retry {
+    /// At once: the failure concerned one client only.
+    Now,
+    /// After [`FULL_PAUSE`]: the failure would come back at once.
+    AfterPause,
+}
+
+/// The one policy for a failed `accept`, shared by every server, blocking
+/// or not (a non-blocking one handles `WouldBlock`, "nobody is waiting",
+/// before it asks).
+///
+/// A client that left before we took it, or a signal ([`is_aborted`]):
+/// accept again at once. Anything else — no descriptor left (`EMFILE`),
+/// the system short of memory — leaves the client in the backlog, and
+/// `accept` would fail again at once: pause, and say so on stderr once per
+/// episode, not ten times a second. `told` remembers that: the caller sets
+/// it back to `false` when an `accept` succeeds, ending the episode.
+pub fn accept_failed(err: &io::Error, told: &mut bool) -> Retry {
+    if is_aborted(err) {
+        return Retry::Now;
+    }
+    if !*told {
+        *told = true;
+        if is_out_of_descriptors(err) {
+            crate::warn!(
+                "accept impossible : plus de descripteur libre ({}) ; les nouveaux clients attendent",
+                Why(err)
+            );
+        } else {
+            crate::warn!(
+                "accept a échoué ({}) ; nouvel essai dans un instant",
+                Why(err)
+            );
+        }
+    }
+    Retry::AfterPause
 }
 
 /// True when `accept` failed for one client only: it left before we took
@@ -191,6 +213,16 @@ pub fn is_aborted(err: &io::Error) -> bool {
     matches!(
         err.kind(),
         io::ErrorKind::ConnectionAborted | io::ErrorKind::Interrupted
+    )
+}
+
+/// True when a read, a write or an `accept` on a non-blocking socket did
+/// nothing but is no error: `WouldBlock`, not ready after all (`poll` will
+/// say when), or `Interrupted`, a signal came (try again later).
+pub fn is_transient(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
     )
 }
 
@@ -440,6 +472,19 @@ mod tests {
             .request(b"hi", &mut reply, Duration::from_millis(300))
             .unwrap();
         assert!(matches!(got, Reply::Refused | Reply::TimedOut), "{got:?}");
+    }
+
+    #[test]
+    fn an_accept_failure_is_told_once_per_episode() {
+        let mut told = false;
+        let aborted = io::Error::from(io::ErrorKind::ConnectionAborted);
+        assert_eq!(accept_failed(&aborted, &mut told), Retry::Now);
+        assert!(!told, "one client's trouble is no episode");
+        let full = io::Error::from_raw_os_error(24);
+        assert_eq!(accept_failed(&full, &mut told), Retry::AfterPause);
+        assert!(told);
+        assert_eq!(accept_failed(&full, &mut told), Retry::AfterPause);
+        assert!(told);
     }
 
     #[test]

@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use netlabs::net;
+use netlabs::net::{self, FULL_PAUSE, Retry};
 use netlabs::sys::{Events, PollFd, poll_fds};
 
 use crate::time::{Clock, DelayedCall};
@@ -36,12 +36,6 @@ use crate::{ClientFactory, Factory, Protocol, Transport};
 /// One read buffer for every connection: 64 KiB lets a bulk transfer go at
 /// memory speed, and there is only one however many clients there are.
 const READ_SIZE: usize = 64 * 1024;
-
-/// How long to stop accepting when no descriptor is left (`EMFILE`): the
-/// waiting client stays in the backlog, so the listening socket stays
-/// "ready", and calling `accept` again at once would spin at 100% CPU.
-/// We also accept again as soon as a connection closes.
-const FULL_PAUSE: Duration = Duration::from_millis(100);
 
 /// Work handed over by another thread.
 type ThreadCall = Box<dyn FnOnce(&mut Reactor) + Send>;
@@ -72,11 +66,13 @@ pub struct Reactor {
 struct Port {
     listener: TcpListener,
     factory: Box<dyn Factory>,
-    /// Out of descriptors (or another `accept` failure): do not accept
-    /// before this time. It stays set, in the past, until an `accept`
-    /// succeeds or a connection closes: that is how we know we are still
-    /// in the same "full" episode, and log it only once.
+    /// Out of descriptors (or another `accept` failure that would come
+    /// back at once): do not accept before this time. Over as soon as a
+    /// connection closes, since a descriptor is then free.
     paused_until: Option<Instant>,
+    /// The failure was told already (once per episode, see
+    /// `net::accept_failed`).
+    told: bool,
 }
 
 /// A connection: its transport and the protocol that decides what to do.
@@ -144,6 +140,7 @@ impl Reactor {
             listener,
             factory: Box::new(factory),
             paused_until: None,
+            told: false,
         });
         Ok(local)
     }
@@ -352,54 +349,26 @@ impl Reactor {
         }
     }
 
-    fn accept_all(&mut self, port: usize) {
+    fn accept_all(&mut self, i: usize) {
         loop {
+            let port = &mut self.ports[i];
             // s.accept(), non-blocking: WouldBlock means nobody is waiting.
-            let (stream, peer) = match self.ports[port].listener.accept() {
-                Ok(accepted) => {
-                    // A descriptor was free: the pause, if any, is over.
-                    self.ports[port].paused_until = None;
-                    accepted
-                }
+            let (stream, peer) = match port.listener.accept() {
+                Ok(accepted) => accepted,
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
-                Err(e) if net::is_out_of_descriptors(&e) => {
-                    // Said once per episode, not every FULL_PAUSE.
-                    if self.ports[port].paused_until.is_none() {
-                        netlabs::warn!(
-                            "accept impossible : plus de descripteur libre ({}) ; les nouveaux clients attendent",
-                            netlabs::error::reason(&e)
-                        );
+                Err(e) => match net::accept_failed(&e, &mut port.told) {
+                    Retry::Now => continue,
+                    Retry::AfterPause => {
+                        port.paused_until = Some(Instant::now() + FULL_PAUSE);
+                        return;
                     }
-                    self.ports[port].paused_until = Some(Instant::now() + FULL_PAUSE);
-                    return;
-                }
-                // A client that left before we accepted it, a signal:
-                // one client's trouble never stops the server.
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        ErrorKind::ConnectionAborted | ErrorKind::Interrupted
-                    ) =>
-                {
-                    continue;
-                }
-                // Anything else (the system short of memory…) would fail
-                // again at once: wait a little, as for EMFILE.
-                Err(e) => {
-                    if self.ports[port].paused_until.is_none() {
-                        netlabs::warn!(
-                            "accept a échoué ({}) ; nouvel essai dans un instant",
-                            netlabs::error::reason(&e)
-                        );
-                    }
-                    self.ports[port].paused_until = Some(Instant::now() + FULL_PAUSE);
-                    return;
-                }
+                },
             };
+            port.told = false; // a descriptor was free: the episode is over
             let peer = net::canonical(peer);
             let Ok(host) = prepare(&stream) else { continue };
             // buildProtocol(addr): None refuses; dropping the stream closes it.
-            if let Some(protocol) = self.ports[port].factory.build_protocol(peer) {
+            if let Some(protocol) = port.factory.build_protocol(peer) {
                 self.add_connection(stream, peer, host, protocol, None);
             }
         }
@@ -468,14 +437,9 @@ impl Reactor {
             closed_any = true;
         }
         if closed_any {
-            // A descriptor is free again: end the pause now, to accept at
-            // once if we were full (the next successful accept ends the
-            // episode).
-            let now = Instant::now();
+            // A descriptor is free again: accept at once if we were full.
             for port in &mut self.ports {
-                if port.paused_until.is_some() {
-                    port.paused_until = Some(now);
-                }
+                port.paused_until = None;
             }
         }
     }

@@ -28,12 +28,12 @@ use std::collections::VecDeque;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use echo::{BIND, PORT, farewell};
-use netlabs::net::{self, canonical};
+use netlabs::net::{self, FULL_PAUSE, Retry, canonical, is_transient};
 use netlabs::sys::{Events, PollFd, poll_fds};
-use netlabs::{Args, log, warn};
+use netlabs::{Args, Why, fail, log, warn};
 
 /// One read buffer for all clients: tens of KiB let a bulk transfer go at
 /// memory speed, and only one exists however many clients there are.
@@ -42,9 +42,6 @@ const READ_SIZE: usize = 64 * 1024;
 /// Stop reading a client while this much of its echo is still unsent: a
 /// client that sends without reading must not make us grow without end.
 const MAX_PENDING: usize = 1024 * 1024;
-
-/// How long to stop accepting when no descriptor is left.
-const FULL_PAUSE: Duration = Duration::from_millis(100);
 
 const USAGE: &str = "\
 echo-poll-server — serveur echo TCP, tous les clients dans un thread avec poll (TP5b, 2.1 version select)
@@ -67,10 +64,7 @@ fn main() {
     let listener: TcpListener = net::listen(bind, port);
     // accept() must return at once when nobody is waiting.
     if let Err(e) = listener.set_nonblocking(true) {
-        netlabs::fail(format!(
-            "socket non bloquante impossible ({})",
-            netlabs::error::reason(&e)
-        ));
+        fail!("socket non bloquante impossible ({})", Why(&e));
     }
 
     // l = [] — the clients, and the list given to poll, rebuilt every turn:
@@ -79,12 +73,12 @@ fn main() {
     let mut fds: Vec<PollFd> = Vec::new();
     let mut gone: Vec<usize> = Vec::new();
     let mut buf = vec![0u8; READ_SIZE];
-    let mut accept_paused_until: Option<Instant> = None;
+    let mut pause = Pause::default();
 
     loop {
         // 1. Say what we wait for: new clients (unless paused), and for each
         //    client data to read and/or room to write.
-        let paused = accept_paused_until.filter(|&until| Instant::now() < until);
+        let paused = pause.until.filter(|&until| Instant::now() < until);
         fds.clear();
         let listen_for = if paused.is_some() {
             Events::NONE
@@ -97,7 +91,7 @@ fn main() {
         // 2. select.select(l + [s], [], []): sleep until something is ready.
         let timeout = paused.map(|until| until.saturating_duration_since(Instant::now()));
         if let Err(e) = poll_fds(&mut fds, timeout) {
-            netlabs::fail(format!("poll a échoué ({})", netlabs::error::reason(&e)));
+            fail!("poll a échoué ({})", Why(&e));
         }
 
         // 3. Serve every ready client. Never change `clients` while
@@ -119,36 +113,30 @@ fn main() {
             clients.swap_remove(i);
         }
         if !gone.is_empty() {
-            accept_paused_until = None; // descriptors were freed
+            pause.until = None; // descriptors were freed: accept again now
         }
         gone.clear();
 
         // 5. The listening socket is ready: sc, addr = s.accept(), for all.
         if fds[0].revents().contains(Events::IN) {
-            accept_all(&listener, &mut clients, &mut accept_paused_until);
+            accept_all(&listener, &mut clients, &mut pause);
         }
     }
 }
 
-/// Accepts every waiting connection. When `accept` cannot go on (no
-/// descriptor left, `EMFILE`), sets `paused_until` to when to try again.
-fn accept_all(
-    listener: &TcpListener,
-    clients: &mut Vec<Client>,
-    paused_until: &mut Option<Instant>,
-) {
+/// Accepts every waiting connection. When `accept` fails in a way that
+/// would come back at once (no descriptor left, `EMFILE`), stops watching
+/// the listening socket for a moment: `pause` says until when.
+fn accept_all(listener: &TcpListener, clients: &mut Vec<Client>, pause: &mut Pause) {
     loop {
         match listener.accept() {
             Ok((stream, peer)) => {
-                *paused_until = None; // a descriptor was free
+                pause.told = false; // a descriptor was free: the episode is over
                 let peer = canonical(peer);
                 // Non-blocking: a read or write must never stop the loop.
                 // No Nagle delay: a small echo goes out at once.
                 if let Err(e) = stream.set_nonblocking(true) {
-                    warn!(
-                        "connexion de {peer} refermée : {}",
-                        netlabs::error::reason(&e)
-                    );
+                    warn!("connexion de {peer} refermée : {}", Why(&e));
                     continue;
                 }
                 let _ = stream.set_nodelay(true);
@@ -156,28 +144,23 @@ fn accept_all(
                 clients.push(Client::new(stream, peer));
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => return,
-            // A client that left before we accepted it, a signal: the next
-            // one may be there already.
-            Err(e) if net::is_aborted(&e) => {}
-            Err(e) => {
-                // No descriptor left, or the system short of memory: the
-                // client stays in the backlog and accept would fail again at
-                // once. Say it once (not every FULL_PAUSE), then wait.
-                if paused_until.is_none() {
-                    let why = netlabs::error::reason(&e);
-                    if net::is_out_of_descriptors(&e) {
-                        warn!(
-                            "accept impossible : plus de descripteur libre ({why}) ; les nouveaux clients attendent"
-                        );
-                    } else {
-                        warn!("accept a échoué ({why}) ; nouvel essai dans un instant");
-                    }
+            Err(e) => match net::accept_failed(&e, &mut pause.told) {
+                Retry::Now => {}
+                Retry::AfterPause => {
+                    pause.until = Some(Instant::now() + FULL_PAUSE);
+                    return;
                 }
-                *paused_until = Some(Instant::now() + FULL_PAUSE);
-                return;
-            }
+            },
         }
     }
+}
+
+/// Accepting paused after a failure: until when, and whether the failure
+/// was told already (once per episode, see `net::accept_failed`).
+#[derive(Default)]
+struct Pause {
+    until: Option<Instant>,
+    told: bool,
 }
 
 /// One connected client, and the echo it has not taken yet.
@@ -280,10 +263,4 @@ impl Client {
         }
         Ok(())
     }
-}
-
-/// `WouldBlock`: not ready after all, poll will say when; `Interrupted`: a
-/// signal arrived, try again later. Neither is an error of the client.
-fn is_transient(e: &io::Error) -> bool {
-    matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted)
 }

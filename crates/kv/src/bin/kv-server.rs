@@ -155,7 +155,8 @@ fn serve(mut stream: TcpStream, peer: SocketAddr, shared: &Shared) {
         let n = match stream.read(&mut buf) {
             Ok(0) => {
                 // A last command without its `\n` (printf 'KEYS' | nc -N).
-                if let Some(last) = lines.unfinished() {
+                lines.finish();
+                if let Some(Line::Complete(last)) = lines.next_line() {
                     commands += 1;
                     let mut reply = Vec::new();
                     run(shared, last, &mut reply);

@@ -20,14 +20,12 @@
 //! strace -f -e trace=network target/debug/prime-server
 //! ```
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::{self, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 
-use netlabs::Args;
-use netlabs::error::reason;
-use netlabs::net;
-use prime::lines::{Line, LineBuffer};
-use prime::{BIND, MAX_LINE, Shown, TCP_PORT, judge, judge_too_long, log};
+use netlabs::lines::{Line, LineBuffer};
+use netlabs::{Args, Why, log, net};
+use prime::{BIND, MAX_LINE, Shown, TCP_PORT, judge, judge_too_long};
 
 /// The course's `BUFFER_SIZE = 1024`: the most one `recv` takes at once.
 /// Any size works, since lines are reassembled across reads.
@@ -58,22 +56,23 @@ fn main() {
 
     loop {
         // conn, addr = s.accept()
-        let (stream, peer) = net::accept(&listener);
-        log(format_args!("Connexion acceptée: {peer}"));
+        let (mut stream, peer) = net::accept(&listener);
+        log!("Connexion acceptée: {peer}");
 
-        serve(stream, peer);
+        let outcome = answer_until_closed(&mut stream);
+        log!("{}", farewell(peer, &outcome));
 
         if !forever {
             // The course has no loop around accept: one client, then stop.
-            log("Fin du serveur : une seule connexion sans --forever");
+            log!("Fin du serveur : une seule connexion sans --forever");
             break;
         }
     }
 }
 
 /// The course's `while True: data = conn.recv(BUFFER_SIZE)` loop, with the
-/// messages cut at line ends, until the client closes.
-fn serve(mut stream: TcpStream, peer: SocketAddr) {
+/// messages cut at line ends: answers every line until the client closes.
+fn answer_until_closed(stream: &mut TcpStream) -> io::Result<()> {
     let mut buf = [0u8; BUFFER_SIZE];
     let mut lines = LineBuffer::new(MAX_LINE);
     let mut replies = Vec::new();
@@ -82,48 +81,42 @@ fn serve(mut stream: TcpStream, peer: SocketAddr) {
         let n = match stream.read(&mut buf) {
             Ok(n) => n,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => {
-                log(format_args!(
-                    "Connexion perdue avec {peer} : {}",
-                    reason(&e)
-                ));
-                return;
-            }
+            Err(e) => return Err(e),
         };
-        // if not data: break — the client closed its side.
-        if n == 0 {
-            // A last number without its `\n` (printf 17 | nc) still counts.
-            if let Some(last) = lines.unfinished() {
-                let verdict = judge(last);
-                log(&verdict.phrase);
-                let _ = stream.write_all(verdict.reply);
-            }
-            log(format_args!("Connexion fermée par {peer}"));
-            return;
+        if n > 0 {
+            log!("Donnée reçue: {}", Shown(&buf[..n]));
+            lines.push(&buf[..n]);
+        } else {
+            // if not data: break — the client closed its side. A last
+            // number without its `\n` (printf 17 | nc -N) still counts.
+            lines.finish();
         }
-        log(format_args!("Donnée reçue: {}", Shown(&buf[..n])));
 
         // One read may hold several lines, or part of one: answer each
         // whole line, keep the rest for the next read.
-        lines.push(&buf[..n]);
         while let Some(line) = lines.next_line() {
             let verdict = match line {
                 Line::Complete(message) => judge(message),
                 Line::TooLong => judge_too_long(),
             };
-            log(&verdict.phrase);
+            log!("{}", verdict.phrase);
             replies.extend_from_slice(verdict.reply);
         }
 
         // conn.send(response) — all the answers of this read in one write:
         // fewer system calls, and no small packets held back by Nagle.
-        if let Err(e) = stream.write_all(&replies) {
-            log(format_args!(
-                "Connexion perdue avec {peer} : {}",
-                reason(&e)
-            ));
-            return;
-        }
+        stream.write_all(&replies)?;
         replies.clear();
+        if n == 0 {
+            return Ok(());
+        }
+    }
+}
+
+/// The log line for a client that has gone, with what became of it.
+fn farewell(peer: SocketAddr, outcome: &io::Result<()>) -> String {
+    match outcome {
+        Ok(()) => format!("Connexion fermée par {peer}"),
+        Err(e) => format!("Connexion perdue avec {peer} : {}", Why(e)),
     }
 }
