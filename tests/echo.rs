@@ -5,13 +5,13 @@ mod util;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream, UdpSocket};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use predicates::prelude::*;
-use util::{Server, WAIT, client, connect, pattern};
+use util::{KillOnDrop, Server, WAIT, client, connect, pattern};
 
 /// Every TCP echo server, blocking one included.
 const TCP_SERVERS: [&str; 4] = [
@@ -50,16 +50,6 @@ fn assert_bulk_echo(stream: &TcpStream, data: Arc<Vec<u8>>) {
     (&*stream).read_exact(&mut back).expect("the whole echo");
     sender.join().unwrap().expect("the whole payload was sent");
     assert!(back == *data, "the echo differs from what was sent");
-}
-
-/// A child process killed when dropped, even when a test fails.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// `SERVER | head -1`: starts `cmd` with its stdout in a pipe, reads the
@@ -417,11 +407,7 @@ fn running_out_of_descriptors_neither_spins_nor_kills_the_server() {
         let mut conns: Vec<TcpStream> = (0..60).map(|_| connect(addr)).collect();
         let mut first = conns.remove(0);
         assert_echo(&mut first, b"servi\n");
-        let deadline = Instant::now() + WAIT;
-        while !server.errors().contains("plus de descripteur libre") {
-            assert!(Instant::now() < deadline, "{name}: no EMFILE message");
-            thread::sleep(Duration::from_millis(10));
-        }
+        server.wait_for_error("plus de descripteur libre");
 
         // Out of descriptors, it must not spin: little CPU over half a second.
         let cpu_before = util::cpu_time(server.pid()).unwrap();
@@ -702,7 +688,13 @@ fn a_closed_log_never_stops_a_server_out_of_descriptors() {
         assert_echo(&mut conns[0], b"servi\n");
         let last = conns.len() - 1;
         conns[last].write_all(b"en attente\n").unwrap();
-        thread::sleep(Duration::from_millis(300)); // a few tries of accept
+        // Every descriptor is taken: accept has failed, and the warning
+        // went into the closed pipe.
+        let pid = child.0.id();
+        util::wait_until(
+            || util::open_descriptors(pid).is_none_or(|n| n >= 32),
+            || format!("{name} never ran out of descriptors"),
+        );
         assert!(child.0.try_wait().unwrap().is_none(), "{name} died");
 
         // Descriptors free up: the last client, which waited, is served.

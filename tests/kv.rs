@@ -6,36 +6,14 @@ mod util;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use predicates::prelude::*;
-use util::{LineConn, Server, WAIT, client};
-
-/// A fresh folder under the system's temporary folder, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("netlabs-kv-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn file(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use util::{LineConn, Server, TempDir, WAIT, client, wait_for_file};
 
 fn start(extra: &[&str]) -> Server {
     let mut args = vec!["--port", "0"];
@@ -45,23 +23,6 @@ fn start(extra: &[&str]) -> Server {
 
 fn start_saving(file: &Path) -> Server {
     start(&["--save", file.to_str().unwrap()])
-}
-
-/// Waits until `file` contains `needle` (the saver runs on its own cadence).
-fn wait_for_file(file: &Path, needle: &str) {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let text = std::fs::read(file).unwrap_or_default();
-        if String::from_utf8_lossy(&text).contains(needle) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{} never held {needle:?}",
-            file.display()
-        );
-        thread::sleep(Duration::from_millis(10));
-    }
 }
 
 #[test]
@@ -531,11 +492,7 @@ fn a_save_that_fails_is_told_once_and_retried() {
         assert_eq!(c.ask(&format!("SET k{i} v")), "OK\n");
         thread::sleep(Duration::from_millis(20));
     }
-    let deadline = Instant::now() + WAIT;
-    while !server.errors().contains("sauvegarde de") {
-        assert!(Instant::now() < deadline, "the failure was never told");
-        thread::sleep(Duration::from_millis(10));
-    }
+    server.wait_for_error("sauvegarde de");
     assert_eq!(c.ask("GET k19"), "VALUE v\n");
 
     // The folder is back: the next try saves everything, and says so.

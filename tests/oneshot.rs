@@ -6,37 +6,11 @@ mod util;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use predicates::prelude::*;
-use util::{Server, WAIT, client, pattern};
-
-/// A fresh folder under the system's temporary folder, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir =
-            std::env::temp_dir().join(format!("netlabs-oneshot-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    /// Writes a file of `len` varied bytes and returns its path.
-    fn file(&self, name: &str, len: usize) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, pattern(len, 0x2545_F491)).unwrap();
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use util::{PATTERN_SEED, Server, TempDir, WAIT, client, pattern};
 
 fn start(file: &Path, extra: &[&str]) -> Server {
     let mut args = vec!["--port", "0"];
@@ -70,7 +44,7 @@ fn split(response: &[u8]) -> (String, &[u8]) {
 #[test]
 fn head_post_and_junk_do_not_count_one_get_does() {
     let dir = TempDir::new("basic");
-    let file = dir.file("notes de cours.pdf", 100_000);
+    let file = dir.filled("notes de cours.pdf", 100_000);
     let mut server = start(&file, &[]);
     assert!(
         server.first_line.starts_with("en écoute sur [::]:"),
@@ -116,7 +90,7 @@ fn head_post_and_junk_do_not_count_one_get_does() {
     let (head, body) = split(&response);
     assert!(head.starts_with("HTTP/1.0 200 OK\r\n"));
     assert!(
-        body == pattern(100_000, 0x2545_F491),
+        body == pattern(100_000, PATTERN_SEED),
         "the body is the file"
     );
     assert!(server.wait_exit().success());
@@ -128,7 +102,7 @@ fn head_post_and_junk_do_not_count_one_get_does() {
 #[test]
 fn an_abandoned_download_does_not_count() {
     let dir = TempDir::new("abandon");
-    let file = dir.file("gros.bin", 8 * 1024 * 1024);
+    let file = dir.filled("gros.bin", 8 * 1024 * 1024);
     let mut server = start(&file, &[]);
     let addr = server.loopback();
 
@@ -151,7 +125,7 @@ fn an_abandoned_download_does_not_count() {
 #[test]
 fn count_allows_several_downloads_and_a_second_client_waits_its_turn() {
     let dir = TempDir::new("count");
-    let file = dir.file("f.bin", 4 * 1024 * 1024);
+    let file = dir.filled("f.bin", 4 * 1024 * 1024);
     let mut server = start(&file, &["--count", "2"]);
     let addr = server.loopback();
 
@@ -188,7 +162,7 @@ fn curl_downloads_the_file_and_curl_i_does_not_count() {
         return;
     }
     let dir = TempDir::new("curl");
-    let file = dir.file("rapport.txt", 300_000);
+    let file = dir.filled("rapport.txt", 300_000);
     let mut server = start(&file, &[]);
     let url = format!("http://localhost:{}/", server.port());
     let head = Command::new("curl").args(["-sSI", &url]).output().unwrap();
@@ -201,7 +175,7 @@ fn curl_downloads_the_file_and_curl_i_does_not_count() {
         .status()
         .unwrap();
     assert!(status.success());
-    assert!(std::fs::read(&out).unwrap() == pattern(300_000, 0x2545_F491));
+    assert!(std::fs::read(&out).unwrap() == pattern(300_000, PATTERN_SEED));
     assert!(server.wait_exit().success());
 }
 
@@ -211,7 +185,7 @@ fn wget_downloads_the_file() {
         return;
     }
     let dir = TempDir::new("wget");
-    let file = dir.file("archive.tar", 1_000_000);
+    let file = dir.filled("archive.tar", 1_000_000);
     let mut server = start(&file, &[]);
     let out = dir.0.join("copie.tar");
     let status = Command::new("wget")
@@ -220,7 +194,7 @@ fn wget_downloads_the_file() {
         .status()
         .unwrap();
     assert!(status.success());
-    assert!(std::fs::read(&out).unwrap() == pattern(1_000_000, 0x2545_F491));
+    assert!(std::fs::read(&out).unwrap() == pattern(1_000_000, PATTERN_SEED));
     assert!(server.wait_exit().success());
 }
 
@@ -229,7 +203,7 @@ fn a_half_closed_request_is_served() {
     // `printf 'GET / HTTP/1.0\r\n\r\n' | nc -N host port` closes its
     // sending side after the request.
     let dir = TempDir::new("halfclose");
-    let file = dir.file("petit.txt", 10);
+    let file = dir.filled("petit.txt", 10);
     let mut server = start(&file, &[]);
     let mut stream = TcpStream::connect(server.loopback()).unwrap();
     stream.set_read_timeout(Some(WAIT)).unwrap();
@@ -237,7 +211,7 @@ fn a_half_closed_request_is_served() {
     stream.shutdown(Shutdown::Write).unwrap();
     let mut response = Vec::new();
     stream.read_to_end(&mut response).unwrap();
-    assert_eq!(split(&response).1, &pattern(10, 0x2545_F491)[..]);
+    assert_eq!(split(&response).1, &pattern(10, PATTERN_SEED)[..]);
     assert!(server.wait_exit().success());
 }
 
@@ -255,7 +229,7 @@ fn a_missing_file_or_a_bad_option() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("n'est pas un fichier ordinaire"));
-    let file = dir.file("x", 1);
+    let file = dir.filled("x", 1);
     let file = file.to_str().unwrap();
     for bad in [
         &[][..],
@@ -290,7 +264,7 @@ fn a_browser_like_request_and_an_empty_file() {
     // HTTP/1.1, keep-alive and Range, as a browser may send: the answer is
     // the whole file in HTTP/1.0, and the connection is closed after it.
     let dir = TempDir::new("browser");
-    let file = dir.file("cours.pdf", 50_000);
+    let file = dir.filled("cours.pdf", 50_000);
     let mut server = start(&file, &[]);
     let response = exchange(
         server.loopback(),
@@ -301,7 +275,7 @@ fn a_browser_like_request_and_an_empty_file() {
     assert!(head.starts_with("HTTP/1.0 200 OK\r\n"), "{head}");
     assert!(head.contains("\r\nConnection: close\r\n"), "{head}");
     assert!(head.contains("\r\nContent-Length: 50000\r\n"), "{head}");
-    assert_eq!(body, &pattern(50_000, 0x2545_F491)[..]);
+    assert_eq!(body, &pattern(50_000, PATTERN_SEED)[..]);
     assert!(server.wait_exit().success());
 
     let empty = dir.0.join("vide.txt");
@@ -318,7 +292,7 @@ fn a_browser_like_request_and_an_empty_file() {
 #[test]
 fn odd_file_names_keep_the_header_valid() {
     let dir = TempDir::new("names");
-    let file = dir.file("mon \"rapport\" été\\x.txt", 100);
+    let file = dir.filled("mon \"rapport\" été\\x.txt", 100);
     let server = start(&file, &["--count", "3"]);
     let response = exchange(server.loopback(), b"HEAD / HTTP/1.0\r\n\r\n");
     let (head, _) = split(&response);
@@ -346,7 +320,7 @@ fn odd_file_names_keep_the_header_valid() {
             .unwrap();
         assert!(status.success());
         let got = std::fs::read(into.join("mon _rapport_ _t__x.txt")).unwrap();
-        assert_eq!(got, pattern(100, 0x2545_F491));
+        assert_eq!(got, pattern(100, PATTERN_SEED));
     }
     if util::have("wget", "wget --content-disposition") {
         // wget takes the exact name from `filename*`.
@@ -359,7 +333,7 @@ fn odd_file_names_keep_the_header_valid() {
             .unwrap();
         assert!(status.success());
         let got = std::fs::read(into.join("mon \"rapport\" été\\x.txt")).unwrap();
-        assert_eq!(got, pattern(100, 0x2545_F491));
+        assert_eq!(got, pattern(100, PATTERN_SEED));
     }
 }
 
@@ -389,7 +363,7 @@ fn a_named_pipe_is_refused_at_once() {
 #[test]
 fn a_file_gone_after_start_up_gets_404_and_does_not_count() {
     let dir = TempDir::new("gone");
-    let file = dir.file("rapport.txt", 10);
+    let file = dir.filled("rapport.txt", 10);
     let mut server = start(&file, &[]);
     let addr = server.loopback();
     std::fs::remove_file(&file).unwrap();
@@ -415,7 +389,7 @@ fn a_file_replaced_by_a_named_pipe_gets_404_without_hanging() {
         return;
     }
     let dir = TempDir::new("fifo-later");
-    let file = dir.file("rapport.txt", 10);
+    let file = dir.filled("rapport.txt", 10);
     let mut server = start(&file, &[]);
     std::fs::remove_file(&file).unwrap();
     assert!(

@@ -7,37 +7,12 @@ mod util;
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
 use std::thread;
-use std::time::{Duration, Instant};
 
 use predicates::prelude::*;
-use util::{Interactive, Server, WAIT, client};
+use util::{Interactive, KillOnDrop, Server, TempFile, WAIT, client};
 
 const GREETING: &str = "Connection with the server established!\r\n";
-
-/// A fresh file path in the temporary folder, removed when dropped.
-struct TempFile(PathBuf);
-
-impl TempFile {
-    fn new(name: &str) -> TempFile {
-        let path = std::env::temp_dir().join(format!("netlabs-{}-{name}.txt", std::process::id()));
-        let _ = std::fs::remove_file(&path);
-        TempFile(path)
-    }
-    fn arg(&self) -> &str {
-        self.0.to_str().expect("a UTF-8 temporary path")
-    }
-    fn read(&self) -> String {
-        std::fs::read_to_string(&self.0).unwrap_or_default()
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
 
 fn start(file: &TempFile) -> Server {
     Server::start("pesto-server", &["--port", "0", "--file", file.arg()])
@@ -269,34 +244,26 @@ fn pesto_client_with_its_output_closed_does_not_panic() {
     let file = TempFile::new("closed-stdout");
     let server = start(&file);
     // `pesto-client | head -0`: the reader of its stdout is gone at once.
-    let mut child = Command::new(util::bin("pesto-client"))
-        .args(["--port", &server.port_arg()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start pesto-client");
-    drop(child.stdout.take());
-    let mut stdin = child.stdin.take().unwrap();
+    let mut child = KillOnDrop(
+        Command::new(util::bin("pesto-client"))
+            .args(["--port", &server.port_arg()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start pesto-client"),
+    );
+    drop(child.0.stdout.take());
+    let mut stdin = child.0.stdin.take().unwrap();
     stdin.write_all(b"hello\nwrite: sans sortie\n").unwrap();
     drop(stdin);
-    let mut stderr = child.stderr.take().unwrap();
+    let mut stderr = child.0.stderr.take().unwrap();
     let errors = thread::spawn(move || {
         let mut errors = String::new();
         let _ = stderr.read_to_string(&mut errors);
         errors
     });
-    let deadline = Instant::now() + WAIT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("pesto-client did not exit");
-        }
-        thread::sleep(Duration::from_millis(10));
-    };
+    let status = util::wait_exit(&mut child.0);
     let errors = errors.join().unwrap();
     assert!(status.success(), "{status}; stderr: {errors}");
     assert!(!errors.contains("panicked"), "{errors}");

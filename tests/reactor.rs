@@ -9,10 +9,10 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::process::Command;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use predicates::prelude::*;
-use util::{Server, WAIT, client, connect};
+use util::{Server, client, connect};
 
 /// Reads exactly `len` bytes, as text.
 fn read_text(stream: &mut TcpStream, len: usize) -> String {
@@ -87,11 +87,7 @@ fn twisted_echo_out_of_descriptors_waits_without_spinning_then_serves() {
     cmd.arg(util::bin("twisted-echo"));
     let mut server = Server::spawn(cmd);
     let mut conns: Vec<TcpStream> = (0..50).map(|_| connect(server.addr)).collect();
-    let deadline = Instant::now() + WAIT;
-    while !server.errors().contains("plus de descripteur libre") {
-        assert!(Instant::now() < deadline, "no EMFILE message");
-        thread::sleep(Duration::from_millis(10));
-    }
+    server.wait_for_error("plus de descripteur libre");
     // Half a second out of descriptors: little CPU, and the message is
     // said once, not at every new try.
     let cpu_before = util::cpu_time(server.pid()).unwrap();

@@ -1,6 +1,10 @@
 //! The harness every test file shares: find a workspace binary (building it
 //! when missing), start a server on `--port 0` and read its first line,
-//! run a client with a time limit, and kill every child on drop.
+//! run a client with a time limit, kill every child on drop, wait for an
+//! event with a deadline, and temporary files removed on drop.
+//!
+//! A child's output is kept, never printed, unless the test fails: then a
+//! [`Server`] prints what it logged with the failure.
 //!
 //! Each crate points its `[[test]]` at a file of this folder, and Cargo only
 //! hands a test the binaries of its own crate; [`bin`] finds the others in
@@ -10,8 +14,8 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
@@ -19,6 +23,46 @@ use std::time::{Duration, Instant};
 
 /// How long any single wait of a test may last before it fails.
 pub const WAIT: Duration = Duration::from_secs(20);
+
+/// How often [`wait_until`] looks again.
+const LOOK_AGAIN: Duration = Duration::from_millis(10);
+
+/// Waits until `done()` is true, looking again every few milliseconds;
+/// after [`WAIT`], fails with the message `why()` gives. For an event no
+/// pipe or socket tells (a file written, a process gone, a log line).
+pub fn wait_until(mut done: impl FnMut() -> bool, why: impl FnOnce() -> String) {
+    let deadline = Instant::now() + WAIT;
+    while !done() {
+        if Instant::now() >= deadline {
+            panic!("after {WAIT:?}: {}", why());
+        }
+        thread::sleep(LOOK_AGAIN);
+    }
+}
+
+/// Waits for `child` to exit by itself; fails after [`WAIT`].
+pub fn wait_exit(child: &mut Child) -> ExitStatus {
+    let pid = child.id();
+    let mut status = None;
+    wait_until(
+        || {
+            status = child.try_wait().expect("try_wait");
+            status.is_some()
+        },
+        || format!("process {pid} did not exit"),
+    );
+    status.expect("exited")
+}
+
+/// A child process killed when dropped, even when a test fails.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
 
 /// The path of the workspace binary `name`, built if it is not there yet.
 pub fn bin(name: &str) -> PathBuf {
@@ -57,9 +101,10 @@ fn target_dir() -> PathBuf {
     .clone()
 }
 
-/// A running server: killed when dropped.
+/// A running server: killed when dropped. If the test fails, its output is
+/// printed with the failure.
 pub struct Server {
-    child: Child,
+    child: KillOnDrop,
     /// The address from its first line (`en écoute sur ADDR:PORT`).
     pub addr: SocketAddr,
     /// The first line itself.
@@ -85,7 +130,7 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start server");
-        let errors = drain(child.stderr.take().unwrap());
+        let (errors, stderr_done) = drain(child.stderr.take().unwrap());
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let (tx, rx) = mpsc::channel();
         let log = Arc::new(Mutex::new(String::new()));
@@ -101,11 +146,13 @@ impl Server {
                 line.clear();
             }
         });
+        let mut child = KillOnDrop(child);
         let first_line = match rx.recv_timeout(WAIT) {
             Ok(line) if !line.is_empty() => line.trim_end().to_string(),
             _ => {
-                let _ = child.kill();
-                thread::sleep(Duration::from_millis(100));
+                let _ = child.0.kill();
+                let _ = child.0.wait();
+                let _ = stderr_done.recv_timeout(WAIT);
                 panic!(
                     "the server printed no first line; stderr: {}",
                     errors.lock().unwrap()
@@ -159,45 +206,48 @@ impl Server {
 
     /// Waits until the log contains `needle`, or fails after [`WAIT`].
     pub fn wait_for_log(&self, needle: &str) {
-        let deadline = Instant::now() + WAIT;
-        while !self.log().contains(needle) {
-            assert!(
-                Instant::now() < deadline,
-                "server log never showed {needle:?}; log:\n{}\nstderr:\n{}",
-                self.log(),
-                self.errors()
-            );
-            thread::sleep(Duration::from_millis(10));
-        }
+        wait_until(
+            || self.log().contains(needle),
+            || format!("the server log never showed {needle:?}"),
+        );
+    }
+
+    /// Waits until stderr contains `needle`, or fails after [`WAIT`].
+    pub fn wait_for_error(&self, needle: &str) {
+        wait_until(
+            || self.errors().contains(needle),
+            || format!("the server's stderr never showed {needle:?}"),
+        );
     }
 
     /// The process id, to read `/proc/PID/…`.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.child.0.id()
     }
 
     /// True while the process runs.
     pub fn is_running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
+        matches!(self.child.0.try_wait(), Ok(None))
     }
 
     /// Waits for the server to exit by itself; fails after [`WAIT`].
-    pub fn wait_exit(&mut self) -> std::process::ExitStatus {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "server did not exit");
-            thread::sleep(Duration::from_millis(10));
-        }
+    pub fn wait_exit(&mut self) -> ExitStatus {
+        wait_exit(&mut self.child.0)
     }
 }
 
 impl Drop for Server {
+    /// A failing test shows what the server said (the test harness prints
+    /// a failing test's stderr, and only a failing one's).
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if thread::panicking() {
+            eprintln!(
+                "--- {}: stdout after the first line ---\n{}--- stderr ---\n{}",
+                self.first_line,
+                self.log(),
+                self.errors()
+            );
+        }
     }
 }
 
@@ -211,10 +261,14 @@ pub fn parse_first_line(line: &str) -> SocketAddr {
         .unwrap_or_else(|_| panic!("no address in first line: {line:?}"))
 }
 
-fn drain(mut from: impl Read + Send + 'static) -> Arc<Mutex<String>> {
+/// Reads `from` to its end in a thread: what came so far, and a channel
+/// closed when the end is reached.
+fn drain(mut from: impl Read + Send + 'static) -> (Arc<Mutex<String>>, mpsc::Receiver<()>) {
     let out = Arc::new(Mutex::new(String::new()));
     let out2 = Arc::clone(&out);
+    let (done, ended) = mpsc::channel();
     thread::spawn(move || {
+        let _done = done; // dropped at the end: `ended` is told
         let mut buf = [0; 4096];
         while let Ok(n) = from.read(&mut buf) {
             if n == 0 {
@@ -225,7 +279,7 @@ fn drain(mut from: impl Read + Send + 'static) -> Arc<Mutex<String>> {
                 .push_str(&String::from_utf8_lossy(&buf[..n]));
         }
     });
-    out
+    (out, ended)
 }
 
 /// A client process as `assert_cmd` runs it: bounded in time.
@@ -235,9 +289,10 @@ pub fn client(name: &str) -> assert_cmd::Command {
     cmd
 }
 
-/// A long-running child fed through its stdin (an interactive client).
+/// A long-running child fed through its stdin (an interactive client),
+/// killed when dropped.
 pub struct Interactive {
-    pub child: Child,
+    pub child: KillOnDrop,
     pub stdin: Option<ChildStdin>,
     lines: mpsc::Receiver<String>,
     errors: Arc<Mutex<String>>,
@@ -253,7 +308,7 @@ impl Interactive {
             .spawn()
             .expect("start client");
         let stdin = child.stdin.take();
-        let errors = drain(child.stderr.take().unwrap());
+        let (errors, _) = drain(child.stderr.take().unwrap());
         let stdout = BufReader::new(child.stdout.take().unwrap());
         let (tx, lines) = mpsc::channel();
         thread::spawn(move || {
@@ -265,7 +320,7 @@ impl Interactive {
             }
         });
         Interactive {
-            child,
+            child: KillOnDrop(child),
             stdin,
             lines,
             errors,
@@ -296,22 +351,8 @@ impl Interactive {
     }
 
     /// Waits for the child to exit; fails after [`WAIT`].
-    pub fn wait(&mut self) -> std::process::ExitStatus {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "client did not exit");
-            thread::sleep(Duration::from_millis(10));
-        }
-    }
-}
-
-impl Drop for Interactive {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    pub fn wait(&mut self) -> ExitStatus {
+        wait_exit(&mut self.child.0)
     }
 }
 
@@ -386,6 +427,82 @@ pub fn pattern(len: usize, seed: u32) -> Vec<u8> {
             x as u8
         })
         .collect()
+}
+
+/// A fresh folder under the system's temporary folder, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// `netlabs-PID-NAME` in the temporary folder, empty.
+    pub fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("netlabs-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    /// The path of `name` in the folder (not created).
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    /// Writes a file of `len` varied bytes ([`pattern`]) and returns its
+    /// path.
+    pub fn filled(&self, name: &str, len: usize) -> PathBuf {
+        let path = self.file(name);
+        std::fs::write(&path, pattern(len, PATTERN_SEED)).unwrap();
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The seed of the bytes in [`TempDir::filled`]'s files.
+pub const PATTERN_SEED: u32 = 0x2545_F491;
+
+/// A fresh file path in the temporary folder (not created), removed when
+/// dropped.
+pub struct TempFile(pub PathBuf);
+
+impl TempFile {
+    pub fn new(name: &str) -> TempFile {
+        let path = std::env::temp_dir().join(format!("netlabs-{}-{name}.txt", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        TempFile(path)
+    }
+
+    /// The path, for a program's argument.
+    pub fn arg(&self) -> &str {
+        self.0.to_str().expect("a UTF-8 temporary path")
+    }
+
+    /// What the file holds (empty if it does not exist).
+    pub fn read(&self) -> String {
+        std::fs::read_to_string(&self.0).unwrap_or_default()
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Waits until `file` contains `needle`; fails after [`WAIT`].
+pub fn wait_for_file(file: &Path, needle: &str) {
+    wait_until(
+        || String::from_utf8_lossy(&std::fs::read(file).unwrap_or_default()).contains(needle),
+        || format!("{} never held {needle:?}", file.display()),
+    );
+}
+
+/// How many descriptors a process has open, where `/proc` exists.
+pub fn open_descriptors(pid: u32) -> Option<usize> {
+    Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())
 }
 
 /// A port on which nothing listens now (bound, then released).
