@@ -2,9 +2,13 @@
 //! `twisted.protocols.basic.LineReceiver`).
 //!
 //! TCP delivers bytes, not messages: one read may hold half a line, or
-//! three lines and a half. The receiver keeps the unfinished end of a read
-//! and hands the protocol whole lines, one [`LineProtocol::line_received`]
-//! per line, without its end (`\n` or `\r\n`).
+//! three lines and a half. The framing itself is `netlabs::lines`, the one
+//! the blocking line servers use; this file only adapts it to Twisted's
+//! shape: a [`LineProtocol`] is handed whole lines, one
+//! [`LineProtocol::line_received`] per line, without its end (`\n` or
+//! `\r\n`).
+
+use netlabs::lines::{Line, LineBuffer};
 
 use crate::{Protocol, Reason, Transport};
 
@@ -25,10 +29,9 @@ pub trait LineProtocol {
     fn line_received(&mut self, transport: &Transport, line: &[u8]);
 
     /// A line longer than the maximum came (Twisted's
-    /// `lineLengthExceeded`); `line` is what was received of it. By
-    /// default the connection is closed. The rest of that read is dropped.
-    fn line_length_exceeded(&mut self, transport: &Transport, line: &[u8]) {
-        let _ = line;
+    /// `lineLengthExceeded`). By default the connection is closed; a
+    /// protocol that keeps it open gets the lines after that one.
+    fn line_length_exceeded(&mut self, transport: &Transport) {
         transport.lose_connection();
     }
 
@@ -43,12 +46,11 @@ pub trait LineProtocol {
 /// Lines end with `\n`; a `\r` just before it is removed too, so `\r\n`
 /// (telnet, the Twisted default) and `\n` (nc, Unix) both work. Once the
 /// transport is closing (after `goodbye`, say) the lines still in the read
-/// are not delivered, as in Twisted.
+/// are not delivered, and an unfinished last line is dropped at the close,
+/// as in Twisted.
 pub struct LineReceiver<P> {
     inner: P,
-    /// The start of a line whose end has not come yet.
-    buffer: Vec<u8>,
-    max_length: usize,
+    lines: LineBuffer,
 }
 
 impl<P: LineProtocol> LineReceiver<P> {
@@ -56,40 +58,19 @@ impl<P: LineProtocol> LineReceiver<P> {
     pub fn new(inner: P) -> LineReceiver<P> {
         LineReceiver {
             inner,
-            buffer: Vec::new(),
-            max_length: MAX_LINE_LENGTH,
+            lines: LineBuffer::new(MAX_LINE_LENGTH),
         }
     }
 
     /// Sets the longest line accepted, its end not counted.
     pub fn with_max_length(mut self, max_length: usize) -> LineReceiver<P> {
-        self.max_length = max_length;
+        self.lines = LineBuffer::new(max_length);
         self
     }
 
     /// The wrapped protocol.
     pub fn get_ref(&self) -> &P {
         &self.inner
-    }
-
-    /// Hands one line to the protocol; false when the rest of the read
-    /// must be dropped (closing, or a line too long).
-    fn deliver(&mut self, transport: &Transport, line: &[u8]) -> bool {
-        if transport.is_disconnecting() {
-            return false;
-        }
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.len() > self.max_length {
-            self.inner.line_length_exceeded(transport, line);
-            return false;
-        }
-        self.inner.line_received(transport, line);
-        true
-    }
-
-    fn too_long(&mut self, transport: &Transport, start: &[u8]) {
-        self.inner.line_length_exceeded(transport, start);
-        self.buffer.clear();
     }
 }
 
@@ -102,56 +83,20 @@ impl<P: LineProtocol> Protocol for LineReceiver<P> {
         if transport.is_disconnecting() {
             return; // closing: nothing more is read
         }
-        let mut rest = data;
-        // 1. Finish the line an earlier read started.
-        if !self.buffer.is_empty() {
-            let Some(end) = rest.iter().position(|&b| b == b'\n') else {
-                self.buffer.extend_from_slice(rest);
-                // `+ 1`: a line of the maximum length may wait for the `\n`
-                // of its `\r\n`.
-                if self.buffer.len() > self.max_length + 1 {
-                    let start = std::mem::take(&mut self.buffer);
-                    self.too_long(transport, &start);
-                }
-                return;
-            };
-            self.buffer.extend_from_slice(&rest[..end]);
-            rest = &rest[end + 1..];
-            let line = std::mem::take(&mut self.buffer);
-            let go_on = self.deliver(transport, &line);
-            // Give the buffer back, emptied, to reuse its memory.
-            self.buffer = line;
-            self.buffer.clear();
-            if !go_on {
-                return;
+        self.lines.push(data);
+        while let Some(line) = self.lines.next_line() {
+            match line {
+                Line::Complete(line) => self.inner.line_received(transport, line),
+                Line::TooLong => self.inner.line_length_exceeded(transport),
             }
-        }
-        // 2. Whole lines inside this read: handed over without a copy.
-        while let Some(end) = rest.iter().position(|&b| b == b'\n') {
-            let line = &rest[..end];
-            rest = &rest[end + 1..];
-            if !self.deliver(transport, line) {
-                return;
+            if transport.is_disconnecting() {
+                return; // the rest of the read is not delivered
             }
-        }
-        // 3. The start of the next line waits for the next read.
-        if rest.len() > self.max_length + 1 {
-            self.too_long(transport, rest);
-        } else {
-            self.buffer.extend_from_slice(rest);
         }
     }
 
     fn connection_lost(&mut self, reason: Reason) {
         self.inner.connection_lost(reason);
-    }
-}
-
-impl Transport {
-    /// Writes `line` then `\r\n` (Twisted's `LineReceiver.sendLine`), in
-    /// one piece.
-    pub fn send_line(&self, line: &[u8]) {
-        self.write_pair(line, b"\r\n");
     }
 }
 
@@ -175,7 +120,7 @@ mod tests {
                 transport.lose_connection();
             }
         }
-        fn line_length_exceeded(&mut self, transport: &Transport, _line: &[u8]) {
+        fn line_length_exceeded(&mut self, transport: &Transport) {
             self.too_long += 1;
             transport.lose_connection();
         }
@@ -199,7 +144,6 @@ mod tests {
             let (receiver, t) = feed(input, chunk, MAX_LINE_LENGTH);
             assert_eq!(receiver.get_ref().seen, want, "chunks of {chunk} bytes");
             assert_eq!(t.value(), b"5\r\n10\r\n0\r\n0\r\n4\r\n");
-            assert_eq!(receiver.buffer, b"unfinished");
         }
         // And everything in one read.
         let (receiver, _) = feed(input, input.len(), MAX_LINE_LENGTH);
@@ -227,7 +171,6 @@ mod tests {
             let (receiver, t) = feed(&endless, chunk, 10);
             assert_eq!(receiver.get_ref().too_long, 1, "chunk {chunk}");
             assert!(t.is_disconnecting());
-            assert!(receiver.buffer.len() <= 11);
         }
     }
 

@@ -92,7 +92,7 @@ impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Reason::Done => write!(f, "fermée proprement"),
-            Reason::Lost(e) => write!(f, "perdue ({})", netlabs::error::reason(e)),
+            Reason::Lost(e) => write!(f, "perdue ({})", netlabs::Why(e)),
         }
     }
 }

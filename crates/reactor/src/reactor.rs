@@ -5,30 +5,30 @@
 //!
 //! 1. run the timers that are due;
 //! 2. close the connections that are over, and tell their protocols;
-//! 3. build the list for `poll`: the wake-up socket, each listening socket,
-//!    each connection with what it waits for;
+//! 3. build the list for `poll`: the wake-up socket first, then each
+//!    listening socket, then each connection with what it waits for;
 //! 4. sleep in `poll` until something is ready or the next timer is due;
-//! 5. serve the ready connections (read once, hand the bytes to the
-//!    protocol; send what is queued), then accept on the ready listening
-//!    sockets, then run the calls other threads handed over.
+//! 5. serve what is ready: the connections (read once, hand the bytes to
+//!    the protocol; send what is queued), then the listening sockets
+//!    (accept), then the wake-up socket (run the calls other threads
+//!    handed over). The calls come last because they may add sockets the
+//!    list does not have yet.
 //!
-//! Nothing is added to or removed from the lists while they are scanned
-//! (step 5): new connections are pushed at the end, after the scan, and
-//! finished ones are removed at step 2 of the next turn.
+//! Nothing is removed from the lists while they are scanned (step 5): new
+//! connections are pushed at the end, after the ones in the `poll` list,
+//! and finished ones are removed at step 2 of the next turn.
 
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
-use std::rc::Rc;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use netlabs::net::{self, FULL_PAUSE, Retry};
 use netlabs::sys::{Events, PollFd, poll_fds};
+use netlabs::{Why, fail};
 
 use crate::time::{Clock, DelayedCall};
 use crate::{ClientFactory, Factory, Protocol, Transport};
@@ -53,9 +53,6 @@ pub struct Reactor {
     wake_reader: UnixStream,
     shared: Arc<Shared>,
     running: bool,
-    /// Raised by a transport that starts to end (closed by either side, or
-    /// failed): only then does `reap` look through the connections.
-    may_be_over: Rc<Cell<bool>>,
     /// The list given to `poll`, kept between turns so that it is not
     /// allocated again each time.
     fds: Vec<PollFd>,
@@ -118,7 +115,6 @@ impl Reactor {
                 wake_writer,
             }),
             running: false,
-            may_be_over: Rc::new(Cell::new(false)),
             fds: Vec::new(),
             buf: vec![0; READ_SIZE],
         })
@@ -173,10 +169,7 @@ impl Reactor {
                 handle.call_from_thread(move |reactor| reactor.connected(id, result));
             });
         if let Err(e) = spawned {
-            let reason = format!(
-                "pas de thread pour se connecter ({})",
-                netlabs::error::reason(&e)
-            );
+            let reason = format!("pas de thread pour se connecter ({})", Why(&e));
             self.connected(id, Err(reason));
         }
     }
@@ -239,8 +232,8 @@ impl Reactor {
             // 4. Sleep until something happens or a timer is due.
             let timeout = self.poll_timeout(now);
             poll_fds(&mut self.fds, timeout)?;
-            // 5. Serve what is ready, in list order: connections, then the
-            //    listening sockets, then the wake-up socket.
+            // 5. Serve what is ready: connections, listening sockets, then
+            //    the calls of other threads (see the top of this file).
             self.serve_connections();
             self.accept_on_ready_ports();
             if self.fds[0]
@@ -258,15 +251,7 @@ impl Reactor {
     /// `self.ports` and `self.connections`.
     fn build_poll_list(&mut self, now: Instant) {
         self.fds.clear();
-        // While no other thread holds a handle, nobody can wake us: leave
-        // the wake-up socket out (-1, which poll skips). Each descriptor
-        // costs poll some work, and an echo server never needs it.
-        let wake_fd = if self.may_be_woken() {
-            self.wake_reader.as_raw_fd()
-        } else {
-            -1
-        };
-        self.fds.push(PollFd::from_raw(wake_fd, Events::IN));
+        self.fds.push(PollFd::new(&self.wake_reader, Events::IN));
         for port in &self.ports {
             let paused = port.paused_until.is_some_and(|until| now < until);
             let events = if paused { Events::NONE } else { Events::IN };
@@ -275,23 +260,6 @@ impl Reactor {
         for connection in &self.connections {
             self.fds.push(connection.transport.poll_entry());
         }
-    }
-
-    /// True if another thread may hand us a call: a handle exists besides
-    /// our own, or a call is already waiting (from a handle since dropped).
-    fn may_be_woken(&self) -> bool {
-        if Arc::strong_count(&self.shared) > 1 {
-            return true;
-        }
-        // Pairs with the release of the last handle's drop: the calls it
-        // queued before are visible to the lock below.
-        std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
-        !self
-            .shared
-            .calls
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_empty()
     }
 
     /// Until the next timer, or the end of an accept pause; `None`: no limit.
@@ -380,8 +348,8 @@ impl Reactor {
             return;
         };
         let made = result.and_then(|stream| {
-            let peer = stream.peer_addr().map_err(|e| netlabs::error::reason(&e))?;
-            let host = prepare(&stream).map_err(|e| netlabs::error::reason(&e))?;
+            let peer = stream.peer_addr().map_err(|e| Why(&e).to_string())?;
+            let host = prepare(&stream).map_err(|e| Why(&e).to_string())?;
             Ok((stream, net::canonical(peer), host))
         });
         match made {
@@ -405,7 +373,7 @@ impl Reactor {
         mut protocol: Box<dyn Protocol>,
         client_factory: Option<Box<dyn ClientFactory>>,
     ) {
-        let transport = Transport::new(stream, peer, host, Rc::clone(&self.may_be_over));
+        let transport = Transport::new(stream, peer, host);
         protocol.connection_made(&transport);
         self.connections.push(Connection {
             transport,
@@ -417,9 +385,6 @@ impl Reactor {
     /// Closes the connections that are over and tells their protocols.
     /// Removal happens here, outside any scan of the list.
     fn reap(&mut self) {
-        if !self.may_be_over.replace(false) {
-            return; // no connection started to end since the last look
-        }
         let mut i = 0;
         let mut closed_any = false;
         while i < self.connections.len() {
@@ -498,21 +463,14 @@ fn prepare(stream: &TcpStream) -> io::Result<SocketAddr> {
 /// loop until [`Reactor::stop`]. A failure (port busy, no descriptor…)
 /// prints one French line on stderr and exits 1.
 pub fn serve(addr: SocketAddr, factory: impl Factory + 'static) {
-    let mut reactor = Reactor::new().unwrap_or_else(|e| {
-        netlabs::fail(format!(
-            "réacteur impossible à créer ({})",
-            netlabs::error::reason(&e)
-        ))
-    });
+    let mut reactor =
+        Reactor::new().unwrap_or_else(|e| fail!("réacteur impossible à créer ({})", Why(&e)));
     let local = reactor
         .listen_tcp(addr, factory)
-        .unwrap_or_else(|e| netlabs::fail(netlabs::error::bind(addr, &e)));
+        .unwrap_or_else(|e| fail!("{}", netlabs::error::bind(addr, &e)));
     net::announce_tcp(local);
     if let Err(e) = reactor.run() {
-        netlabs::fail(format!(
-            "la boucle du réacteur s'est arrêtée ({})",
-            netlabs::error::reason(&e)
-        ));
+        fail!("la boucle du réacteur s'est arrêtée ({})", Why(&e));
     }
 }
 

@@ -6,12 +6,13 @@
 //! the queued bytes when `poll` says there is room, and closes the
 //! connection once everything is sent.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::io::{self, ErrorKind, IoSlice, Read, Write};
+use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::rc::Rc;
 
+use netlabs::net::is_transient;
 use netlabs::sys::{Events, PollFd};
 
 /// The reactor stops reading a connection while this many bytes wait to be
@@ -49,34 +50,41 @@ struct Link {
     host: SocketAddr,
     /// Written by the protocol, not yet taken by the socket.
     output: VecDeque<u8>,
-    /// The peer closed its side (a read returned 0): nothing more to read.
-    read_closed: bool,
-    /// `lose_connection`: stop reading, send what is queued, then close.
-    closing: bool,
-    /// `lose_write_connection`: send what is queued, then close our side
-    /// (`shutdown(Write)`) and go on reading until the peer closes.
-    write_closing: bool,
-    /// Our side is shut down.
-    write_closed: bool,
-    /// A read or a write failed: the connection is lost.
-    error: Option<io::Error>,
-    /// The reactor's "a connection may be over" flag, raised whenever this
-    /// one starts to end, so that the reactor looks for finished
-    /// connections only when there may be one (`None` when recording).
-    may_be_over: Option<Rc<Cell<bool>>>,
+    state: State,
+}
+
+/// Where a connection is in its life.
+///
+/// ```text
+/// Open ──lose_write_connection──▶ HalfClosing ──queue sent──▶ HalfClosed
+///   │                                   │                        │
+///   └──── lose_connection, or the peer closes (from any state) ──┴──▶ Closing
+/// ```
+///
+/// and from any state, a failed read or write: `Lost`. The connection is
+/// over, and the reactor closes it, when it is `Lost`, or `Closing` with
+/// nothing left to send.
+#[derive(Debug)]
+enum State {
+    /// Reading and writing.
+    Open,
+    /// `lose_write_connection`: our side is shut down once the queue is
+    /// sent; reading goes on.
+    HalfClosing,
+    /// Our side is shut down (the peer read "end of data"); reading goes
+    /// on until the peer closes its side.
+    HalfClosed,
+    /// `lose_connection`, or the peer closed its side: nothing more is
+    /// read; the queue is sent, then the connection closes.
+    Closing,
+    /// A read or a write failed: the connection is lost, the queue dropped.
+    Lost(io::Error),
 }
 
 impl Transport {
     /// A transport on a connected, non-blocking socket (the reactor's).
-    pub(crate) fn new(
-        socket: TcpStream,
-        peer: SocketAddr,
-        host: SocketAddr,
-        may_be_over: Rc<Cell<bool>>,
-    ) -> Transport {
-        let transport = Transport::with_socket(Some(socket), peer, host);
-        transport.link.borrow_mut().may_be_over = Some(may_be_over);
-        transport
+    pub(crate) fn new(socket: TcpStream, peer: SocketAddr, host: SocketAddr) -> Transport {
+        Transport::with_socket(Some(socket), peer, host)
     }
 
     /// A transport with no socket: it keeps everything written (tests).
@@ -90,12 +98,7 @@ impl Transport {
             peer,
             host,
             output: VecDeque::new(),
-            read_closed: false,
-            closing: false,
-            write_closing: false,
-            write_closed: false,
-            error: None,
-            may_be_over: None,
+            state: State::Open,
         };
         Transport {
             link: Rc::new(RefCell::new(link)),
@@ -104,19 +107,11 @@ impl Transport {
 
     /// Sends `data` to the peer (Twisted's `transport.write`): at once if
     /// the socket takes it, later for what it does not. Never blocks.
-    /// Ignored once [`lose_connection`](Transport::lose_connection) or
-    /// [`lose_write_connection`](Transport::lose_write_connection) was
-    /// called, or the connection is lost.
+    /// Ignored once the connection is closing (by either side) or lost.
     pub fn write(&self, data: &[u8]) {
-        self.write_pair(data, b"");
-    }
-
-    /// Writes two pieces as if they were one (a line and its end, say), in
-    /// one system call (`writev`) when the socket takes them.
-    pub(crate) fn write_pair(&self, first: &[u8], second: &[u8]) {
         let mut link = self.link.borrow_mut();
         let link = &mut *link;
-        if link.closing || link.write_closing || link.error.is_some() {
+        if !matches!(link.state, State::Open) {
             return;
         }
         let mut sent = 0;
@@ -124,26 +119,22 @@ impl Transport {
         if link.output.is_empty()
             && let Some(socket) = &link.socket
         {
-            let written = if second.is_empty() {
-                (&*socket).write(first)
-            } else {
-                (&*socket).write_vectored(&[IoSlice::new(first), IoSlice::new(second)])
-            };
-            match written {
+            match (&*socket).write(data) {
                 Ok(n) => sent = n,
                 Err(e) if is_transient(&e) => {}
                 Err(e) => {
-                    link.fail(e);
+                    link.state = State::Lost(e);
                     return;
                 }
             }
         }
         // Queue what the socket did not take.
-        for part in [first, second] {
-            let skip = sent.min(part.len());
-            sent -= skip;
-            link.output.extend(&part[skip..]);
-        }
+        link.output.extend(&data[sent..]);
+    }
+
+    /// Writes `line` then `\r\n` (Twisted's `LineReceiver.sendLine`).
+    pub fn send_line(&self, line: &[u8]) {
+        self.write(&[line, b"\r\n"].concat());
     }
 
     /// Closes the connection once every byte written is sent (Twisted's
@@ -151,8 +142,9 @@ impl Transport {
     /// `connection_lost(Reason::Done)`.
     pub fn lose_connection(&self) {
         let mut link = self.link.borrow_mut();
-        link.closing = true;
-        link.may_be_over();
+        if !matches!(link.state, State::Lost(_)) {
+            link.state = State::Closing;
+        }
     }
 
     /// Closes our sending side once every byte written is sent (a
@@ -161,8 +153,10 @@ impl Transport {
     /// `loseWriteConnection`).
     pub fn lose_write_connection(&self) {
         let mut link = self.link.borrow_mut();
-        link.write_closing = true;
-        link.shut_down_if_sent();
+        if matches!(link.state, State::Open) {
+            link.state = State::HalfClosing;
+            link.shut_down_if_sent();
+        }
     }
 
     /// The peer's address (Twisted's `getPeer()`).
@@ -185,9 +179,10 @@ impl Transport {
         self.link.borrow().output.len()
     }
 
-    /// True once `lose_connection` was called (Twisted's `disconnecting`).
+    /// True once the connection is closing, by either side, or lost
+    /// (Twisted's `disconnecting`): what is written now is not sent.
     pub fn is_disconnecting(&self) -> bool {
-        self.link.borrow().closing
+        matches!(self.link.borrow().state, State::Closing | State::Lost(_))
     }
 
     /// For a recording transport, everything written so far (Twisted's
@@ -205,21 +200,20 @@ impl Transport {
 
     /// Reads once into `buf` (one read per wake-up: `poll` says again if
     /// more is waiting). Returns the bytes read; 0 when there was nothing
-    /// after all, the peer closed, or the read failed (noted for the reap).
+    /// after all, the peer closed, or the read failed.
     pub(crate) fn read_into(&self, buf: &mut [u8]) -> usize {
         let mut link = self.link.borrow_mut();
         let Some(socket) = &link.socket else { return 0 };
         match (&*socket).read(buf) {
             Ok(0) => {
                 // The peer closed its side: finish sending, then close.
-                link.read_closed = true;
-                link.may_be_over();
+                link.state = State::Closing;
                 0
             }
             Ok(n) => n,
             Err(e) if is_transient(&e) => 0,
             Err(e) => {
-                link.fail(e);
+                link.state = State::Lost(e);
                 0
             }
         }
@@ -229,7 +223,7 @@ impl Transport {
     pub(crate) fn flush(&self) {
         let mut link = self.link.borrow_mut();
         let link = &mut *link;
-        while !link.output.is_empty() && link.error.is_none() {
+        while !link.output.is_empty() && !matches!(link.state, State::Lost(_)) {
             let Some(socket) = &link.socket else { return };
             let (front, _) = link.output.as_slices();
             match (&*socket).write(front) {
@@ -237,17 +231,11 @@ impl Transport {
                     link.output.drain(..n);
                 }
                 Err(e) if is_transient(&e) => break,
-                Err(e) => link.fail(e),
+                Err(e) => link.state = State::Lost(e),
             }
         }
-        if link.output.is_empty() {
-            if link.output.capacity() > KEEP_CAPACITY {
-                link.output = VecDeque::new();
-            }
-            // All sent: a connection waiting for that to close may go now.
-            if link.closing || link.read_closed {
-                link.may_be_over();
-            }
+        if link.output.is_empty() && link.output.capacity() > KEEP_CAPACITY {
+            link.output = VecDeque::new();
         }
         link.shut_down_if_sent();
     }
@@ -268,66 +256,52 @@ impl Transport {
         if link.wants_to_read() {
             events = events | Events::IN;
         }
-        if !link.output.is_empty() && link.error.is_none() {
+        if !link.output.is_empty() && !matches!(link.state, State::Lost(_)) {
             events = events | Events::OUT;
         }
         PollFd::new(socket, events)
     }
 
-    /// True when the connection is over: an error, or a close (ours or the
-    /// peer's) with nothing left to send.
+    /// True when the connection is over: lost, or closing with nothing
+    /// left to send.
     pub(crate) fn is_finished(&self) -> bool {
         let link = self.link.borrow();
-        link.error.is_some() || (link.output.is_empty() && (link.closing || link.read_closed))
+        match link.state {
+            State::Lost(_) => true,
+            State::Closing => link.output.is_empty(),
+            State::Open | State::HalfClosing | State::HalfClosed => false,
+        }
     }
 
     /// Why it ended, once finished; drops the socket (closing it).
     pub(crate) fn close(&self) -> crate::Reason {
         let mut link = self.link.borrow_mut();
         link.socket = None;
-        link.closing = true;
-        match link.error.take() {
-            Some(e) => crate::Reason::Lost(e),
-            None => crate::Reason::Done,
+        match std::mem::replace(&mut link.state, State::Closing) {
+            State::Lost(e) => crate::Reason::Lost(e),
+            _ => crate::Reason::Done,
         }
     }
 }
 
 impl Link {
-    /// A read or a write failed: the connection is lost.
-    fn fail(&mut self, e: io::Error) {
-        self.error = Some(e);
-        self.may_be_over();
-    }
-
-    fn may_be_over(&self) {
-        if let Some(flag) = &self.may_be_over {
-            flag.set(true);
-        }
-    }
-
-    /// Read while the connection is open, the peer still sends, and the
-    /// peer reads its answers (less than `MAX_PENDING` queued).
+    /// Read while the connection is open for reading and the peer reads
+    /// its answers (less than `MAX_PENDING` queued).
     fn wants_to_read(&self) -> bool {
-        self.error.is_none()
-            && !self.read_closed
-            && !self.closing
-            && self.output.len() < MAX_PENDING
+        matches!(
+            self.state,
+            State::Open | State::HalfClosing | State::HalfClosed
+        ) && self.output.len() < MAX_PENDING
     }
 
+    /// `HalfClosing` with the queue sent: shut our side down.
     fn shut_down_if_sent(&mut self) {
-        if self.write_closing && !self.write_closed && self.output.is_empty() {
-            self.write_closed = true;
+        if matches!(self.state, State::HalfClosing) && self.output.is_empty() {
+            self.state = State::HalfClosed;
             if let Some(socket) = &self.socket {
                 // A peer already gone makes this fail; the read will tell.
                 let _ = socket.shutdown(Shutdown::Write);
             }
         }
     }
-}
-
-/// `WouldBlock`: not ready after all, `poll` will say when. `Interrupted`:
-/// a signal came, try again later. Neither is the peer's fault.
-fn is_transient(e: &io::Error) -> bool {
-    matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted)
 }

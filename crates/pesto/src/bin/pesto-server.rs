@@ -115,7 +115,7 @@ impl LineProtocol for Server {
 
     /// lineLengthExceeded: Twisted's default closes the connection; we do
     /// the same, and say why in the log.
-    fn line_length_exceeded(&mut self, transport: &Transport, _line: &[u8]) {
+    fn line_length_exceeded(&mut self, transport: &Transport) {
         log!(
             "ligne de plus de {} octets reçue de {} : connexion fermée",
             reactor::MAX_LINE_LENGTH,
