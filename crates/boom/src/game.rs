@@ -170,8 +170,11 @@ struct Inner {
     clock: Clock,
     /// Told after every change (a move, a bomb, an explosion, a fire that
     /// goes out, a pawn that comes or goes): the server redraws then.
-    listener: RefCell<Option<Box<dyn Fn(&Game)>>>,
+    listener: RefCell<Option<Listener>>,
 }
+
+/// What [`Game::on_change`] keeps.
+type Listener = Box<dyn Fn(&Game)>;
 
 struct Board {
     width: usize,
@@ -334,7 +337,11 @@ impl Game {
     /// The tile at `pos` (HARD off the board).
     pub fn tile(&self, pos: Pos) -> Tile {
         let b = self.inner.board.borrow();
-        if b.contains(pos) { b.tile(pos) } else { Tile::Hard }
+        if b.contains(pos) {
+            b.tile(pos)
+        } else {
+            Tile::Hard
+        }
     }
 
     /// True if a bomb waits at `pos`.

@@ -247,7 +247,10 @@ mod tests {
     fn a_sub_negotiation_cut_short_ends_as_a_command() {
         // IAC SB 24 then IAC WILL 1 (no SE): the WILL is understood.
         let input = [IAC, SB, 24, b'x', IAC, WILL, 1, b'e'];
-        assert_eq!(in_every_chunking(&input), (b"e".to_vec(), vec![IAC, DONT, 1]));
+        assert_eq!(
+            in_every_chunking(&input),
+            (b"e".to_vec(), vec![IAC, DONT, 1])
+        );
     }
 
     #[test]
@@ -259,7 +262,11 @@ mod tests {
                 x ^= x >> 17;
                 x ^= x << 5;
                 // Many IACs and command bytes among the rest.
-                if x % 3 == 0 { 240 + (x % 16) as u8 } else { x as u8 }
+                if x % 3 == 0 {
+                    240 + (x % 16) as u8
+                } else {
+                    x as u8
+                }
             })
             .collect();
         let (keys, answers) = in_every_chunking(&noise);
