@@ -877,7 +877,7 @@ mod tests {
         let b = g.join().unwrap();
         g.drop_bomb(a).unwrap();
         clock.advance(FUSE);
-        assert_eq!(g.pawn(a).unwrap().alive, false, "stood on its bomb");
+        assert!(!g.pawn(a).unwrap().alive, "stood on its bomb");
         assert!(g.pawn(b).unwrap().alive);
         assert_eq!(g.step(a, Right), Err(Refusal::YoureDead));
         assert_eq!(g.drop_bomb(a), Err(Refusal::YoureDead));
