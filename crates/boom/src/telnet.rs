@@ -262,7 +262,7 @@ mod tests {
                 x ^= x >> 17;
                 x ^= x << 5;
                 // Many IACs and command bytes among the rest.
-                if x % 3 == 0 {
+                if x.is_multiple_of(3) {
                     240 + (x % 16) as u8
                 } else {
                     x as u8
