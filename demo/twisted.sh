@@ -70,3 +70,44 @@ show "printf 'hello\nwrite: bonjour depuis la démo\nwrite: test\nquoi ?\ngoodby
 sleep 0.2
 stop
 show "cat $DEMO_TMP/file.txt"
+
+title "boom-server : un Bomberman en telnet (les bombes sur call_later, un plateau pour tous)"
+
+# screen FD TEXT: reads descriptor FD until its last screen shows TEXT (5 s
+# at most), then prints that screen without its escape codes, as telnet
+# would show it.
+screen() {
+	: >"$DEMO_TMP/screen"
+	local i
+	for i in $(seq 20); do
+		timeout 0.25 cat <&"$1" >>"$DEMO_TMP/screen" || true
+		if last_screen | grep -qF -- "$2"; then break; fi
+	done
+	last_screen
+}
+
+# last_screen: what came after the last "clear screen" (ESC [H ESC [2J).
+last_screen() {
+	sed 's/\x1b\[H\x1b\[2J/\n@@\n/g' "$DEMO_TMP/screen" | tr -d '\r' |
+		awk '/^@@$/ { last = ""; next } { last = last "  " $0 "\n" } END { printf "%s", last }'
+}
+
+start boom-server --port 0 --width 7 --height 7
+open 3 A
+screen 3 'A (vous) en vie'
+open 4 B
+printf '  (A pose une bombe en (1, 0) puis se met à l'\''abri en (0, 1) ; B pose la sienne sous ses pieds)\n'
+send 3 'de'
+send 4 'e'
+send 3 'as'
+screen 4 '| A # % # % # % |'
+printf '  (2 s plus tard, sans que personne n'\''ait rien tapé : les mèches, des call_later)\n'
+screen 3 'B mort'
+printf '  (1 s de plus : le feu est éteint, les cases molles touchées sont vides ; B reste mort)\n'
+screen 3 '| % % % % % . b |'
+printf '  (B s'\''en va : il disparaît de l'\''écran de A)\n'
+exec 4>&-
+screen 3 'joueurs : A (vous) en vie'
+exec 3>&-
+sleep 0.2
+stop

@@ -32,7 +32,8 @@
 //! - a `W×H` board of EMPTY, HARD (where x and y are both odd) and SOFT
 //!   tiles (everything else at start);
 //! - each pawn (`A`, `B`, `C`…, wrapping after `Z`) is placed in a free
-//!   corner; inserting it clears its tile and the four around it;
+//!   corner (the one farthest from the other pawns); inserting it clears
+//!   its tile and the four around it;
 //! - a pawn moves only onto an EMPTY tile of the board with no bomb on it;
 //! - it has 1 bomb, a flame of 1 tile and a fuse of 2 s; the bomb comes
 //!   back to it when it explodes;
@@ -524,14 +525,20 @@ impl Board {
             && !self.pawns.values().any(|p| p.pos == pos)
     }
 
-    /// A free corner (opposite corners first, so that two players start
-    /// far apart), else the free tile farthest from every pawn.
+    /// The free corner farthest from every pawn, else the free tile
+    /// farthest from every pawn; ties go to the first in the list (for
+    /// corners: top left, bottom right, top right, bottom left).
     fn free_spot(&self) -> Option<Pos> {
         let (right, bottom) = (self.width - 1, self.height - 1);
         let corners = [(0, 0), (right, bottom), (right, 0), (0, bottom)];
-        if let Some(&corner) = corners.iter().find(|&&c| self.is_free(c)) {
-            return Some(corner);
-        }
+        let tiles = (0..self.height).flat_map(|y| (0..self.width).map(move |x| (x, y)));
+        self.farthest(corners.into_iter())
+            .or_else(|| self.farthest(tiles))
+    }
+
+    /// Among the free tiles of `candidates`, the first of those farthest
+    /// (in steps) from the nearest pawn.
+    fn farthest(&self, candidates: impl Iterator<Item = Pos>) -> Option<Pos> {
         let distance = |(x, y): Pos| {
             self.pawns
                 .values()
@@ -540,15 +547,10 @@ impl Board {
                 .unwrap_or(usize::MAX)
         };
         let mut best: Option<(usize, Pos)> = None;
-        for y in 0..self.height {
-            for x in 0..self.width {
-                if !self.is_free((x, y)) {
-                    continue;
-                }
-                let d = distance((x, y));
-                if best.is_none_or(|(far, _)| d > far) {
-                    best = Some((d, (x, y)));
-                }
+        for pos in candidates.filter(|&pos| self.is_free(pos)) {
+            let d = distance(pos);
+            if best.is_none_or(|(far, _)| d > far) {
+                best = Some((d, pos));
             }
         }
         best.map(|(_, pos)| pos)
@@ -656,6 +658,19 @@ mod tests {
         assert_eq!(names, "ABCD");
         assert_eq!(g.pawn(ids[1]).unwrap().pos, (4, 4));
         assert!(g.pawns().iter().all(|(_, p)| p.alive && p.bombs == 1));
+    }
+
+    #[test]
+    fn the_free_corner_farthest_from_the_others_is_taken() {
+        let (g, _) = game();
+        let a = g.join().unwrap();
+        g.step(a, Right).unwrap(); // A leaves its corner for (1, 0)
+        let b = g.join().unwrap();
+        assert_eq!(g.pawn(b).unwrap().pos, (4, 4), "not (0, 0), next to A");
+        g.step(a, Left).unwrap();
+        g.step(a, Down).unwrap(); // A (0, 1)
+        let c = g.join().unwrap();
+        assert_eq!(g.pawn(c).unwrap().pos, (4, 0), "5 steps from A, 4 from B");
     }
 
     #[test]
