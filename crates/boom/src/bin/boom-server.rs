@@ -25,13 +25,13 @@
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
 use boom::game::{self, Direction, Game, PawnId};
 use boom::telnet::{self, Filter};
-use netlabs::{Args, fail, log};
+use netlabs::{Args, Why, fail, log};
 use reactor::{Clock, DelayedCall, Factory, Protocol, Reactor, Reason, Transport};
 
 /// The seed's port, on every IPv4 interface (`telnet <host> 8900`).
@@ -89,12 +89,8 @@ fn main() {
 
     // reactor::serve would make its own reactor; we need its clock first,
     // for the game's timers, so we do its three steps here.
-    let mut reactor = Reactor::new().unwrap_or_else(|e| {
-        fail(format!(
-            "réacteur impossible à créer ({})",
-            netlabs::error::reason(&e)
-        ))
-    });
+    let mut reactor =
+        Reactor::new().unwrap_or_else(|e| fail!("réacteur impossible à créer ({})", Why(&e)));
     let arena = Arena::new(Game::new(width, height, reactor.clock()), reactor.clock());
     let addr = SocketAddr::new(bind, port);
     // reactor.listenTCP(8900, SimpleFactory(board))
@@ -103,15 +99,23 @@ fn main() {
         .unwrap_or_else(|e| fail(netlabs::error::bind(addr, &e)));
     netlabs::net::announce_tcp(local);
     log!(
-        "plateau de {width}×{height} ; jouez avec : telnet 127.0.0.1 {}",
+        "plateau de {width}×{height} ; jouez avec : telnet {} {}",
+        loopback(local),
         local.port()
     );
     // reactor.run()
     if let Err(e) = reactor.run() {
-        fail(format!(
-            "la boucle du réacteur s'est arrêtée ({})",
-            netlabs::error::reason(&e)
-        ));
+        fail!("la boucle du réacteur s'est arrêtée ({})", Why(&e));
+    }
+}
+
+/// The address a player on this machine types: the loopback one when we
+/// listen on every interface.
+fn loopback(local: SocketAddr) -> IpAddr {
+    match local.ip() {
+        ip if !ip.is_unspecified() => ip,
+        IpAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
+        IpAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
     }
 }
 
