@@ -29,7 +29,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
-use boom::game::{self, Direction, Game, PawnId};
+use boom::game::{self, Direction, Game, PawnId, PawnView};
 use boom::telnet::{self, Filter};
 use netlabs::{Args, Why, fail, log};
 use reactor::{Clock, DelayedCall, Factory, Protocol, Reactor, Reason, Transport};
@@ -49,10 +49,10 @@ const MAX_SIDE: usize = 39;
 /// the others 50 screens a second at most.
 const FRAME: Duration = Duration::from_millis(20);
 
-/// A player more than this many bytes behind (sent by us, not yet taken by
-/// its socket: it does not read) gets no new screen, only a note that it
-/// is behind; it gets the latest one when it has caught up. About 20
-/// screens of the default board: never a backlog of stale frames.
+/// A player more than this many bytes behind (written by us, not yet
+/// taken by its socket: it does not read) is sent no new screen; it gets
+/// the latest one when it has caught up. About 30 screens of the default
+/// board: never a backlog of stale frames in our memory.
 const MAX_BEHIND: usize = 16 * 1024;
 
 /// How often to look whether a player who was behind has caught up (the
@@ -215,14 +215,14 @@ impl Arena {
     /// per player, except for those too far behind.
     fn redraw_all(this: &Rc<Arena>) {
         this.last_frame.set(Some(this.clock.now()));
-        let grid = this.grid();
+        let frame = this.frame();
         let mut anyone_behind = false;
         for (&id, player) in this.players.borrow_mut().iter_mut() {
             if player.transport.pending() > MAX_BEHIND {
                 player.behind = true;
                 anyone_behind = true;
             } else {
-                player.transport.write(this.screen(&grid, id).as_bytes());
+                player.transport.write(frame.screen(id).as_bytes());
                 player.behind = false;
             }
         }
@@ -233,7 +233,7 @@ impl Arena {
 
     /// Players who were behind and have drained get the latest screen.
     fn catch_up(this: &Rc<Arena>) {
-        let grid = this.grid();
+        let frame = this.frame();
         let mut still_behind = false;
         for (&id, player) in this.players.borrow_mut().iter_mut() {
             if !player.behind {
@@ -242,7 +242,7 @@ impl Arena {
             if player.transport.pending() > MAX_BEHIND {
                 still_behind = true;
             } else {
-                player.transport.write(this.screen(&grid, id).as_bytes());
+                player.transport.write(frame.screen(id).as_bytes());
                 player.behind = false;
             }
         }
@@ -264,45 +264,21 @@ impl Arena {
         *this.catch_up.borrow_mut() = Some(call);
     }
 
-    /// The board in its frame, the same for everyone: `+---+`, `| A . % |`…
-    fn grid(&self) -> String {
+    /// What every screen of this frame shows, drawn once for all players.
+    fn frame(&self) -> Frame {
         let (width, height) = self.game.size();
         let border = format!("+{}+\r\n", "-".repeat(2 * width + 1));
-        let mut grid = border.clone();
+        let mut grid = String::with_capacity((border.len() + 2) * (height + 2));
+        grid.push_str(CLEAR);
+        grid.push_str(&border);
         for y in 0..height {
             let _ = write!(grid, "| {} |\r\n", self.game.row(y));
         }
         grid.push_str(&border);
-        grid
-    }
-
-    /// One player's screen: clear, the grid, who plays (alive or dead, and
-    /// which one is "you"), the keys.
-    fn screen(&self, grid: &str, you: PawnId) -> String {
-        let mut screen = String::with_capacity(CLEAR.len() + grid.len() + 256);
-        screen.push_str(CLEAR);
-        screen.push_str(grid);
-        screen.push_str("joueurs :");
-        let mut you_alive = true;
-        for (i, (id, pawn)) in self.game.pawns().into_iter().enumerate() {
-            let sep = if i == 0 { " " } else { ", " };
-            let state = if pawn.alive { "en vie" } else { "mort" };
-            let mark = if id == you { " (vous)" } else { "" };
-            let _ = write!(screen, "{sep}{}{mark} {state}", pawn.name);
-            if id == you {
-                you_alive = pawn.alive;
-            }
+        Frame {
+            grid,
+            pawns: self.game.pawns(),
         }
-        screen.push_str("\r\n");
-        screen.push_str(
-            "touches : w haut, a gauche, s bas, d droite, e bombe (avec nc : la touche puis Entrée)\r\n",
-        );
-        if !you_alive {
-            screen.push_str(
-                "vous êtes mort : regardez la suite, ou partez et revenez pour rejouer\r\n",
-            );
-        }
-        screen
     }
 
     /// A server log line for each pawn that died since the last change.
@@ -316,6 +292,43 @@ impl Arena {
                 log!("{} est mort", pawn.name);
             }
         }
+    }
+}
+
+/// One frame: the board in its frame (`+---+`, `| A . % |`…) and the
+/// pawns, the same for everyone.
+struct Frame {
+    grid: String,
+    pawns: Vec<(PawnId, PawnView)>,
+}
+
+impl Frame {
+    /// One player's screen: clear, the grid, who plays (alive or dead, and
+    /// which one is "you"), the keys.
+    fn screen(&self, you: PawnId) -> String {
+        let mut screen = String::with_capacity(self.grid.len() + 16 * self.pawns.len() + 200);
+        screen.push_str(&self.grid);
+        screen.push_str("joueurs :");
+        let mut you_alive = true;
+        for (i, (id, pawn)) in self.pawns.iter().enumerate() {
+            let sep = if i == 0 { " " } else { ", " };
+            let state = if pawn.alive { "en vie" } else { "mort" };
+            let mark = if *id == you { " (vous)" } else { "" };
+            let _ = write!(screen, "{sep}{}{mark} {state}", pawn.name);
+            if *id == you {
+                you_alive = pawn.alive;
+            }
+        }
+        screen.push_str("\r\n");
+        screen.push_str(
+            "touches : w haut, a gauche, s bas, d droite, e bombe (avec nc : la touche puis Entrée)\r\n",
+        );
+        if !you_alive {
+            screen.push_str(
+                "vous êtes mort : regardez la suite, ou partez et revenez pour rejouer\r\n",
+            );
+        }
+        screen
     }
 }
 
