@@ -170,7 +170,7 @@ struct Player {
     transport: Transport,
     /// Screens were skipped: the latest is owed once the socket drains.
     behind: bool,
-    /// As last seen, to log a death once.
+    /// As last drawn, to log a death once.
     alive: bool,
 }
 
@@ -190,7 +190,6 @@ impl Arena {
         let weak = Rc::downgrade(&arena);
         arena.game.on_change(move |_| {
             if let Some(arena) = weak.upgrade() {
-                arena.log_deaths();
                 Arena::request_redraw(&arena);
             }
         });
@@ -215,6 +214,7 @@ impl Arena {
     /// per player, except for those too far behind.
     fn redraw_all(this: &Rc<Arena>) {
         this.last_frame.set(Some(this.clock.now()));
+        this.log_deaths();
         let frame = this.frame();
         let mut anyone_behind = false;
         for (&id, player) in this.players.borrow_mut().iter_mut() {
@@ -281,7 +281,7 @@ impl Arena {
         }
     }
 
-    /// A server log line for each pawn that died since the last change.
+    /// A server log line for each pawn that died since the last frame.
     fn log_deaths(&self) {
         for (&id, player) in self.players.borrow_mut().iter_mut() {
             let Some(pawn) = self.game.pawn(id) else {
