@@ -40,9 +40,9 @@ const BIND: &str = "0.0.0.0";
 
 /// Board sides a terminal can show: odd, so that the HARD tiles (x and y
 /// both odd) leave a free ring along every edge and every corner is free;
-/// at most 39 tiles, 81 columns with the frame.
+/// at most 37 tiles, 77 columns with the frame: an 80-column terminal.
 const MIN_SIDE: usize = 3;
-const MAX_SIDE: usize = 39;
+const MAX_SIDE: usize = 37;
 
 /// At most one screen per frame: keys pressed, bombs and fires within the
 /// same 20 ms make one screen, not one each. A player who floods keys costs
@@ -72,8 +72,8 @@ boom-server — un Bomberman pour joueurs telnet, sur notre réacteur
 usage : boom-server [--bind ADDR] [--port N] [--width N] [--height N]
   --bind ADDR    adresse d'écoute (défaut 0.0.0.0 = toutes les interfaces IPv4)
   --port N       port TCP (défaut 8900 ; 0 = un port libre choisi par le système)
-  --width N      largeur du plateau, impaire, de 3 à 39 (défaut 11)
-  --height N     hauteur du plateau, impaire, de 3 à 39 (défaut 11)
+  --width N      largeur du plateau, impaire, de 3 à 37 (défaut 11)
+  --height N     hauteur du plateau, impaire, de 3 à 37 (défaut 11)
   -h, --help     cette aide
 
 Jouez : telnet 127.0.0.1 8900 (touches w a s d, e = bombe ; Ctrl-] puis quit
