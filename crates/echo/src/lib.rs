@@ -16,6 +16,12 @@ pub const PORT: u16 = 7777;
 /// The default address: `::` is every interface, IPv6 and IPv4 alike.
 pub const BIND: &str = "::";
 
+/// The TP's buffer, `sc.recv(1500)`: one Ethernet frame's worth, for the
+/// blocking and the thread server alike. A larger one moves bulk data
+/// faster, with fewer system calls: `make bench` and `docs/modeles.md`
+/// measure it.
+pub const BUF_SIZE: usize = 1500;
+
 /// Reads what the client sends and writes it back, until the client closes
 /// its side; returns how many bytes were echoed.
 ///
@@ -47,10 +53,7 @@ pub fn echo_until_closed(stream: &mut (impl Read + Write), buf: &mut [u8]) -> io
 pub fn farewell(peer: SocketAddr, outcome: &io::Result<u64>) -> String {
     match outcome {
         Ok(bytes) => format!("déconnexion de {peer} ({bytes} octets renvoyés)"),
-        Err(e) => format!(
-            "déconnexion de {peer} (erreur : {})",
-            netlabs::error::reason(e)
-        ),
+        Err(e) => format!("déconnexion de {peer} (erreur : {})", netlabs::Why(e)),
     }
 }
 

@@ -18,13 +18,8 @@
 
 use std::net::TcpListener;
 
-use echo::{BIND, PORT, echo_until_closed, farewell};
-use netlabs::net;
-use netlabs::{Args, log};
-
-/// The TP's buffer size: one Ethernet frame's worth. Try 64 KiB and compare
-/// the bulk speed in `docs/tp5b-echo.md`.
-const BUF_SIZE: usize = 1500;
+use echo::{BIND, BUF_SIZE, PORT, echo_until_closed, farewell};
+use netlabs::{Args, log, net};
 
 const USAGE: &str = "\
 echo-server — serveur echo TCP, un client à la fois (TP5b, 1.2 Version TCP)
@@ -45,15 +40,17 @@ fn main() {
     // s = socket(AF_INET6, SOCK_STREAM); s.bind(("", 7777)); s.listen(1)
     let listener: TcpListener = net::listen(bind, port);
 
-    let mut buf = [0u8; BUF_SIZE];
+    let mut buf = vec![0u8; BUF_SIZE];
     loop {
-        // sc, addr = s.accept(): waits for the next client. (A failed
-        // accept concerns one client only: net::accept logs it and waits
-        // for the next.)
+        // sc, addr = s.accept(): waits for the next client. A failed
+        // accept never stops the server (no descriptor left: net::accept
+        // waits for one, the client waits in the backlog).
         let (mut stream, peer) = net::accept(&listener);
         log!("connexion de {peer}");
+        // Small writes go out at once: no Nagle delay on the echo.
+        let _ = stream.set_nodelay(true);
 
-        // The recv/send loop, then sc.close() when `stream` is dropped.
+        // The recv/send loop, right here: the next client waits.
         let outcome = echo_until_closed(&mut stream, &mut buf);
         log!("{}", farewell(peer, &outcome));
     }

@@ -18,12 +18,8 @@
 use std::net::TcpListener;
 use std::thread;
 
-use echo::{BIND, PORT, echo_until_closed, farewell};
-use netlabs::net;
-use netlabs::{Args, log, warn};
-
-/// Per-client buffer: tens of KiB let a bulk transfer go at memory speed.
-const BUF_SIZE: usize = 32 * 1024;
+use echo::{BIND, BUF_SIZE, PORT, echo_until_closed, farewell};
+use netlabs::{Args, Why, log, net, warn};
 
 /// Each thread needs little stack (its buffer is on the heap); 64 KiB
 /// instead of std's 2 MiB keeps thousands of clients affordable.
@@ -52,9 +48,9 @@ fn main() {
 
     let mut served: u64 = 0;
     loop {
-        // sc, addr = s.accept(). With no descriptor left (each client
-        // holds one), net::accept waits for a thread to finish rather than
-        // spin: the new client waits in the backlog meanwhile.
+        // sc, addr = s.accept(): waits for the next client. A failed
+        // accept never stops the server (no descriptor left: net::accept
+        // waits for one, the client waits in the backlog).
         let (mut stream, peer) = net::accept(&listener);
         served += 1;
         let name = format!("client-{served}");
@@ -75,7 +71,7 @@ fn main() {
             // Out of threads or memory: drop this client, keep the others.
             warn!(
                 "impossible de créer un thread pour {peer} ({}) ; connexion fermée",
-                netlabs::error::reason(&e)
+                Why(&e)
             );
         }
     }
