@@ -32,14 +32,14 @@
 //! ps -L -p $(pgrep pesto-client)                     # two threads (three while connecting)
 //! ```
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::io::{self, BufRead};
 use std::net::SocketAddr;
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use netlabs::{Args, error, fail, log, warn};
+use netlabs::{Args, Why, fail, log, warn};
 use reactor::{
     ClientFactory, Factory, LineProtocol, LineReceiver, Protocol, Reactor, ReactorHandle, Reason,
     Transport,
@@ -64,28 +64,30 @@ usage : pesto-client [--host HOTE] [--port N]
 Tapez une commande par ligne : hello, write: TEXTE, goodbye…
 reconnect ouvre une nouvelle connexion ; fin de l'entrée (Ctrl-D) : on quitte.";
 
-/// The state of the link to the server.
+/// Where the client stands with the server.
 enum Link {
+    /// No connection: not made yet, failed, or lost.
+    Down,
     /// Connected: the seed's `receiver`, the protocol's transport.
     Connected(Transport),
-    /// No connection.
-    Down,
+    /// `reconnect`: this old connection is closing; once it is over, we
+    /// connect again.
+    Replacing(Transport),
+    /// End of input: once the connection is over, the reactor stops.
+    Quitting,
 }
 
 thread_local! {
-    /// The seed's global `receiver`. It belongs to the reactor's thread:
-    /// only that thread runs the calls handed over by `call_from_thread`,
-    /// so only it ever looks here (a `Transport` cannot even be sent to
-    /// another thread: the compiler checks it).
+    /// The client's one state, the seed's global `receiver` grown up. It
+    /// lives on the reactor's thread, the only one that runs the protocol
+    /// and the calls handed over by `call_from_thread`, so the only one
+    /// that ever looks here: no lock is needed. It could not live anywhere
+    /// else: a `Transport` cannot be sent to another thread (the compiler
+    /// checks it).
     static LINK: RefCell<Link> = const { RefCell::new(Link::Down) };
-    /// End of input: leave once the connection is over.
-    static QUITTING: Cell<bool> = const { Cell::new(false) };
     /// The seed's `ReactorThread.host`, `.port` and `.factory`, reused by
     /// `reconnect`.
     static TARGET: RefCell<Option<Target>> = const { RefCell::new(None) };
-    /// The connection a `reconnect` is closing: once it is over, we
-    /// connect again.
-    static REPLACED: RefCell<Option<Transport>> = const { RefCell::new(None) };
 }
 
 /// Where to connect, and the factory that serves each connection.
@@ -127,23 +129,22 @@ impl LineProtocol for Client {
                 .as_ref()
                 .is_some_and(|t| t.same_connection(other))
         };
-        // Forget this connection, unless a reconnect already replaced it.
-        let down = LINK.with_borrow_mut(|link| {
-            if matches!(&*link, Link::Connected(current) if mine(current)) {
-                *link = Link::Down;
+        let was = LINK.with_borrow_mut(|link| match link {
+            Link::Connected(t) | Link::Replacing(t) if mine(t) => {
+                std::mem::replace(link, Link::Down)
             }
-            matches!(link, Link::Down)
+            Link::Quitting => Link::Quitting,
+            _ => Link::Down,
         });
-        if !QUITTING.get() {
-            log!("Connection lost.");
-        } else if down {
-            self.reactor.stop();
-        }
-        // A `reconnect` was waiting for this one to be over: connect now,
-        // so that "Connection lost." always comes before the new greeting.
-        let replaced = REPLACED.with_borrow_mut(|r| r.take_if(|old| mine(old)).is_some());
-        if replaced {
-            self.reactor.call_from_thread(connect);
+        match was {
+            Link::Quitting => self.reactor.stop(),
+            // A `reconnect` was waiting for this one to be over: connect
+            // now, so that "Connection lost." comes before the new greeting.
+            Link::Replacing(_) => {
+                log!("Connection lost.");
+                self.reactor.call_from_thread(connect);
+            }
+            Link::Connected(_) | Link::Down => log!("Connection lost."),
         }
     }
 }
@@ -202,10 +203,7 @@ fn main() {
             Ok(0) => break,
             Ok(_) => {}
             Err(e) => {
-                warn!(
-                    "erreur : lecture de l'entrée impossible ({})",
-                    error::reason(&e)
-                );
+                warn!("erreur : lecture de l'entrée impossible ({})", Why(&e));
                 break;
             }
         }
@@ -260,7 +258,7 @@ fn connect(reactor: &mut Reactor) {
 fn send(command: Vec<u8>) {
     LINK.with_borrow(|link| match link {
         Link::Connected(transport) => transport.send_line(&command),
-        Link::Down => log!("Cannot send message to server. No connection."),
+        _ => log!("Cannot send message to server. No connection."),
     });
 }
 
@@ -269,14 +267,15 @@ fn send(command: Vec<u8>) {
 /// answers and closes, and its `connection_lost` connects again. A server
 /// that does not close is cut off after [`LAST_ANSWERS`].
 fn reconnect(reactor: &mut Reactor) {
-    match LINK.with_borrow_mut(|link| std::mem::replace(link, Link::Down)) {
+    match LINK.replace(Link::Down) {
         Link::Connected(old) => {
             old.lose_write_connection();
             let stubborn = old.clone();
             reactor.call_later(LAST_ANSWERS, move || stubborn.lose_connection());
-            REPLACED.set(Some(old));
+            LINK.set(Link::Replacing(old));
         }
         Link::Down => connect(reactor),
+        busy @ (Link::Replacing(_) | Link::Quitting) => LINK.set(busy),
     }
 }
 
@@ -284,20 +283,20 @@ fn reconnect(reactor: &mut Reactor) {
 /// what is left and closes), and stop the reactor when the connection is
 /// over — or after [`LAST_ANSWERS`] whatever happens.
 fn quit(reactor: &mut Reactor) {
-    QUITTING.set(true);
     let handle = reactor.handle();
     reactor.call_later(LAST_ANSWERS, move || handle.stop());
-    LINK.with_borrow(|link| match link {
+    match LINK.replace(Link::Quitting) {
         Link::Connected(transport) => transport.lose_write_connection(),
+        Link::Replacing(_) | Link::Quitting => {} // already closing
         Link::Down => reactor.stop(),
-    });
+    }
 }
 
 fn join(reactor_thread: thread::JoinHandle<io::Result<()>>) -> ! {
     match reactor_thread.join() {
         Ok(Ok(())) => std::process::exit(0),
-        Ok(Err(e)) => fail(format!("le réacteur s'est arrêté ({})", error::reason(&e))),
-        Err(_) => fail("le thread du réacteur s'est arrêté sur une erreur"),
+        Ok(Err(e)) => fail!("le réacteur s'est arrêté ({})", Why(&e)),
+        Err(_) => fail!("le thread du réacteur s'est arrêté sur une erreur"),
     }
 }
 
