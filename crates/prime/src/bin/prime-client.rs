@@ -22,23 +22,11 @@ use std::net::TcpStream;
 use std::process;
 use std::time::{Duration, Instant};
 
-use netlabs::Args;
-use netlabs::error::reason;
-use netlabs::net;
-use prime::{COURSE_LIST, TCP_PORT, log, reading};
+use netlabs::{Args, Why, fail, log, net, warn};
+use prime::{COURSE_LIST, TCP_PORT, reading};
 
 /// How long to wait for an answer before saying there is none.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Once the first bytes of an answer came, how long to wait for its `\n`.
-/// A server that frames differently (the course's sends `T` alone, without
-/// `\n`) never sends it: we then show what came instead of waiting on.
-const LINE_END_WAIT: Duration = Duration::from_millis(300);
-
-/// An answer is one letter and `\n`; more than this is not an answer: we
-/// show its first bytes and skip the rest of its line, so that the next
-/// answer is still read as the next answer.
-const MAX_ANSWER: usize = 1024;
 
 const USAGE: &str = "\
 prime-client — demande au serveur si des nombres sont premiers, par TCP (Chapitre 2.2, 1.1 client)
@@ -57,7 +45,8 @@ Un nombre négatif s'écrit tel quel : prime-client 7 -5";
 enum Answer {
     /// A whole line, its `\n` included.
     Line(Vec<u8>),
-    /// Bytes with no `\n` after them, then silence or the end.
+    /// Not a line: bytes with no `\n` after them, or the start of a line
+    /// far too long (a foreign server, see the aside at the end).
     Partial(Vec<u8>),
     /// The server closed the connection without answering.
     Closed,
@@ -77,9 +66,7 @@ fn main() {
         numbers = COURSE_LIST.iter().map(|s| s.to_string()).collect();
     }
     if let Some(bad) = numbers.iter().find(|n| n.contains(['\n', '\r'])) {
-        netlabs::warn!(
-            "erreur : un nombre ne peut pas contenir de fin de ligne : {bad:?}\n{USAGE}"
-        );
+        warn!("erreur : un nombre ne peut pas contenir de fin de ligne : {bad:?}\n{USAGE}");
         process::exit(2);
     }
 
@@ -102,9 +89,7 @@ fn main() {
                 lost => {
                     show(lost);
                     // Answers can no longer be matched to questions.
-                    netlabs::fail(
-                        "le serveur ne répond plus sur cette connexion ; est-il arrêté ?",
-                    );
+                    fail!("le serveur ne répond plus sur cette connexion ; est-il arrêté ?");
                 }
             }
         }
@@ -116,18 +101,16 @@ fn main() {
 fn connect(host: &str, port: u16, connected_before: bool) -> TcpStream {
     net::try_connect(host, port).unwrap_or_else(|message| {
         if connected_before {
-            netlabs::fail(format!(
-                "{message} (sans --forever, prime-server s'arrête après une connexion)"
-            ))
+            fail!("{message} (sans --forever, prime-server s'arrête après une connexion)")
         } else {
-            netlabs::fail(message)
+            fail!("{message}")
         }
     })
 }
 
 /// Sends one number as a line and reads the answer.
 fn ask(stream: &mut TcpStream, pending: &mut Vec<u8>, number: &str) -> Answer {
-    log(format_args!("Envoi d'un message {number}"));
+    log!("Envoi d'un message {number}");
     // s.send(('%s\n' % chiffre).encode('utf8')) — the course's format
     // string lost its `%`; this is what it meant.
     if let Err(e) = stream.write_all(format!("{number}\n").as_bytes()) {
@@ -141,42 +124,29 @@ fn ask(stream: &mut TcpStream, pending: &mut Vec<u8>, number: &str) -> Answer {
 /// Bytes after the `\n` stay in `pending` for the next answer.
 fn read_answer(stream: &mut TcpStream, pending: &mut Vec<u8>) -> Answer {
     let mut buf = [0u8; 1024];
-    let mut deadline = Instant::now() + REPLY_TIMEOUT;
-    // Set when an answer grows past MAX_ANSWER with no `\n`: its first
-    // bytes, to show, while the rest of its line is read and dropped.
-    let mut too_long: Option<Vec<u8>> = None;
+    let mut foreign = Foreign::new();
     loop {
         if let Some(end) = pending.iter().position(|&b| b == b'\n') {
             let line: Vec<u8> = pending.drain(..=end).collect();
-            return match too_long {
-                Some(start) => Answer::Partial(start),
-                None => Answer::Line(line),
-            };
+            return foreign.answer(line);
         }
-        if too_long.is_some() {
-            pending.clear(); // still inside the answer too long to keep
-        } else if pending.len() > MAX_ANSWER {
-            too_long = Some(std::mem::take(pending));
+        let Some(left) = foreign.wait_for_more(pending) else {
+            return foreign.silence(pending);
+        };
+        if stream.set_read_timeout(Some(left)).is_err() {
+            return foreign.silence(pending);
         }
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
-            return silence(pending, too_long);
-        }
+        // data = s.recv(BUFFER_SIZE)
         match stream.read(&mut buf) {
             Ok(0) => {
-                return match silence(pending, too_long) {
+                return match foreign.silence(pending) {
                     Answer::Silent => Answer::Closed,
                     partial => partial,
                 };
             }
-            Ok(n) => {
-                if pending.is_empty() && too_long.is_none() {
-                    deadline = deadline.min(Instant::now() + LINE_END_WAIT);
-                }
-                pending.extend_from_slice(&buf[..n]);
-            }
+            Ok(n) => pending.extend_from_slice(&buf[..n]),
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                return silence(pending, too_long);
+                return foreign.silence(pending);
             }
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e) => return Answer::Failed(e),
@@ -184,26 +154,90 @@ fn read_answer(stream: &mut TcpStream, pending: &mut Vec<u8>) -> Answer {
     }
 }
 
-/// No more bytes are coming: what came so far, if anything.
-fn silence(pending: &mut Vec<u8>, too_long: Option<Vec<u8>>) -> Answer {
-    match too_long {
-        Some(start) => {
-            pending.clear(); // the unfinished rest of that answer
-            Answer::Partial(start)
-        }
-        None if pending.is_empty() => Answer::Silent,
-        None => Answer::Partial(std::mem::take(pending)),
-    }
-}
-
 /// The course's `if len(data) == 0 … elif data == b'E\n' …` chain.
 fn show(answer: Answer) {
     match answer {
-        Answer::Line(data) | Answer::Partial(data) => log(reading(&data)),
-        Answer::Closed | Answer::Silent => log(reading(b"")),
+        Answer::Line(data) | Answer::Partial(data) => log!("{}", reading(&data)),
+        Answer::Closed | Answer::Silent => log!("{}", reading(b"")),
         Answer::Failed(e) => {
-            log(reading(b""));
-            netlabs::warn!("(connexion perdue : {})", reason(&e));
+            log!("{}", reading(b""));
+            warn!("(connexion perdue : {})", Why(&e));
+        }
+    }
+}
+
+// ---- An aside: a server that is not ours ---------------------------------
+//
+// Our server answers one letter and `\n`. Another one — the course's own,
+// a student's — may send `T` alone, never followed by `\n`, or a line far
+// too long. The client must neither wait for a line end that never comes
+// nor lose step (take the rest of one answer for the next one): it shows
+// what came, as the course does, "La donnée reçue n'est pas comprise".
+
+/// Once the first bytes of an answer came, how long to wait for its `\n`.
+/// A server that frames differently (the course's sends `T` alone, without
+/// `\n`) never sends it: we then show what came instead of waiting on.
+const LINE_END_WAIT: Duration = Duration::from_millis(300);
+
+/// An answer is one letter and `\n`; more than this is not an answer: we
+/// show its first bytes and skip the rest of its line, so that the next
+/// answer is still read as the next answer.
+const MAX_ANSWER: usize = 1024;
+
+/// What `read_answer` remembers of one answer for a foreign server's sake.
+struct Foreign {
+    /// When to stop waiting: [`REPLY_TIMEOUT`], cut to [`LINE_END_WAIT`]
+    /// once bytes came.
+    deadline: Instant,
+    bytes_came: bool,
+    /// The first bytes of an answer too long to keep, while the rest of
+    /// its line is read and dropped.
+    too_long: Option<Vec<u8>>,
+}
+
+impl Foreign {
+    fn new() -> Foreign {
+        Foreign {
+            deadline: Instant::now() + REPLY_TIMEOUT,
+            bytes_came: false,
+            too_long: None,
+        }
+    }
+
+    /// The answer, now that its line end came: the line, or the start of a
+    /// line too long.
+    fn answer(self, line: Vec<u8>) -> Answer {
+        match self.too_long {
+            Some(start) => Answer::Partial(start),
+            None => Answer::Line(line),
+        }
+    }
+
+    /// Keeps at most [`MAX_ANSWER`] bytes of an answer, and says how long
+    /// to wait for more (`None`: no longer).
+    fn wait_for_more(&mut self, pending: &mut Vec<u8>) -> Option<Duration> {
+        if self.too_long.is_some() {
+            pending.clear(); // still inside the answer too long to keep
+        } else if pending.len() > MAX_ANSWER {
+            self.too_long = Some(std::mem::take(pending));
+        }
+        if !pending.is_empty() && !self.bytes_came {
+            self.bytes_came = true;
+            self.deadline = self.deadline.min(Instant::now() + LINE_END_WAIT);
+        }
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        (!left.is_zero()).then_some(left)
+    }
+
+    /// No more bytes are coming: what came so far, if anything.
+    fn silence(self, pending: &mut Vec<u8>) -> Answer {
+        match self.too_long {
+            Some(start) => {
+                pending.clear(); // the unfinished rest of that answer
+                Answer::Partial(start)
+            }
+            None if pending.is_empty() => Answer::Silent,
+            None => Answer::Partial(std::mem::take(pending)),
         }
     }
 }
