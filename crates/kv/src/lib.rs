@@ -3,8 +3,8 @@
 //!
 //! - [`Store`]: the data and the commands on it (`SET`, `GET`, `DEL`,
 //!   `KEYS`), with no socket, so unit tests need no network;
-//! - [`lines`]: cutting a TCP stream into lines (`netlabs::lines`, shared
-//!   with `prime-server`; here with a 64 KiB bound);
+//! - lines: cutting a TCP stream into lines is `netlabs::lines`, shared
+//!   with `prime-server`; here with a 64 KiB bound;
 //! - the save file: [`Store::snapshot`] and [`Store::load`].
 //!
 //! ## Protocol
@@ -32,8 +32,6 @@
 //! end and a value no line end — exactly the bytes the file uses as
 //! separators. A student can read it, and even replay it:
 //! `kv-client < data.kv`.
-
-pub use netlabs::lines;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -253,8 +251,6 @@ impl Store {
         Ok(store)
     }
 }
-
-pub use netlabs::log;
 
 #[cfg(test)]
 mod tests {

@@ -61,7 +61,7 @@ pub fn bind_udp(bind: IpAddr, port: u16) -> UdpSocket {
     let socket = UdpSocket::bind(addr).unwrap_or_else(|e| fail(error::bind(addr, &e)));
     let local = socket
         .local_addr()
-        .unwrap_or_else(|e| fail(format!("adresse locale inconnue ({})", error::reason(&e))));
+        .unwrap_or_else(|e| crate::fail!("adresse locale inconnue ({})", Why(&e)));
     announce("en attente sur", local);
     socket
 }
@@ -76,7 +76,7 @@ fn announce(what: &str, addr: SocketAddr) {
 fn local_addr(listener: &TcpListener) -> SocketAddr {
     listener
         .local_addr()
-        .unwrap_or_else(|e| fail(format!("adresse locale inconnue ({})", error::reason(&e))))
+        .unwrap_or_else(|e| crate::fail!("adresse locale inconnue ({})", Why(&e)))
 }
 
 /// Every address `host` resolves to (`localhost` gives `::1` and
@@ -362,7 +362,7 @@ fn udp_socket_for(addr: SocketAddr) -> io::Result<UdpSocket> {
 fn udp_error(addr: SocketAddr, err: &io::Error) -> String {
     format!(
         "impossible de préparer l'envoi vers {addr} ({}) ; vérifiez l'adresse et le réseau",
-        error::reason(err)
+        Why(err)
     )
 }
 

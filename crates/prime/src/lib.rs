@@ -9,11 +9,11 @@
 //!
 //! - [`primality`]: the course's trial division, and Miller–Rabin;
 //! - [`number`]: reading an integer like Python's `int()`;
-//! - [`lines`]: cutting a TCP stream into lines (`netlabs::lines`, shared
-//!   with `kv-server`);
 //! - [`judge`] (server side) and [`reading`] (client side) of one message.
+//!
+//! Cutting the TCP stream into lines is `netlabs::lines`, shared with
+//! `kv-server` and the reactor.
 
-pub use netlabs::lines;
 pub mod number;
 pub mod primality;
 
@@ -137,8 +137,6 @@ fn shorten(message: &[u8]) -> String {
     }
     text
 }
-
-pub use netlabs::log;
 
 #[cfg(test)]
 mod tests {

@@ -31,10 +31,11 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::Duration;
 
-use kv::lines::{Line, LineBuffer};
-use kv::{Change, MAX_LINE, PORT, Store, log};
+use kv::{Change, MAX_LINE, PORT, Store};
 use netlabs::Args;
 use netlabs::error::reason;
+use netlabs::lines::{Line, LineBuffer};
+use netlabs::log;
 use netlabs::net;
 
 /// Bytes taken from a client per read. Commands are reassembled across

@@ -17,10 +17,10 @@
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 
-use netlabs::Args;
 use netlabs::error::reason;
 use netlabs::net::{Reply, UdpClient};
-use prime::{COURSE_LIST, UDP_PORT, log, reading};
+use netlabs::{Args, log};
+use prime::{COURSE_LIST, UDP_PORT, reading};
 
 /// How long to wait for each answer before calling it lost.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(1);

@@ -18,10 +18,10 @@
 
 use std::io::ErrorKind;
 
-use netlabs::Args;
 use netlabs::error::reason;
 use netlabs::net::{self, canonical};
-use prime::{BIND, MAX_LINE, Shown, UDP_PORT, judge, judge_too_long, log};
+use netlabs::{Args, log};
+use prime::{BIND, MAX_LINE, Shown, UDP_PORT, judge, judge_too_long};
 
 /// Room for the largest UDP datagram: a smaller buffer would silently cut
 /// a longer datagram (the system drops the end), and we could not tell.
