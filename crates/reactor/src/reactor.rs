@@ -518,8 +518,7 @@ mod tests {
         assert_eq!(reactor.poll_timeout(now), None, "nothing to wait for");
         reactor.ports[0].paused_until = Some(now + FULL_PAUSE);
         assert_eq!(reactor.poll_timeout(now), Some(FULL_PAUSE));
-        // Over, but still the same "full" episode (no accept succeeded
-        // yet): the listening socket is watched again, and poll must sleep
+        // Over: the listening socket is watched again, and poll must sleep
         // until something happens. A zero time-out would spin.
         assert_eq!(reactor.poll_timeout(now + FULL_PAUSE), None);
         assert_eq!(reactor.poll_timeout(now + 2 * FULL_PAUSE), None);
