@@ -830,3 +830,177 @@ sc.close()
         .success()
         .stdout("une\ndeux sans fin");
 }
+
+/// Sends one UDP datagram to 127.0.0.1:`to` whose source says
+/// 127.0.0.1:`from`: a raw socket that writes the IP header itself, as a
+/// forger on the network would. Needs root; returns false (the test is
+/// skipped, saying why) where that is not possible.
+fn forge_udp(from: u16, to: u16, payload: &[u8]) -> bool {
+    let script = r#"
+import socket, struct, sys
+src, dst, payload = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3].encode()
+try:
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+except PermissionError:
+    sys.exit(3)
+udp = struct.pack("!HHHH", src, dst, 8 + len(payload), 0) + payload
+lo = socket.inet_aton("127.0.0.1")
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0, lo, lo)
+s.sendto(ip + udp, ("127.0.0.1", 0))
+"#;
+    if !util::have("python3", "un datagramme à l'adresse source forgée") {
+        return false;
+    }
+    let status = Command::new("python3")
+        .args(["-c", script, &from.to_string(), &to.to_string()])
+        .arg(String::from_utf8_lossy(payload).as_ref())
+        .status()
+        .expect("python3");
+    if status.code() == Some(3) {
+        eprintln!("test ignoré : une socket brute demande les droits de root");
+        return false;
+    }
+    assert!(status.success(), "the forging script failed");
+    true
+}
+
+/// Two UDP servers, and one datagram to `a` that claims to come from `b`
+/// (or from `a` itself when `b` is `None`). Returns false when skipped.
+fn udp_loop_ends_by_itself(a: &str, b: Option<&str>) -> bool {
+    let args = ["--bind", "127.0.0.1", "--port", "0"];
+    let first = Server::start(a, &args);
+    let second = b.map(|b| Server::start(b, &args));
+    let source = second.as_ref().unwrap_or(&first).port();
+    if !forge_udp(source, first.port(), b"boucle\n") {
+        return false;
+    }
+    let servers: Vec<&Server> = [Some(&first), second.as_ref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    let said = |s: &&Server| {
+        let log = s.log();
+        log.contains("boucle d'écho avec") || log.contains("notre propre adresse")
+    };
+    let deadline = Instant::now() + WAIT;
+    while !servers.iter().any(said) {
+        assert!(
+            Instant::now() < deadline,
+            "{a} and {b:?} never ended their loop; logs:\n{}",
+            servers
+                .iter()
+                .map(|s| s.log())
+                .collect::<Vec<_>>()
+                .join("\n---\n")
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    // Over for good: no more CPU spent, no more lines logged.
+    let cpu = |s: &&Server| util::cpu_time(s.pid()).unwrap_or_default();
+    let lines = |s: &&Server| s.log().lines().count();
+    thread::sleep(Duration::from_millis(300));
+    let before: Vec<_> = servers.iter().map(|s| (cpu(s), lines(s))).collect();
+    thread::sleep(Duration::from_secs(1));
+    for (s, (cpu_before, lines_before)) in servers.iter().zip(before) {
+        let spent = cpu(s) - cpu_before;
+        assert!(
+            spent < Duration::from_millis(200),
+            "still {spent:?} of CPU a second"
+        );
+        assert_eq!(lines(s), lines_before, "still logging:\n{}", s.log());
+        assert!(
+            lines_before < 2_000,
+            "{lines_before} lines logged for one loop"
+        );
+        assert!(
+            s.log().matches("boucle d'écho avec").count() <= 1,
+            "{}",
+            s.log()
+        );
+    }
+    // And a real client is still answered.
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.set_read_timeout(Some(WAIT)).unwrap();
+    socket.send_to(b"17", first.loopback()).unwrap();
+    let mut buf = [0u8; 100];
+    let (n, _) = socket
+        .recv_from(&mut buf)
+        .expect("no answer after the loop");
+    assert!(n > 0);
+    true
+}
+
+#[test]
+fn a_forged_datagram_starts_no_endless_loop_between_udp_servers() {
+    // Each pair in its own thread: a loop takes about a second to be seen.
+    let cases: [(&str, Option<&str>); 5] = [
+        ("echo-udp-server", Some("echo-udp-server")),
+        ("echo-udp-server", Some("prime-udp-server")),
+        ("prime-udp-server", Some("prime-udp-server")),
+        ("echo-udp-server", None),
+        ("prime-udp-server", None),
+    ];
+    let runs: Vec<_> = cases
+        .into_iter()
+        .map(|(a, b)| thread::spawn(move || udp_loop_ends_by_itself(a, b)))
+        .collect();
+    for run in runs {
+        run.join().expect("a loop case failed");
+    }
+}
+
+/// Sends `count` distinct datagrams made by `make`, at most `window` of
+/// them unanswered at a time, and returns how many were answered and how
+/// fast.
+fn udp_burst(to: std::net::SocketAddr, count: usize, make: fn(usize) -> String) -> (usize, f64) {
+    const WINDOW: usize = 32;
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.connect(to).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    let started = Instant::now();
+    let (mut sent, mut answered) = (0, 0);
+    let mut buf = [0u8; 2048];
+    while answered < count {
+        while sent < count && sent - answered < WINDOW {
+            socket.send(make(sent).as_bytes()).unwrap();
+            sent += 1;
+        }
+        match socket.recv(&mut buf) {
+            Ok(_) => answered += 1,
+            // A child of another test ending (SIGCHLD) interrupts recv.
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                eprintln!("after {answered} answers: {e}");
+                break; // silence: the server stopped answering us
+            }
+        }
+    }
+    (answered, answered as f64 / started.elapsed().as_secs_f64())
+}
+
+#[test]
+fn a_fast_udp_client_is_answered_thousands_of_times_a_second() {
+    for (name, make) in [
+        (
+            "echo-udp-server",
+            (|i| format!("datagramme {i}")) as fn(usize) -> String,
+        ),
+        ("prime-udp-server", |i| (i + 2).to_string()),
+    ] {
+        let server = Server::start(name, &["--bind", "127.0.0.1", "--port", "0"]);
+        let (answered, rate) = udp_burst(server.addr, 30_000, make);
+        eprintln!("{name} : {answered} réponses, {rate:.0} par seconde");
+        assert_eq!(
+            answered,
+            30_000,
+            "{name} stopped answering; log:\n{}",
+            server.log()
+        );
+        assert!(
+            server.log().lines().count() < 30_000,
+            "{name}: the log is not bounded"
+        );
+    }
+}

@@ -6,7 +6,8 @@
 //!   trying every address of a host name;
 //! - [`error`]: one French line on stderr, exit 1;
 //! - [`lines`]: cutting a TCP byte stream into lines, with a length limit;
-//! - [`sys`]: the workspace's only foreign functions, `poll(2)` among them.
+//! - [`sys`]: the workspace's only foreign functions, `poll(2)` among them;
+//! - [`udp`]: the answer budget that keeps UDP servers out of echo loops.
 //!
 //! The programs themselves stay in their own crates and read top to bottom,
 //! like the course's Python.
@@ -16,6 +17,7 @@ pub mod error;
 pub mod lines;
 pub mod net;
 pub mod sys;
+pub mod udp;
 
 pub use cli::Args;
 pub use error::{Why, fail};

@@ -12,9 +12,21 @@
 //! ss -uanp | grep 7777                  # one socket, no connection
 //! strace -e trace=network target/debug/echo-udp-server
 //! ```
+//!
+//! An echo server answers whoever the datagram says sent it, and anyone
+//! can write any source address: one forged datagram "from" another echo
+//! server starts a ping-pong between the two that never ends by itself.
+//! So every answer first asks the budget of `netlabs::udp`: never to our
+//! own address, and no more to a peer whose datagrams are our own answers
+//! coming back, over and over (a loop, logged once). The log itself has a
+//! budget: a flood is summarised, not written line by line.
+
+use std::net::SocketAddr;
+use std::time::Instant;
 
 use echo::{BIND, PORT};
 use netlabs::net::{self, canonical};
+use netlabs::udp::Peers;
 use netlabs::{Args, log, warn};
 
 /// Large enough for any datagram: UDP's largest payload is 65507 bytes over
@@ -40,6 +52,7 @@ fn main() {
 
     // s = socket(AF_INET6, SOCK_DGRAM); s.bind(("", 7777))
     let socket = net::bind_udp(bind, port);
+    let mut peers = Peers::new(socket.local_addr().unwrap_or(SocketAddr::new(bind, port)));
 
     let mut buf = vec![0u8; BUF_SIZE];
     loop {
@@ -53,9 +66,20 @@ fn main() {
                 continue;
             }
         };
-        log!("datagramme de {} : {n} octets", canonical(from));
+        let data = &buf[..n];
+        // Our own address, a loop, a flood: no answer (and few words).
+        let verdict = peers.check(from, data, data, Instant::now());
+        for note in &verdict.notes {
+            log!("{note}");
+        }
+        if verdict.show {
+            log!("datagramme de {} : {n} octets", canonical(from));
+        }
+        if !verdict.answer {
+            continue;
+        }
         // s.sendto(data, addr)
-        if let Err(e) = socket.send_to(&buf[..n], from) {
+        if let Err(e) = socket.send_to(data, from) {
             warn!(
                 "sendto vers {} a échoué : {}",
                 canonical(from),

@@ -15,11 +15,22 @@
 //! cargo run --bin prime-udp-client -- --stop
 //! ss -unp | grep 8808                       # one socket, no connection
 //! ```
+//!
+//! Anyone can write any source address in a datagram: one forged "from"
+//! another UDP server (an echo server, or a second prime-udp-server, which
+//! answers `E` to our `E`) starts a ping-pong that never ends by itself. So
+//! every answer first asks the budget of `netlabs::udp`: never to our own
+//! address, and no more to a peer whose datagrams are our own answers
+//! coming back, over and over (a loop, logged once). The log has a budget
+//! too: a flood is summarised, not written line by line.
 
 use std::io::ErrorKind;
+use std::net::SocketAddr;
+use std::time::Instant;
 
 use netlabs::error::reason;
 use netlabs::net::{self, canonical};
+use netlabs::udp::Peers;
 use netlabs::{Args, log};
 use prime::{BIND, MAX_LINE, Shown, UDP_PORT, judge, judge_too_long};
 
@@ -47,6 +58,7 @@ fn main() {
     // s = socket(AF_INET, SOCK_DGRAM); s.bind(params) — and nothing else:
     // s.listen(1) and s.accept() have no meaning in UDP.
     let socket = net::bind_udp(bind, port);
+    let mut peers = Peers::new(socket.local_addr().unwrap_or(SocketAddr::new(bind, port)));
 
     let mut buf = vec![0u8; BUFFER_SIZE];
     loop {
@@ -61,11 +73,11 @@ fn main() {
             }
         };
         let data = &buf[..n];
-        log(format_args!("Connexion reçue: {}", canonical(peer)));
-        log(format_args!("Donnée reçue: {}", Shown(data)));
 
         // if not data: break
         if data.is_empty() {
+            log(format_args!("Connexion reçue: {}", canonical(peer)));
+            log(format_args!("Donnée reçue: {}", Shown(data)));
             log("Datagramme vide : fin du serveur");
             break;
         }
@@ -80,7 +92,20 @@ fn main() {
         } else {
             judge(message)
         };
-        log(&verdict.phrase);
+
+        // Our own address, a loop, a flood: no answer (and few words).
+        let allowed = peers.check(peer, data, verdict.reply, Instant::now());
+        for note in &allowed.notes {
+            log(note);
+        }
+        if allowed.show {
+            log(format_args!("Connexion reçue: {}", canonical(peer)));
+            log(format_args!("Donnée reçue: {}", Shown(data)));
+            log(&verdict.phrase);
+        }
+        if !allowed.answer {
+            continue;
+        }
 
         // s.sendto(response, addr) — the course computes the response but
         // never sends it; without it, the client could only guess.
