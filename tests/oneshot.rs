@@ -409,3 +409,79 @@ fn a_file_replaced_by_a_named_pipe_gets_404_without_hanging() {
     server.wait_for_log("n'est plus un fichier ordinaire");
     assert!(server.is_running(), "a 404 is not a download");
 }
+
+/// A client that sends its request, closes its sending side at once, and
+/// closes the connection 0.3 s later having read nothing.
+fn walk_away(addr: SocketAddr) {
+    let stream = TcpStream::connect(addr).unwrap();
+    (&stream).write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    stream.shutdown(Shutdown::Write).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+}
+
+#[test]
+fn a_client_that_half_closes_and_walks_away_does_not_count() {
+    for size in [100_000, 1_000_000] {
+        let dir = TempDir::new(&format!("walkaway{size}"));
+        let file = dir.file("cours.pdf", size);
+        let mut server = start(&file, &["--count", "1000"]);
+        let addr = server.loopback();
+        // 10 rounds of 10 clients at once.
+        for _ in 0..10 {
+            let round: Vec<_> = (0..10)
+                .map(|_| std::thread::spawn(move || walk_away(addr)))
+                .collect();
+            for client in round {
+                client.join().unwrap();
+            }
+        }
+        // Every one of them is judged, none counted.
+        let deadline = std::time::Instant::now() + WAIT;
+        while server.log().matches("ne compte pas").count() < 100 {
+            assert!(
+                !server.log().contains("téléchargement réussi"),
+                "{size} bytes: an unread download was counted:\n{}",
+                server.log()
+            );
+            assert!(
+                std::time::Instant::now() < deadline,
+                "not every walk-away judged:\n{}",
+                server.log()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(!server.log().contains("téléchargement réussi"));
+        assert!(server.is_running());
+        // A real download still counts.
+        let response = exchange(addr, b"GET / HTTP/1.0\r\n\r\n");
+        assert_eq!(split(&response).1.len(), size);
+        server.wait_for_log("(1/1000)");
+    }
+}
+
+#[test]
+fn a_client_that_never_reads_and_trickles_bytes_cannot_hold_the_server() {
+    // It sends its request, never reads, and sends a byte every 1.5 s:
+    // the connection's deadline ends it, and the server ends as it should.
+    let dir = TempDir::new("trickle");
+    let file = dir.file("petit.txt", 10);
+    let mut server = start(&file, &[]);
+    let stream = TcpStream::connect(server.loopback()).unwrap();
+    (&stream).write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let trickle = {
+        let stop = std::sync::Arc::clone(&stop);
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if (&stream).write_all(b"x").is_err() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(1500));
+            }
+        })
+    };
+    let status = server.wait_exit();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    trickle.join().unwrap();
+    assert!(status.success());
+}

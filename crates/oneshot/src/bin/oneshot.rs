@@ -9,7 +9,13 @@
 //!
 //! Only a whole, successful download counts: not a `HEAD` (headers only),
 //! not a refused request (405 for POST and the like, 400 for junk), not a
-//! download the client abandons half-way.
+//! download the client abandons half-way. Our last `send` returning says
+//! only that the bytes are in *our* system's buffers; a download counts
+//! when the client's TCP has acknowledged every byte (the system tells how
+//! many are still unacknowledged) and no reset comes after our close — a
+//! client that closes with bytes unread makes its system send a reset.
+//! And every connection has a deadline: no client, however slow or
+//! sly, holds the server for ever.
 //!
 //! Try it:
 //!
@@ -28,10 +34,11 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use netlabs::error::reason;
 use netlabs::net;
+use netlabs::sys::{self, Events, PollFd};
 use netlabs::{Args, log};
 use oneshot::{
     Method, Refusal, ok_head, parse_request, percent_encode, read_head, refusal_response, send_body,
@@ -50,11 +57,29 @@ const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// A client that takes no data for this long is gone: the download fails.
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// After the last byte, how long we watch the connection. A client that
-/// took everything closes cleanly; one that gave up with bytes still unread
+/// The slowest pace we wait for, 16 KiB a second (a poor mobile link): a
+/// connection's deadline gives the file's length at this pace, on top of
+/// the time-outs. So the deadline grows with the file, yet always comes.
+const SLOWEST_RATE: u64 = 16 * 1024;
+
+/// After our close, how long we watch the connection. A client that took
+/// everything closes cleanly; one that gave up with bytes still unread
 /// makes its system answer with a reset, which comes within milliseconds.
-/// A client still silent after this long has every byte in its machine.
+/// A client still silent after this long (counted from our close, however
+/// many bytes it sends meanwhile) has every byte in its machine.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Once every byte is acknowledged, we keep the connection open this long
+/// before our close. A client that leaves with bytes unread resets the
+/// connection, but we hear it only while the connection is open: one that
+/// closed its sending side first (`shutdown`, `nc -N`) would otherwise
+/// answer our close with its own, and reset a connection that no longer
+/// exists.
+const GRACE: Duration = Duration::from_secs(1);
+
+/// How often we ask the system whether every byte is acknowledged (no
+/// event tells; a reset does wake us at once).
+const ACK_POLL: Duration = Duration::from_millis(5);
 
 const USAGE: &str = "\
 oneshot — sert un fichier par HTTP pour un seul téléchargement, puis s'arrête (Chapitre 2.2, l'exemple woof)
@@ -201,6 +226,7 @@ fn serve(
     tally: &Mutex<Tally>,
     finished: &Sender<()>,
 ) {
+    let accepted = Instant::now();
     let request =
         read_head(&mut stream, MAX_HEAD, HEAD_TIMEOUT).and_then(|head| parse_request(&head));
     let (method, target) = match request {
@@ -242,7 +268,8 @@ fn serve(
                 "GET {target} de {peer} : envoi de {}",
                 offer.name
             ));
-            let outcome = send_file(&mut stream, &mut file, length, &offer.name);
+            let deadline = accepted + time_allowed(length);
+            let outcome = send_file(&stream, &mut file, length, &offer.name, deadline);
             let (done, wanted) = {
                 let mut t = lock(tally);
                 t.in_flight -= 1;
@@ -281,42 +308,131 @@ fn reserve(tally: &Mutex<Tally>) -> bool {
     }
 }
 
-/// Sends the head and the file, then watches the connection: a client that
-/// took every byte closes cleanly (or stays silent), one that left early
-/// resets the connection. Returns the bytes sent, or why it failed.
+/// How long a connection may last, from its accept: the time-outs, and
+/// the file at the slowest pace we wait for.
+fn time_allowed(length: u64) -> Duration {
+    HEAD_TIMEOUT + SEND_TIMEOUT + Duration::from_secs(length / SLOWEST_RATE) + GRACE + CLOSE_TIMEOUT
+}
+
+/// Sends the head and the file, then makes sure the client has it all.
+/// Returns the bytes sent, or why the download does not count.
 fn send_file(
-    stream: &mut TcpStream,
+    stream: &TcpStream,
     file: &mut File,
     length: u64,
     name: &str,
+    deadline: Instant,
 ) -> Result<u64, String> {
     let lost = |e: std::io::Error| format!("connexion perdue ({})", reason(&e));
-    stream.set_write_timeout(Some(SEND_TIMEOUT)).map_err(lost)?;
-    stream
-        .write_all(ok_head(length, name).as_bytes())
+    let mut out = Until { stream, deadline };
+    out.write_all(ok_head(length, name).as_bytes())
         .map_err(lost)?;
-    let sent = send_body(file, stream, length).map_err(lost)?;
+    let sent = send_body(file, &mut out, length).map_err(lost)?;
     if sent < length {
         return Err(format!(
             "le fichier a rétréci pendant l'envoi ({sent} octets sur {length})"
         ));
     }
-    // HTTP/1.0: the server closes. Our side first, then wait for theirs.
+    received_all(stream, deadline)?;
+    Ok(sent)
+}
+
+/// The stream as a writer that gives up at the connection's deadline, or
+/// when the client takes nothing for [`SEND_TIMEOUT`].
+struct Until<'a> {
+    stream: &'a TcpStream,
+    deadline: Instant,
+}
+
+impl Write for Until<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(ErrorKind::TimedOut.into());
+        }
+        self.stream
+            .set_write_timeout(Some(left.min(SEND_TIMEOUT)))?;
+        (&mut &*self.stream).write(bytes)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// After our last byte: did the client get them all? Every byte must be
+/// acknowledged by its TCP, and no reset must come, before or after our
+/// close.
+fn received_all(stream: &TcpStream, deadline: Instant) -> Result<(), String> {
+    let lost = |e: std::io::Error| format!("connexion perdue ({})", reason(&e));
+    wait_acknowledged(stream, deadline)?;
+    watch_for_reset(stream, GRACE.min(left(deadline)))?;
+
+    // HTTP/1.0: the server closes. Our side first, then wait for theirs,
+    // until a time fixed now, whatever the client sends meanwhile.
     stream.shutdown(Shutdown::Write).map_err(lost)?;
-    stream.set_read_timeout(Some(CLOSE_TIMEOUT)).map_err(lost)?;
+    let until = (Instant::now() + CLOSE_TIMEOUT).min(deadline);
     let mut buf = [0u8; 1024];
     loop {
-        match stream.read(&mut buf) {
-            Ok(0) => return Ok(sent),
-            Ok(_) => {} // a client may send more; it changes nothing
+        let wait = until.saturating_duration_since(Instant::now());
+        if wait.is_zero() {
+            return Ok(()); // silent, no reset: every byte is over there
+        }
+        stream.set_read_timeout(Some(wait)).map_err(lost)?;
+        match (&mut &*stream).read(&mut buf) {
+            Ok(0) => return Ok(()), // its clean close
+            Ok(_) => {}             // a client may send more; it changes nothing
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            // No reset: the bytes are all in the client's machine.
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                return Ok(sent);
-            }
-            Err(e) => return Err(lost(e)),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(e) => return Err(lost(e)), // a reset: bytes left unread
         }
     }
+}
+
+/// Waits until the client's TCP has acknowledged every byte we sent: then
+/// they are all in its machine. Fails on a reset, when the client takes
+/// nothing for [`SEND_TIMEOUT`], or at the deadline. Where the system
+/// cannot tell (neither Linux nor macOS), the close below decides alone.
+fn wait_acknowledged(stream: &TcpStream, deadline: Instant) -> Result<(), String> {
+    let mut last = (usize::MAX, Instant::now());
+    loop {
+        let waiting = match sys::unacknowledged(stream) {
+            Ok(0) => return Ok(()),
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == ErrorKind::Unsupported => return Ok(()),
+            Err(e) => return Err(format!("connexion perdue ({})", reason(&e))),
+        };
+        if waiting < last.0 {
+            last = (waiting, Instant::now());
+        }
+        if last.1.elapsed() >= SEND_TIMEOUT || left(deadline).is_zero() {
+            return Err(match waiting {
+                1 => "1 octet jamais acquitté par le client".to_string(),
+                n => format!("{n} octets jamais acquittés par le client"),
+            });
+        }
+        watch_for_reset(stream, ACK_POLL)?;
+    }
+}
+
+/// Waits `time`, or less if a reset comes: then the download fails.
+fn watch_for_reset(stream: &TcpStream, time: Duration) -> Result<(), String> {
+    // No event asked: poll still reports an error or a hang-up.
+    let mut fds = [PollFd::new(stream, Events::NONE)];
+    let woken = sys::poll_fds(&mut fds, Some(time))
+        .map_err(|e| format!("poll a échoué ({})", reason(&e)))?;
+    if woken == 0 {
+        return Ok(());
+    }
+    Err(match stream.take_error() {
+        Ok(Some(e)) => format!("fermée par le client sans tout lire ({})", reason(&e)),
+        _ => "fermée par le client sans tout lire".to_string(),
+    })
+}
+
+/// Time left before `deadline`.
+fn left(deadline: Instant) -> Duration {
+    deadline.saturating_duration_since(Instant::now())
 }
 
 /// Opens the file to serve and tells its length, or `None` when the path
