@@ -1004,3 +1004,96 @@ fn a_fast_udp_client_is_answered_thousands_of_times_a_second() {
         );
     }
 }
+
+/// An echo server like Twisted's plain `Echo` protocol: what it reads goes
+/// out on a later turn of its loop, and the end of the stream closes the
+/// connection at once, dropping what was not sent yet.
+const CLOSES_ON_END_OF_STREAM: &str = r#"
+import select, socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.bind(("127.0.0.1", 0))
+s.listen(5)
+print("en écoute sur 127.0.0.1:%d" % s.getsockname()[1], flush=True)
+while True:
+    c, _ = s.accept()
+    pending = b""
+    while True:
+        r, w, _ = select.select([c], [c] if pending else [], [])
+        if r:
+            data = c.recv(65536)
+            if not data:
+                break  # connectionLost: `pending` is lost
+            pending += data
+            time.sleep(0.2)  # the reactor's turn ends; writes go out on the next
+        elif w:
+            pending = pending[c.send(pending):]
+    c.close()
+"#;
+
+#[test]
+fn echo_client_waits_for_every_echo_before_it_closes() {
+    let Some(server) = util::python_server(CLOSES_ON_END_OF_STREAM, "serveur façon Twisted")
+    else {
+        return;
+    };
+    let port = server.port_arg();
+    client("echo-client")
+        .args(["--host", "127.0.0.1", "--port", &port])
+        .write_stdin("a\nb\n\n")
+        .assert()
+        .success()
+        .stdout("a\nb\n");
+    client("echo-client")
+        .args(["--host", "127.0.0.1", "--port", &port])
+        .write_stdin("un\ndeux\ntrois sans fin")
+        .assert()
+        .success()
+        .stdout("un\ndeux\ntrois sans fin");
+}
+
+#[test]
+fn echo_client_says_at_once_that_the_server_died() {
+    let server = start("echo-thread-server");
+    let mut echo_client = Command::new(util::bin("echo-client"))
+        .args(["--port", &server.port_arg()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = echo_client.stdin.take().unwrap();
+    let mut stdout = echo_client.stdout.take().unwrap();
+    stdin.write_all(b"un\n").unwrap();
+    let mut echo = [0u8; 3];
+    stdout.read_exact(&mut echo).unwrap();
+    assert_eq!(&echo, b"un\n");
+    drop(server); // killed
+
+    // The next line typed gets the error, at once, while stdin stays open.
+    stdin.write_all(b"deux\n").unwrap();
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(status) = echo_client.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = echo_client.kill();
+            panic!("echo-client said nothing about the line typed after the server died");
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    let mut errors = String::new();
+    echo_client
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut errors)
+        .unwrap();
+    assert_eq!(status.code(), Some(1), "{errors}");
+    assert!(errors.starts_with("erreur : "), "{errors}");
+    assert!(
+        errors.contains("aucun octet sur 5") || errors.contains("réception impossible"),
+        "{errors}"
+    );
+    drop(stdin);
+}

@@ -11,6 +11,14 @@
 //! server would wait for us to read and we would wait for it to read — a
 //! deadlock. So a second thread reads the echo while the main thread sends.
 //!
+//! At the end, we wait for every echo before we close anything. Closing
+//! our sending side as soon as stdin ends (`shutdown(SHUT_WR)`) looks
+//! polite, but many servers — Twisted's plain echo among them — close the
+//! connection as soon as they see that end, and drop what they had not
+//! sent yet. Only a last line without a newline is special: a server that
+//! echoes whole lines waits for its end, or for ours; so if its echo does
+//! not come within a moment, we close our side after all.
+//!
 //! Try it:
 //!
 //! ```text
@@ -19,10 +27,11 @@
 //! printf 'un\ndeux\n' | echo-client --host 127.0.0.1
 //! ```
 
-use std::io::{self, BufRead, Read, Write};
+use std::io::{self, BufRead, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::sync::mpsc;
 use std::thread;
+use std::time::Duration;
 
 use echo::PORT;
 use netlabs::Args;
@@ -37,6 +46,17 @@ usage : echo-client [--host HÔTE] [--port N]
   -h, --help    cette aide
 
 Une ligne vide ou la fin de l'entrée (Ctrl-D) termine.";
+
+/// How long we wait for the echo of a last line without a newline before
+/// closing our sending side: a server that echoes whole lines needs that
+/// end to send it.
+const LAST_LINE_WAIT: Duration = Duration::from_secs(1);
+
+/// One line sent: its length, and whether it ends with a newline.
+struct Sent {
+    len: usize,
+    whole: bool,
+}
 
 fn main() {
     let mut args = Args::parse(USAGE);
@@ -54,27 +74,23 @@ fn main() {
     });
 
     // The main thread tells the printer how many bytes each line makes.
-    let (lengths, lengths_rx) = mpsc::channel::<usize>();
+    let (lengths, lengths_rx) = mpsc::channel::<Sent>();
     let printer = thread::spawn(move || print_echoes(reader, lengths_rx));
 
     let sent = send_lines(&stream, lengths);
-    // Tell the server we are done (it sees recv() return 0)…
-    let _ = stream.shutdown(Shutdown::Write);
-    // …and wait for the last echoes.
-    let printed = printer
-        .join()
-        .unwrap_or_else(|_| Err("le fil d'affichage s'est arrêté".into()));
-
-    // The printer's error explains a failed send (the server left), so it
-    // comes first.
-    if let Err(message) = printed.and(sent) {
+    // Every echo back before we close: the printer ends after the last.
+    if printer.join().is_err() {
+        netlabs::fail("le fil d'affichage s'est arrêté");
+    }
+    if let Err(message) = sent {
         netlabs::fail(message);
     }
+    // s.close(), on leaving main.
 }
 
 /// Sends each line of stdin (with its newline) until an empty line or the
 /// end of input; reports each line's length to the printer.
-fn send_lines(mut stream: &TcpStream, lengths: mpsc::Sender<usize>) -> Result<(), String> {
+fn send_lines(mut stream: &TcpStream, lengths: mpsc::Sender<Sent>) -> Result<(), String> {
     let mut stdin = io::stdin().lock();
     let mut line = Vec::new();
     loop {
@@ -100,20 +116,29 @@ fn send_lines(mut stream: &TcpStream, lengths: mpsc::Sender<usize>) -> Result<()
                 netlabs::error::reason(&e)
             ));
         }
-        if lengths.send(line.len()).is_err() {
+        let whole = line.ends_with(b"\n");
+        if lengths
+            .send(Sent {
+                len: line.len(),
+                whole,
+            })
+            .is_err()
+        {
             return Ok(()); // the printer stopped: it says why
         }
     }
 }
 
 /// Reads back exactly as many bytes as each line had, and prints them.
-fn print_echoes(stream: TcpStream, lengths: mpsc::Receiver<usize>) -> Result<(), String> {
+/// A failure is said at once, for the line it concerns, and ends the
+/// program: the main thread may be waiting for the next line typed.
+fn print_echoes(stream: TcpStream, lengths: mpsc::Receiver<Sent>) {
     let mut stdout = io::stdout().lock();
     let mut echo = Vec::new();
-    for len in lengths {
+    for sent in lengths {
         echo.clear();
         // data = s.recv(…) until all of it is back, or the server closes.
-        let received = (&stream).take(len as u64).read_to_end(&mut echo);
+        let received = read_echo(&stream, &sent, &mut echo);
         // print(data.decode("utf-8")) — the bytes as they came, even an
         // incomplete echo: what the server did send is worth seeing.
         if stdout
@@ -121,19 +146,50 @@ fn print_echoes(stream: TcpStream, lengths: mpsc::Receiver<usize>) -> Result<(),
             .and_then(|_| stdout.flush())
             .is_err()
         {
-            return Ok(()); // nobody reads our output any more
+            return; // nobody reads our output any more
         }
         if let Err(e) = received {
-            return Err(format!(
+            netlabs::fail(format!(
                 "réception impossible ({})",
                 netlabs::error::reason(&e)
             ));
         }
-        if echo.len() < len {
-            return Err(format!(
-                "le serveur a fermé la connexion avant de tout renvoyer ({} octets sur {len})",
-                echo.len()
+        if echo.len() < sent.len {
+            netlabs::fail(format!(
+                "le serveur a fermé la connexion avant de tout renvoyer ({} sur {})",
+                match echo.len() {
+                    0 => "aucun octet".to_string(),
+                    1 => "1 octet".to_string(),
+                    n => format!("{n} octets"),
+                },
+                sent.len
             ));
+        }
+    }
+}
+
+/// Reads the echo of one line into `echo`, until all of it is back or the
+/// server closes. For a last line without a newline, closes our sending
+/// side if its echo is late (see the top of this file).
+fn read_echo(mut stream: &TcpStream, sent: &Sent, echo: &mut Vec<u8>) -> io::Result<()> {
+    let patience = if sent.whole {
+        None
+    } else {
+        Some(LAST_LINE_WAIT)
+    };
+    stream.set_read_timeout(patience)?;
+    let mut buf = [0u8; 64 * 1024];
+    while echo.len() < sent.len {
+        let want = (sent.len - echo.len()).min(buf.len());
+        match stream.read(&mut buf[..want]) {
+            Ok(0) => break,
+            Ok(n) => echo.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                stream.shutdown(Shutdown::Write)?;
+                stream.set_read_timeout(None)?;
+            }
+            Err(e) => return Err(e),
         }
     }
     Ok(())
