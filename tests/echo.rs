@@ -1054,15 +1054,17 @@ fn echo_client_waits_for_every_echo_before_it_closes() {
 #[test]
 fn echo_client_says_at_once_that_the_server_died() {
     let server = start("echo-thread-server");
-    let mut echo_client = Command::new(util::bin("echo-client"))
-        .args(["--port", &server.port_arg()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = echo_client.stdin.take().unwrap();
-    let mut stdout = echo_client.stdout.take().unwrap();
+    let mut echo_client = util::KillOnDrop(
+        Command::new(util::bin("echo-client"))
+            .args(["--port", &server.port_arg()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stdin = echo_client.0.stdin.take().unwrap();
+    let mut stdout = echo_client.0.stdout.take().unwrap();
     stdin.write_all(b"un\n").unwrap();
     let mut echo = [0u8; 3];
     stdout.read_exact(&mut echo).unwrap();
@@ -1071,24 +1073,10 @@ fn echo_client_says_at_once_that_the_server_died() {
 
     // The next line typed gets the error, at once, while stdin stays open.
     stdin.write_all(b"deux\n").unwrap();
-    let deadline = Instant::now() + WAIT;
-    let status = loop {
-        if let Some(status) = echo_client.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = echo_client.kill();
-            panic!("echo-client said nothing about the line typed after the server died");
-        }
-        thread::sleep(Duration::from_millis(10));
-    };
+    let status = util::wait_exit(&mut echo_client.0);
     let mut errors = String::new();
-    echo_client
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut errors)
-        .unwrap();
+    let mut stderr = echo_client.0.stderr.take().unwrap();
+    stderr.read_to_string(&mut errors).unwrap();
     assert_eq!(status.code(), Some(1), "{errors}");
     assert!(errors.starts_with("erreur : "), "{errors}");
     assert!(
