@@ -1,0 +1,134 @@
+//! The pesto checks (the Pesto tutorial's command server, Twisted):
+//! a greeting on connect, `\r\n` line endings as `sendLine` writes them,
+//! `hello`, `write: ` saved and acknowledged, any other line answered
+//! `Unknown command: …`, `goodbye` answered then the connection closed,
+//! lines cut however TCP delivers them (`lineReceived`, not
+//! `dataReceived`).
+
+use std::time::Duration;
+
+use crate::report::{Check, Failure, Report};
+use crate::wire::{ANSWER_WAIT, Conn, show, unique};
+use crate::{Target, tcp};
+
+const SECTION: &str = "Pesto, Server (docs/twisted.md 6)";
+const GREETING: &[u8] = b"Connection with the server established!\r\n";
+const HELLO: &[u8] = b"Hello! How are you?\r\n";
+const SAVED: &[u8] = b"Message saved!\r\n";
+const GOODBYE: &[u8] = b"Noooo don't go awayyyyy...\r\n";
+
+pub fn checks(target: &Target, report: &mut Report) {
+    let id = unique();
+    report.check("accueil à la connexion", || {
+        let mut c = target.open()?;
+        let got = c.line(ANSWER_WAIT);
+        if got.complete() && trim_end(&got.bytes) == trim_end(GREETING) {
+            return Ok(());
+        }
+        Err(Failure::new(
+            "rien (une connexion)",
+            format!("{got} (attendu {})", show(GREETING)),
+            format!("connectionMade envoie « Connection with the server established! » dès la connexion — {SECTION}"),
+        ))
+    });
+    report.check("lignes finies par \\r\\n", || {
+        let mut c = target.open()?;
+        let got = c.line(ANSWER_WAIT);
+        if got.complete() && got.bytes.ends_with(b"\r\n") {
+            return Ok(());
+        }
+        Err(Failure::new(
+            "rien (une connexion)",
+            format!("{got} (attendu {})", show(GREETING)),
+            format!("sendLine finit chaque ligne par \\r\\n (le délimiteur de LineReceiver), pas \\n seul — {SECTION}"),
+        ))
+    });
+    report.check("hello, fini par \\n ou par \\r\\n", || {
+        let mut c = tcp::session(target)?;
+        exchange(&mut c, b"hello\n", HELLO, "à hello, le serveur répond « Hello! How are you? »")?;
+        exchange(&mut c, b"hello\r\n", HELLO, "un client peut finir ses lignes par \\r\\n (telnet) : la ligne est hello")
+    });
+    report.check("write: → Message saved!", || {
+        let mut c = tcp::session(target)?;
+        let line = format!("write: labcheck {id} : bonjour à tous\n");
+        exchange(&mut c, line.as_bytes(), SAVED, "write: TEXTE enregistre TEXTE dans le fichier puis répond « Message saved! »")
+    });
+    report.check("commande inconnue → Unknown command: …", || {
+        let mut c = tcp::session(target)?;
+        let line = format!("bonjour {id}");
+        let want = format!("Unknown command: {line}\r\n");
+        exchange(&mut c, format!("{line}\n").as_bytes(), want.as_bytes(), "toute autre ligne reçoit « Unknown command: » suivi de la ligne (le billet ne répond rien : le client ne sait pas que sa commande est perdue)")
+    });
+    report.check("deux lignes dans une seule écriture", || {
+        let mut c = tcp::session(target)?;
+        let sent = b"hello\nhello\n";
+        c.send(sent).map_err(|e| Failure::new(show(sent), crate::wire::write_error(&e), "envoi impossible"))?;
+        let mut came = Vec::new();
+        for _ in 0..2 {
+            let got = c.line(ANSWER_WAIT);
+            came.extend_from_slice(&got.bytes);
+            if !got.complete() {
+                break;
+            }
+        }
+        if came == [HELLO, HELLO].concat() {
+            return Ok(());
+        }
+        Err(Failure::new(
+            format!("{} en une seule écriture", show(sent)),
+            format!("{} (attendu deux fois {})", show(&came), show(HELLO)),
+            format!("dataReceived reçoit des octets, pas des lignes : deux lignes peuvent arriver ensemble ; utilisez lineReceived de LineOnlyReceiver — {SECTION}"),
+        ))
+    });
+    report.check("une ligne coupée en deux écritures", || {
+        let mut c = tcp::session(target)?;
+        let meaning = format!("dataReceived reçoit des octets, pas des lignes : une ligne peut arriver en deux morceaux ; utilisez lineReceived de LineOnlyReceiver — {SECTION}");
+        c.send(b"hel").map_err(|e| Failure::new("b'hel'", crate::wire::write_error(&e), meaning.clone()))?;
+        let early = c.line(Duration::from_millis(300));
+        if !early.bytes.is_empty() {
+            return Err(Failure::new("b'hel' puis, 0,3 s après, b'lo\\n'", format!("{} dès b'hel'", show(&early.bytes)), meaning));
+        }
+        exchange(&mut c, b"lo\n", HELLO, &meaning)
+    });
+    report.check("goodbye → réponse, puis connexion fermée", || {
+        let mut c = tcp::session(target)?;
+        exchange(&mut c, b"goodbye\n", GOODBYE, "à goodbye, le serveur répond « Noooo don't go awayyyyy... »")?;
+        let after = c.until_closed(ANSWER_WAIT);
+        if after.bytes.is_empty() && after.end == crate::wire::End::Closed {
+            return Ok(());
+        }
+        Err(Failure::new(
+            "b'goodbye\\n'",
+            format!("{} puis {after} (attendu la fermeture)", show(GOODBYE)),
+            format!("après goodbye, le serveur ferme la connexion : self.transport.loseConnection() — {SECTION}"),
+        ))
+    });
+    report.check("survit à un client qui réinitialise sa connexion (RST)", || {
+        tcp::reset_survival(target, SECTION)
+    });
+}
+
+fn trim_end(bytes: &[u8]) -> &[u8] {
+    let mut end = bytes.len();
+    while end > 0 && matches!(bytes[end - 1], b'\r' | b'\n') {
+        end -= 1;
+    }
+    &bytes[..end]
+}
+
+/// Sends `line`, expects `want` as the next line (its words; a `\n`
+/// ending instead of `\r\n` is its own check).
+fn exchange(c: &mut Conn, line: &[u8], want: &[u8], meaning: &str) -> Check {
+    c.send(line)
+        .map_err(|e| Failure::new(show(line), crate::wire::write_error(&e), meaning))?;
+    let got = c.line(ANSWER_WAIT);
+    if got.complete() && trim_end(&got.bytes) == trim_end(want) {
+        return Ok(());
+    }
+    let meaning = if got.bytes.is_empty() {
+        format!("pas de réponse ({}) : {meaning} — {SECTION}", got.end_words())
+    } else {
+        format!("{meaning} — {SECTION}")
+    };
+    Err(Failure::new(show(line), format!("{got} (attendu {})", show(want)), meaning))
+}
