@@ -23,6 +23,10 @@ const BULK: usize = 8 << 20;
 /// part of its bytes, or raises `BlockingIOError`.
 const STALLED: Duration = Duration::from_millis(300);
 
+/// The longest the whole bulk test may take: 8 MiB cross the loopback in
+/// well under a second; a server that trickles is cut off here.
+const BULK_DEADLINE: Duration = Duration::from_secs(8);
+
 /// The longest the reader waits for the writer before reading anyway.
 const WRITER_HEAD_START: Duration = Duration::from_secs(3);
 
@@ -52,12 +56,16 @@ pub fn tcp(target: &Target, report: &mut Report) {
         echo_once(target, format!("sans fin de ligne {id}").as_bytes())
     });
     report.check("espaces et tabulations gardés", || {
-        echo_once(target, format!("  deux  espaces\tet {id} tab \t \r\n").as_bytes())
+        echo_once(
+            target,
+            format!("  deux  espaces\tet {id} tab \t \r\n").as_bytes(),
+        )
     });
     report.check("8 Mio reviennent entiers et dans l'ordre", || bulk(target));
-    report.check("survit à un client qui réinitialise sa connexion (RST)", || {
-        tcp::reset_survival(target, "TP5b 1.2")
-    });
+    report.check(
+        "survit à un client qui réinitialise sa connexion (RST)",
+        || tcp::reset_survival(target, "TP5b 1.2"),
+    );
 }
 
 /// Sends `bytes` on a new connection; they must come back, exactly.
@@ -73,15 +81,24 @@ fn echo_once(target: &Target, bytes: &[u8]) -> Check {
         }
         let mut all = got.bytes;
         all.extend_from_slice(&extra);
-        return Err(Failure::new(show(bytes), show(&all), added_meaning(bytes, &all)));
+        return Err(Failure::new(
+            show(bytes),
+            show(&all),
+            added_meaning(bytes, &all),
+        ));
     }
     let meaning = echo_meaning(bytes, &got.bytes, &got.end);
     Err(Failure::new(show(bytes), got, meaning))
 }
 
 fn send(conn: &mut wire::Conn, bytes: &[u8]) -> Check {
-    conn.send(bytes)
-        .map_err(|e| Failure::new(show(bytes), wire::write_error(&e), "le serveur ne lit pas ce qu'on lui envoie"))
+    conn.send(bytes).map_err(|e| {
+        Failure::new(
+            show(bytes),
+            wire::write_error(&e),
+            "le serveur ne lit pas ce qu'on lui envoie",
+        )
+    })
 }
 
 /// What a wrong echo of `sent` most likely means.
@@ -103,7 +120,11 @@ fn echo_meaning(sent: &[u8], got: &[u8], end: &End) -> String {
     if not_utf8 && got != sent {
         return "les octets reviennent changés : le serveur les décode puis les ré-encode (decode/encode, errors=…) ; un écho renvoie les octets tels quels — TP5b 1.1".into();
     }
-    if text(got).trim() == text(sent).trim() || text(got).split_whitespace().eq(text(sent).split_whitespace()) {
+    if text(got).trim() == text(sent).trim()
+        || text(got)
+            .split_whitespace()
+            .eq(text(sent).split_whitespace())
+    {
         return "les espaces ou la fin de ligne ont changé : le serveur nettoie le texte (strip, split…) ; un écho renvoie les octets reçus, sans rien retirer ni ajouter — TP5b 1.2".into();
     }
     if sent.starts_with(got) {
@@ -143,6 +164,7 @@ fn several_messages(target: &Target, id: &str) -> Check {
 /// 8 MiB of varied bytes, written by one thread while this one waits,
 /// then reads: all of it must come back, in order.
 fn bulk(target: &Target) -> Check {
+    let started = Instant::now();
     let mut conn = target.open()?;
     let data = Arc::new(wire::pattern(BULK, wire::seed()));
     let mut writer = conn
@@ -163,7 +185,11 @@ fn bulk(target: &Target) -> Check {
     // Read until all came back, or no progress for BULK_IDLE.
     let mut got: Vec<u8> = Vec::with_capacity(BULK);
     let end = loop {
-        let more = conn.read_until(BULK_IDLE, |b| (!b.is_empty()).then_some(b.len()));
+        let left = BULK_DEADLINE.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            break End::TimedOut(BULK_DEADLINE);
+        }
+        let more = conn.read_until(BULK_IDLE.min(left), |b| (!b.is_empty()).then_some(b.len()));
         got.extend_from_slice(&more.bytes);
         if got.len() >= BULK {
             break End::Complete;
@@ -203,6 +229,11 @@ fn bulk(target: &Target) -> Check {
         return Ok(());
     }
     let came = match &end {
+        End::TimedOut(_) if started.elapsed() >= BULK_DEADLINE => format!(
+            "{} en {} (le tout devait revenir en moins d'une seconde)",
+            size(got.len()),
+            wire::seconds(BULK_DEADLINE)
+        ),
         End::TimedOut(_) => format!(
             "{} puis plus rien en {}",
             size(got.len()),
@@ -246,7 +277,9 @@ pub fn udp(target: &Target, report: &mut Report) {
     report.check("un datagramme revient à l'identique", || {
         datagram_back(target, format!("bonjour {id}\n").as_bytes())
     });
-    report.check("la réponse vient du port du serveur", || same_port(target, &id));
+    report.check("la réponse vient du port du serveur", || {
+        same_port(target, &id)
+    });
     report.check("octets quelconques (binaire, UTF-8 invalide)", || {
         let mut bytes = format!("{id} ").into_bytes();
         bytes.extend((0..=255u8).rev());
@@ -257,9 +290,12 @@ pub fn udp(target: &Target, report: &mut Report) {
         bytes[..id.len()].copy_from_slice(id.as_bytes());
         datagram_back(target, &bytes)
     });
-    report.check("deux clients, chacun sa réponse", || two_clients(target, &id));
+    report.check("deux clients, chacun sa réponse", || {
+        two_clients(target, &id)
+    });
     report.note(
-        "UDP : pas de connexion, une seule boucle recvfrom/sendto sert tout le monde — TP5b 1.4".into(),
+        "UDP : pas de connexion, une seule boucle recvfrom/sendto sert tout le monde — TP5b 1.4"
+            .into(),
     );
 }
 
@@ -303,7 +339,8 @@ fn sent_udp(bytes: &[u8]) -> String {
 }
 
 fn open_udp(target: &Target) -> Result<Udp, Failure> {
-    Udp::open(target.addr).map_err(|e| Failure::new("rien", format!("{e}"), "socket UDP locale impossible"))
+    Udp::open(target.addr)
+        .map_err(|e| Failure::new("rien", format!("{e}"), "socket UDP locale impossible"))
 }
 
 /// The answer must come from the address and port we wrote to: a
@@ -332,7 +369,11 @@ fn two_clients(target: &Target, id: &str) -> Check {
     let a = open_udp(target)?;
     let b = open_udp(target)?;
     for (who, udp) in [("A", &a), ("B", &b), ("A", &a)] {
-        let bytes = format!("client {who} {id} {}\n", Instant::now().elapsed().as_nanos()).into_bytes();
+        let bytes = format!(
+            "client {who} {id} {}\n",
+            Instant::now().elapsed().as_nanos()
+        )
+        .into_bytes();
         match udp.ask(&bytes, ANSWER_WAIT) {
             Datagram::From(got, _) if got == bytes => {}
             answer => {

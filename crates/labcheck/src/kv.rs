@@ -20,8 +20,18 @@ pub fn checks(target: &Target, report: &mut Report) {
     let key = |name: &str| format!("lc{id}_{name}");
     report.check("SET puis GET", || {
         let mut c = target.open()?;
-        ask(&mut c, &format!("SET {} valeur{id}", key("a")), "OK", "SET clé valeur répond OK")?;
-        ask(&mut c, &format!("GET {}", key("a")), &format!("VALUE valeur{id}"), "GET clé répond VALUE suivi de la valeur")
+        ask(
+            &mut c,
+            &format!("SET {} valeur{id}", key("a")),
+            "OK",
+            "SET clé valeur répond OK",
+        )?;
+        ask(
+            &mut c,
+            &format!("GET {}", key("a")),
+            &format!("VALUE valeur{id}"),
+            "GET clé répond VALUE suivi de la valeur",
+        )
     });
     report.check("une valeur avec des espaces", || {
         let mut c = target.open()?;
@@ -48,10 +58,30 @@ pub fn checks(target: &Target, report: &mut Report) {
     });
     report.check("DEL → OK, puis NOTFOUND", || {
         let mut c = target.open()?;
-        ask(&mut c, &format!("SET {} x", key("d")), "OK", "SET répond OK")?;
-        ask(&mut c, &format!("DEL {}", key("d")), "OK", "DEL d'une clé présente répond OK")?;
-        ask(&mut c, &format!("GET {}", key("d")), "NOTFOUND", "une clé effacée n'a plus de valeur : NOTFOUND")?;
-        ask(&mut c, &format!("DEL {}", key("d")), "NOTFOUND", "DEL d'une clé absente répond NOTFOUND")
+        ask(
+            &mut c,
+            &format!("SET {} x", key("d")),
+            "OK",
+            "SET répond OK",
+        )?;
+        ask(
+            &mut c,
+            &format!("DEL {}", key("d")),
+            "OK",
+            "DEL d'une clé présente répond OK",
+        )?;
+        ask(
+            &mut c,
+            &format!("GET {}", key("d")),
+            "NOTFOUND",
+            "une clé effacée n'a plus de valeur : NOTFOUND",
+        )?;
+        ask(
+            &mut c,
+            &format!("DEL {}", key("d")),
+            "NOTFOUND",
+            "DEL d'une clé absente répond NOTFOUND",
+        )
     });
     report.check("KEYS triées", || keys_sorted(target, &key));
     report.check("ERR sur ce qui n'est pas une commande", || {
@@ -110,14 +140,20 @@ pub fn checks(target: &Target, report: &mut Report) {
         }
         ask(&mut c, &format!("GET {}", key("h")), "VALUE coupé", "la commande coupée en deux est une seule ligne : SET puis GET rendent la valeur entière")
     });
-    report.check("survit à un client qui réinitialise sa connexion (RST)", || {
-        tcp::reset_survival(target, SECTION)
-    });
+    report.check(
+        "survit à un client qui réinitialise sa connexion (RST)",
+        || tcp::reset_survival(target, SECTION),
+    );
 }
 
 fn send(c: &mut Conn, text: &str) -> Check {
-    c.send(text.as_bytes())
-        .map_err(|e| Failure::new(show(text.as_bytes()), crate::wire::write_error(&e), "le serveur ne lit plus"))
+    c.send(text.as_bytes()).map_err(|e| {
+        Failure::new(
+            show(text.as_bytes()),
+            crate::wire::write_error(&e),
+            "le serveur ne lit plus",
+        )
+    })
 }
 
 /// Sends `line` and expects exactly `want` as the answer line.
@@ -132,11 +168,18 @@ fn ask(c: &mut Conn, line: &str, want: &str, meaning: &str) -> Check {
     let meaning = if !got.bytes.is_empty() && !got.bytes.ends_with(b"\n") {
         format!("chaque réponse est une ligne, finie par \\n — {SECTION}")
     } else if got.bytes.is_empty() {
-        format!("pas de réponse ({}) : le serveur a-t-il planté sur cette ligne ? {meaning} — {SECTION}", got.end_words())
+        format!(
+            "pas de réponse ({}) : le serveur a-t-il planté sur cette ligne ? {meaning} — {SECTION}",
+            got.end_words()
+        )
     } else {
         format!("{meaning} — {SECTION}")
     };
-    Err(Failure::new(show(sent.as_bytes()), format!("{got} (attendu {})", show(want_line.as_bytes())), meaning))
+    Err(Failure::new(
+        show(sent.as_bytes()),
+        format!("{got} (attendu {})", show(want_line.as_bytes())),
+        meaning,
+    ))
 }
 
 /// Sends `line` and returns the answer line, whatever it is.
@@ -147,7 +190,13 @@ fn ask_any(c: &mut Conn, line: &str) -> Result<String, Failure> {
     if got.complete() {
         Ok(String::from_utf8_lossy(&got.bytes).into_owned())
     } else {
-        Err(Failure::new(show(sent.as_bytes()), &got, format!("chaque ligne reçoit une réponse d'une ligne : le serveur a-t-il planté ? — {SECTION}")))
+        Err(Failure::new(
+            show(sent.as_bytes()),
+            &got,
+            format!(
+                "chaque ligne reçoit une réponse d'une ligne : le serveur a-t-il planté ? — {SECTION}"
+            ),
+        ))
     }
 }
 
@@ -161,20 +210,42 @@ fn keys_sorted(target: &Target, key: &dyn Fn(&str) -> String) -> Check {
     }
     let got = ask_any(&mut c, "KEYS")?;
     let listed: Vec<&str> = got.trim_end().split(' ').collect();
-    let meaning_sorted = format!("KEYS donne toutes les clés dans l'ordre alphabétique : sorted(donnees), pas l'ordre d'insertion du dictionnaire — {SECTION}");
+    let meaning_sorted = format!(
+        "KEYS donne toutes les clés dans l'ordre alphabétique : sorted(donnees), pas l'ordre d'insertion du dictionnaire — {SECTION}"
+    );
     if listed.first() != Some(&"KEYS") {
-        return Err(Failure::new("b'KEYS\\n'", show(got.as_bytes()), format!("KEYS répond une ligne KEYS k1 k2 … — {SECTION}")));
+        return Err(Failure::new(
+            "b'KEYS\\n'",
+            show(got.as_bytes()),
+            format!("KEYS répond une ligne KEYS k1 k2 … — {SECTION}"),
+        ));
     }
     let keys = &listed[1..];
     for k in &names {
         if !keys.contains(&k.as_str()) {
-            return Err(Failure::new("b'KEYS\\n'", show(got.as_bytes()), format!("la clé {k} écrite par SET manque — {SECTION}")));
+            return Err(Failure::new(
+                "b'KEYS\\n'",
+                show(got.as_bytes()),
+                format!("la clé {k} écrite par SET manque — {SECTION}"),
+            ));
         }
     }
     if keys.windows(2).any(|w| w[0] > w[1]) {
+        let ours: Vec<&str> = keys
+            .iter()
+            .copied()
+            .filter(|k| names.iter().any(|n| n == k))
+            .collect();
         return Err(Failure::new(
-            format!("SET {} v, SET {} v, SET {} v, puis b'KEYS\\n'", names[0], names[1], names[2]),
-            show(got.as_bytes()),
+            format!(
+                "SET {} v, SET {} v, SET {} v, puis b'KEYS\\n'",
+                names[0], names[1], names[2]
+            ),
+            format!(
+                "une ligne KEYS de {} clés, où les trois viennent dans cet ordre : {}",
+                keys.len(),
+                ours.join(", ")
+            ),
             meaning_sorted,
         ));
     }

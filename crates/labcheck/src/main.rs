@@ -145,7 +145,9 @@ fn main() {
     let rest = args.rest();
     let usage = Args::from_vec(USAGE, Vec::new());
     let [kind, place] = rest.as_slice() else {
-        usage.usage_error("il faut une SORTE et un HÔTE:PORT, par exemple : labcheck echo localhost:7777");
+        usage.usage_error(
+            "il faut une SORTE et un HÔTE:PORT, par exemple : labcheck echo localhost:7777",
+        );
     };
     let Some(kind) = Kind::parse(kind) else {
         usage.usage_error(&format!(
@@ -157,10 +159,10 @@ fn main() {
             "« {place} » n'est pas de la forme HÔTE:PORT (localhost:7777, [::1]:7777, 127.0.0.1:7777)"
         ));
     };
-    if let Some(path) = &junit {
-        if let Err(why) = report::check_junit_path(path) {
-            fail!("{why}");
-        }
+    if let Some(path) = &junit
+        && let Err(why) = report::check_junit_path(path)
+    {
+        fail!("{why}");
     }
 
     let addrs = netlabs::net::resolve(&host, port);
@@ -169,7 +171,10 @@ fn main() {
         Err(why) => {
             if let Some(path) = &junit {
                 let mut report = Report::quiet(format!("labcheck {} {place}", kind.name()));
-                report.record("le serveur répond", Some(Failure::new("une connexion", &why, why.clone())));
+                report.record(
+                    "le serveur répond",
+                    Some(Failure::new("une connexion", &why, why.clone())),
+                );
                 let _ = report::write_whole(path, &report.junit(kind.name()));
             }
             fail!("{why}{}", kind.hint());
@@ -189,10 +194,14 @@ fn main() {
         model::diagnose(&target, &mut report);
     }
     netlabs::log!("{}", report.summary());
-    if let Some(path) = &junit {
-        if let Err(e) = report::write_whole(path, &report.junit(kind.name())) {
-            fail!("impossible d'écrire le rapport {} ({})", path.display(), Why(&e));
-        }
+    if let Some(path) = &junit
+        && let Err(e) = report::write_whole(path, &report.junit(kind.name()))
+    {
+        fail!(
+            "impossible d'écrire le rapport {} ({})",
+            path.display(),
+            Why(&e)
+        );
     }
     std::process::exit(if report.failed() == 0 { 0 } else { 1 });
 }
@@ -257,7 +266,8 @@ fn udp_listens(addr: SocketAddr) -> std::io::Result<()> {
     let udp = wire::Udp::open(addr)?;
     udp.socket.connect(addr)?;
     udp.socket.send(b"7\n")?;
-    udp.socket.set_read_timeout(Some(Duration::from_millis(500)))?;
+    udp.socket
+        .set_read_timeout(Some(Duration::from_millis(500)))?;
     let mut buf = [0u8; 2048];
     match udp.socket.recv(&mut buf) {
         Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => Err(e),

@@ -45,13 +45,28 @@ pub fn checks(target: &Target, report: &mut Report) {
     });
     report.check("hello, fini par \\n ou par \\r\\n", || {
         let mut c = tcp::session(target)?;
-        exchange(&mut c, b"hello\n", HELLO, "à hello, le serveur répond « Hello! How are you? »")?;
-        exchange(&mut c, b"hello\r\n", HELLO, "un client peut finir ses lignes par \\r\\n (telnet) : la ligne est hello")
+        exchange(
+            &mut c,
+            b"hello\n",
+            HELLO,
+            "à hello, le serveur répond « Hello! How are you? »",
+        )?;
+        exchange(
+            &mut c,
+            b"hello\r\n",
+            HELLO,
+            "un client peut finir ses lignes par \\r\\n (telnet) : la ligne est hello",
+        )
     });
     report.check("write: → Message saved!", || {
         let mut c = tcp::session(target)?;
         let line = format!("write: labcheck {id} : bonjour à tous\n");
-        exchange(&mut c, line.as_bytes(), SAVED, "write: TEXTE enregistre TEXTE dans le fichier puis répond « Message saved! »")
+        exchange(
+            &mut c,
+            line.as_bytes(),
+            SAVED,
+            "write: TEXTE enregistre TEXTE dans le fichier puis répond « Message saved! »",
+        )
     });
     report.check("commande inconnue → Unknown command: …", || {
         let mut c = tcp::session(target)?;
@@ -71,7 +86,8 @@ pub fn checks(target: &Target, report: &mut Report) {
                 break;
             }
         }
-        if came == [HELLO, HELLO].concat() {
+        let lines: Vec<&[u8]> = came.split_inclusive(|&b| b == b'\n').map(trim_end).collect();
+        if lines == [trim_end(HELLO), trim_end(HELLO)] {
             return Ok(());
         }
         Err(Failure::new(
@@ -103,9 +119,10 @@ pub fn checks(target: &Target, report: &mut Report) {
             format!("après goodbye, le serveur ferme la connexion : self.transport.loseConnection() — {SECTION}"),
         ))
     });
-    report.check("survit à un client qui réinitialise sa connexion (RST)", || {
-        tcp::reset_survival(target, SECTION)
-    });
+    report.check(
+        "survit à un client qui réinitialise sa connexion (RST)",
+        || tcp::reset_survival(target, SECTION),
+    );
 }
 
 fn trim_end(bytes: &[u8]) -> &[u8] {
@@ -126,9 +143,16 @@ fn exchange(c: &mut Conn, line: &[u8], want: &[u8], meaning: &str) -> Check {
         return Ok(());
     }
     let meaning = if got.bytes.is_empty() {
-        format!("pas de réponse ({}) : {meaning} — {SECTION}", got.end_words())
+        format!(
+            "pas de réponse ({}) : {meaning} — {SECTION}",
+            got.end_words()
+        )
     } else {
         format!("{meaning} — {SECTION}")
     };
-    Err(Failure::new(show(line), format!("{got} (attendu {})", show(want)), meaning))
+    Err(Failure::new(
+        show(line),
+        format!("{got} (attendu {})", show(want)),
+        meaning,
+    ))
 }

@@ -78,6 +78,9 @@ impl fmt::Display for Got {
             End::TooMuch => format!("plus de {} : lecture arrêtée", size(MAX_READ)),
             End::Error(why) => format!("erreur de lecture ({why})"),
         };
+        if let (true, End::TimedOut(wait)) = (self.bytes.is_empty(), &self.end) {
+            return write!(f, "rien en {}", seconds(*wait));
+        }
         match (self.bytes.is_empty(), tail.is_empty()) {
             (true, true) => f.write_str("aucun octet"),
             (true, false) => write!(f, "rien, {tail}"),
@@ -144,9 +147,13 @@ impl Conn {
                             self.pending.extend_from_slice(&buf[..n]);
                             None
                         }
-                        Err(e) if is_timeout(&e) => Some(End::TimedOut(
-                            wait.min(if self.pending.is_empty() { wait } else { REST_WAIT }),
-                        )),
+                        Err(e) if is_timeout(&e) => {
+                            Some(End::TimedOut(wait.min(if self.pending.is_empty() {
+                                wait
+                            } else {
+                                REST_WAIT
+                            })))
+                        }
                         Err(e) if is_reset(&e) => Some(End::Reset),
                         Err(e) => Some(End::Error(Why(&e).to_string())),
                     }
@@ -332,7 +339,7 @@ pub fn size(n: usize) -> String {
         1 => "1 octet".to_string(),
         _ => format!("{} octets", group(n)),
     };
-    if n >= 1 << 20 && n % (1 << 20) == 0 {
+    if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
         format!("{} Mio ({bytes})", n >> 20)
     } else {
         bytes
@@ -344,7 +351,7 @@ pub fn group(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(' ');
         }
         out.push(c);
@@ -359,7 +366,7 @@ pub fn seconds(d: Duration) -> String {
         "moins d'1 ms".into()
     } else if ms < 1000 {
         format!("{ms} ms")
-    } else if ms % 1000 == 0 {
+    } else if ms.is_multiple_of(1000) {
         format!("{} s", ms / 1000)
     } else {
         format!("{:.1} s", d.as_secs_f64()).replace('.', ",")

@@ -1,0 +1,618 @@
+//! `labcheck` (CATALOGUE section 5) run as a teacher runs it: against every
+//! server of the workspace, which must all pass; against small Python
+//! servers in the lab's own style (`tests/labcheck_servers/`), correct ones
+//! that pass and broken ones, one student mistake each, that must fail
+//! with the right explanation; against hostile servers that must not make
+//! it hang; and its usage, exit codes and JUnit report.
+//!
+//! The runs of a group go in parallel threads: each run mostly waits on
+//! its server, so the whole file stays fast on a small machine.
+
+mod util;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use util::{Server, bin, free_tcp_port, have};
+
+/// What one run of labcheck printed, and how it ended.
+struct Run {
+    code: i32,
+    out: String,
+    err: String,
+    took: Duration,
+}
+
+impl Run {
+    /// The block printed for a failed check: its `ÉCHEC` line and the
+    /// indented lines under it.
+    fn failure(&self, check: &str) -> Option<String> {
+        let mut lines = self.out.lines();
+        lines.find(|l| l.starts_with("ÉCHEC") && l.contains(check))?;
+        let block: Vec<&str> = lines.take_while(|l| l.starts_with("       ")).collect();
+        Some(block.join("\n"))
+    }
+
+    fn last_line(&self) -> &str {
+        self.out.lines().last().unwrap_or("")
+    }
+
+    fn explain(&self) -> String {
+        format!(
+            "exit {} after {:?}\nstdout:\n{}\nstderr:\n{}",
+            self.code, self.took, self.out, self.err
+        )
+    }
+}
+
+/// Runs `labcheck ARGS…`; every run is bounded by the tool itself, and by
+/// a watchdog here in case it were not.
+fn labcheck(args: &[&str]) -> Run {
+    let start = Instant::now();
+    let output = util::client("labcheck")
+        .args(args)
+        .timeout(Duration::from_secs(90))
+        .output()
+        .expect("run labcheck");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        out: String::from_utf8_lossy(&output.stdout).into_owned(),
+        err: String::from_utf8_lossy(&output.stderr).into_owned(),
+        took: start.elapsed(),
+    }
+}
+
+/// A Python server of `tests/labcheck_servers/` with its variant, on a
+/// free port; `None` (test skipped, said so) where python3 is absent.
+fn python(file: &str, variant: &str) -> Option<Server> {
+    if !have("python3", "les serveurs d'essai de labcheck sont en Python") {
+        return None;
+    }
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/labcheck_servers/");
+    let mut cmd = Command::new("python3");
+    cmd.arg(format!("{path}{file}")).args([variant, "0"]);
+    Some(Server::spawn(cmd))
+}
+
+/// Checks `server` as `kind` on its loopback address.
+fn check(kind: &str, server: &Server) -> Run {
+    labcheck(&[kind, &server.loopback().to_string()])
+}
+
+/// A run in its own thread; `None` when skipped (no python3).
+type Job<T> = thread::JoinHandle<Option<T>>;
+
+/// What each run, started in its own thread, gave.
+fn joined<T>(handles: Vec<thread::JoinHandle<T>>) -> Vec<T> {
+    handles
+        .into_iter()
+        .map(|h| h.join().expect("a labcheck run panicked"))
+        .collect()
+}
+
+fn temp_path(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("netlabs-labcheck-{}-{name}", std::process::id()))
+}
+
+#[test]
+fn every_project_server_passes_its_check() {
+    let pesto_file = temp_path("pesto.txt");
+    let pesto_arg = pesto_file.to_str().expect("UTF-8 temp path").to_string();
+    // (kind, server, its arguments, number of checks)
+    let servers: Vec<(&str, &str, Vec<String>, usize)> = vec![
+        ("echo", "echo-server", vec![], 7),
+        ("echo", "echo-thread-server", vec![], 7),
+        ("echo", "echo-poll-server", vec![], 7),
+        ("echo", "echo-reactor-server", vec![], 7),
+        ("echo-udp", "echo-udp-server", vec![], 5),
+        ("prime", "prime-server", vec!["--forever".into()], 11),
+        ("prime-udp", "prime-udp-server", vec![], 7),
+        ("kv", "kv-server", vec![], 11),
+        ("pesto", "pesto-server", vec!["--file".into(), pesto_arg], 9),
+    ];
+    let jobs: Vec<thread::JoinHandle<(&str, usize, Run)>> = servers
+        .into_iter()
+        .map(|(kind, name, args, checks)| {
+            thread::spawn(move || {
+                let mut all = vec!["--port".to_string(), "0".into()];
+                all.extend(args);
+                let all: Vec<&str> = all.iter().map(String::as_str).collect();
+                let server = Server::start(name, &all);
+                (name, checks, check(kind, &server))
+            })
+        })
+        .collect();
+    for (name, checks, run) in joined(jobs) {
+        assert_eq!(run.code, 0, "{name}: {}", run.explain());
+        assert_eq!(
+            run.last_line(),
+            format!("{checks} passed, 0 failed"),
+            "{name}: {}",
+            run.explain()
+        );
+        assert!(!run.out.contains("ÉCHEC"), "{name}: {}", run.explain());
+        match name {
+            "echo-server" | "prime-server" => assert!(
+                run.out.contains("un client à la fois") && run.out.contains("TP5b 1.2"),
+                "{name} is diagnosed as one client at a time: {}",
+                run.explain()
+            ),
+            "echo-thread-server" | "kv-server" => assert!(
+                run.out.contains("plusieurs clients à la fois")
+                    && run
+                        .out
+                        .contains("20 clients connectés ensemble, tous servis"),
+                "{name} serves several clients: {}",
+                run.explain()
+            ),
+            _ => {}
+        }
+        assert!(run.err.is_empty(), "{name}: {}", run.explain());
+    }
+    let saved = std::fs::read_to_string(&pesto_file).unwrap_or_default();
+    let _ = std::fs::remove_file(&pesto_file);
+    assert!(
+        saved.contains("labcheck "),
+        "pesto's write: was saved: {saved:?}"
+    );
+}
+
+#[test]
+fn python_servers_in_the_lab_style_pass_and_their_model_is_named() {
+    let cases: Vec<(&str, &str, &str, &[&str])> = vec![
+        (
+            "echo",
+            "echo_tcp.py",
+            "blocking",
+            &[
+                "un client à la fois",
+                "le modèle bloquant de TP5b 1.2 ; voir 2.1 et 2.2",
+            ],
+        ),
+        (
+            "echo",
+            "echo_tcp.py",
+            "select",
+            &[
+                "plusieurs clients à la fois",
+                "un client qui envoie sans lire",
+                "bloque les autres",
+                "sendall bloquant",
+            ],
+        ),
+        (
+            "echo",
+            "echo_tcp.py",
+            "thread",
+            &["plusieurs clients à la fois", "ne gêne pas les autres"],
+        ),
+        ("echo-udp", "echo_udp.py", "ok", &["UDP"]),
+        (
+            "prime",
+            "prime_tcp.py",
+            "ok",
+            &["plusieurs clients à la fois"],
+        ),
+        ("kv", "kv.py", "ok", &["plusieurs clients à la fois"]),
+        ("pesto", "pesto.py", "ok", &["plusieurs clients à la fois"]),
+    ];
+    let jobs: Vec<Job<(&str, &str, &[&str], Run)>> = cases
+        .into_iter()
+        .map(|(kind, file, variant, notes)| {
+            thread::spawn(move || {
+                let server = python(file, variant)?;
+                Some((file, variant, notes, check(kind, &server)))
+            })
+        })
+        .collect();
+    for (file, variant, notes, run) in joined(jobs).into_iter().flatten() {
+        assert_eq!(run.code, 0, "{file} {variant}: {}", run.explain());
+        assert!(
+            run.last_line().ends_with(" passed, 0 failed"),
+            "{file} {variant}: {}",
+            run.explain()
+        );
+        for note in notes {
+            assert!(
+                run.out.contains(note),
+                "{file} {variant} should say {note:?}: {}",
+                run.explain()
+            );
+        }
+    }
+}
+
+/// One student mistake per server; labcheck must fail the right check and
+/// say why in the course's words.
+#[test]
+fn each_student_mistake_fails_with_its_explanation() {
+    let cases: Vec<(&str, &str, &str, &str, &[&str])> = vec![
+        (
+            "echo",
+            "echo_tcp.py",
+            "tp",
+            "survit à un client qui réinitialise sa connexion (RST)",
+            &["RST", "ConnectionResetError", "try/except"],
+        ),
+        (
+            "echo",
+            "echo_tcp.py",
+            "decode",
+            "octets quelconques",
+            &["\\xff\\xfe", "decode", "TP5b 1.1"],
+        ),
+        (
+            "echo",
+            "echo_tcp.py",
+            "strip",
+            "espaces et tabulations gardés",
+            &["strip", "TP5b 1.2"],
+        ),
+        (
+            "echo",
+            "echo_tcp.py",
+            "readline",
+            "message sans fin de ligne",
+            &["rien en 2 s", "readline"],
+        ),
+        (
+            "echo",
+            "echo_tcp.py",
+            "send",
+            "8 Mio reviennent entiers",
+            &[
+                "8 Mio (8 388 608 octets)",
+                "`send` n'envoie pas tout, `sendall` oui",
+                "TP5b 2.1",
+            ],
+        ),
+        (
+            "echo",
+            "echo_tcp.py",
+            "once",
+            "la connexion sert plusieurs messages",
+            &["message 2", "connexion fermée", "boucle recv/send"],
+        ),
+        (
+            "echo-udp",
+            "echo_udp.py",
+            "other-port",
+            "la réponse vient du port du serveur",
+            &["depuis 127.0.0.1:", "autre socket", "TP5b 1.4"],
+        ),
+        (
+            "echo-udp",
+            "echo_udp.py",
+            "small",
+            "65 507 octets revient entier",
+            &["coupé à 1 500 octets", "recvfrom(N)"],
+        ),
+        (
+            "prime",
+            "prime_tcp.py",
+            "one-recv",
+            "deux nombres dans une seule écriture",
+            &[
+                "b'4\\n17\\n'",
+                "b'E\\n'",
+                "un recv pour un message",
+                "Chapitre 2.2 1.1",
+            ],
+        ),
+        (
+            "prime",
+            "prime_tcp.py",
+            "one-recv",
+            "un nombre coupé en deux écritures",
+            &["b'F\\n' dès b'1'", "TCP découpe"],
+        ),
+        (
+            "prime",
+            "prime_tcp.py",
+            "no-newline",
+            "17 → T suivi de \\n",
+            &["b'T' puis plus rien", "pas de fin de ligne"],
+        ),
+        (
+            "prime",
+            "prime_tcp.py",
+            "two",
+            "2 et 3 sont premiers",
+            &["b'2\\n'", "b'F\\n' (attendu b'T\\n')", "2 est premier"],
+        ),
+        (
+            "prime",
+            "prime_tcp.py",
+            "abs",
+            "les négatifs → F",
+            &["b'-5\\n'", "abs()"],
+        ),
+        (
+            "prime",
+            "prime_tcp.py",
+            "float",
+            "près de 2**64",
+            &["18446744073709551557", "float"],
+        ),
+        (
+            "prime",
+            "prime_tcp.py",
+            "crash",
+            "ce qui n'est pas un entier → E",
+            &["b'4j\\n'", "connexion fermée", "planté"],
+        ),
+        (
+            "kv",
+            "kv.py",
+            "upper",
+            "commandes en minuscules",
+            &["b'set ", "ERR", "upper()"],
+        ),
+        ("kv", "kv.py", "order", "KEYS triées", &["_kc, ", "sorted"]),
+        (
+            "kv",
+            "kv.py",
+            "split",
+            "une valeur avec des espaces",
+            &["b'VALUE deux\\n'", "split(' ', 2)"],
+        ),
+        (
+            "pesto",
+            "pesto.py",
+            "lf",
+            "lignes finies par \\r\\n",
+            &["established!\\n'", "sendLine"],
+        ),
+        (
+            "pesto",
+            "pesto.py",
+            "stay",
+            "goodbye → réponse, puis connexion fermée",
+            &["attendu la fermeture", "loseConnection"],
+        ),
+        (
+            "pesto",
+            "pesto.py",
+            "data",
+            "deux lignes dans une seule écriture",
+            &["Unknown command: hello\\nhello", "lineReceived"],
+        ),
+    ];
+    let jobs: Vec<Job<(&str, &str, &str, &[&str], Run)>> = cases
+        .into_iter()
+        .map(|(kind, file, variant, failed, words)| {
+            thread::spawn(move || {
+                let server = python(file, variant)?;
+                Some((file, variant, failed, words, check(kind, &server)))
+            })
+        })
+        .collect();
+    for (file, variant, failed, words, run) in joined(jobs).into_iter().flatten() {
+        assert_eq!(run.code, 1, "{file} {variant}: {}", run.explain());
+        let block = run.failure(failed).unwrap_or_else(|| {
+            panic!(
+                "{file} {variant} should fail « {failed} »: {}",
+                run.explain()
+            )
+        });
+        assert!(
+            block.contains("envoyé : ") && block.contains("reçu   : "),
+            "{block}"
+        );
+        for word in words {
+            assert!(
+                block.contains(word),
+                "{file} {variant}, « {failed} » should say {word:?}:\n{block}"
+            );
+        }
+        let failures = run.out.lines().filter(|l| l.starts_with("ÉCHEC")).count();
+        let passes = run.out.lines().filter(|l| l.starts_with("ok ")).count();
+        assert_eq!(
+            run.last_line(),
+            format!("{passes} passed, {failures} failed"),
+            "{}",
+            run.explain()
+        );
+        assert!(run.err.is_empty(), "{}", run.explain());
+    }
+}
+
+/// Servers that stall, flood, trickle or answer at random: labcheck ends,
+/// in bounded time, with failures and no panic.
+#[test]
+fn hostile_servers_never_hang_labcheck() {
+    let cases = [
+        ("echo", "stall"),
+        ("echo", "flood"),
+        ("kv", "random"),
+        ("pesto", "flood"),
+    ];
+    let jobs: Vec<Job<(&str, &str, Run)>> = cases
+        .into_iter()
+        .map(|(kind, variant)| {
+            thread::spawn(move || {
+                let server = python("hostile.py", variant)?;
+                Some((kind, variant, check(kind, &server)))
+            })
+        })
+        .collect();
+    for (kind, variant, run) in joined(jobs).into_iter().flatten() {
+        assert_eq!(run.code, 1, "{kind} {variant}: {}", run.explain());
+        assert!(
+            run.last_line().ends_with(" failed"),
+            "{kind} {variant}: {}",
+            run.explain()
+        );
+        assert!(
+            !run.err.contains("panicked"),
+            "{kind} {variant}: {}",
+            run.explain()
+        );
+        assert!(
+            run.took < Duration::from_secs(60),
+            "{kind} {variant}: {}",
+            run.explain()
+        );
+    }
+}
+
+#[test]
+fn nothing_listening_is_one_french_line_and_exit_1() {
+    let port = free_tcp_port().to_string();
+    let run = labcheck(&["echo", &format!("127.0.0.1:{port}")]);
+    assert_eq!(run.code, 1, "{}", run.explain());
+    assert!(run.out.is_empty(), "{}", run.explain());
+    assert_eq!(run.err.lines().count(), 1, "{}", run.explain());
+    assert!(
+        run.err
+            .starts_with("erreur : rien n'écoute en TCP sur 127.0.0.1:"),
+        "{}",
+        run.explain()
+    );
+    assert!(
+        run.err.contains("le serveur est-il lancé"),
+        "{}",
+        run.explain()
+    );
+
+    // localhost: both addresses are tried and named.
+    let run = labcheck(&["kv", &format!("localhost:{port}")]);
+    assert_eq!(run.code, 1, "{}", run.explain());
+    assert!(
+        run.err.contains("[::1]:") && run.err.contains("127.0.0.1:"),
+        "{}",
+        run.explain()
+    );
+
+    // prime: the reminder that prime-server serves one connection only.
+    let run = labcheck(&["prime", &format!("[::1]:{port}")]);
+    assert_eq!(run.code, 1, "{}", run.explain());
+    assert!(
+        run.err.contains("prime-server --forever"),
+        "{}",
+        run.explain()
+    );
+}
+
+#[test]
+fn prime_server_without_forever_is_told_to_use_it() {
+    let server = Server::start("prime-server", &["--port", "0"]);
+    let run = check("prime", &server);
+    assert_eq!(run.code, 1, "{}", run.explain());
+    assert!(run.out.contains("ÉCHEC"), "{}", run.explain());
+    assert!(
+        run.out.contains("prime-server --forever"),
+        "{}",
+        run.explain()
+    );
+}
+
+#[test]
+fn usage_mistakes_exit_2_and_help_is_french() {
+    let help = labcheck(&["-h"]);
+    assert_eq!(help.code, 0);
+    for word in [
+        "usage : labcheck",
+        "echo-udp",
+        "prime-server --forever",
+        "--junit",
+        "N passed, N failed",
+    ] {
+        assert!(
+            help.out.contains(word),
+            "help should mention {word}: {}",
+            help.out
+        );
+    }
+    for args in [
+        &[][..],
+        &["echo"],
+        &["smtp", "localhost:25"],
+        &["echo", "localhost"],
+        &["echo", "localhost:0"],
+        &["echo", "localhost:99999"],
+        &["echo", "localhost:7777", "de trop"],
+        &["--bogus", "echo", "localhost:7777"],
+    ] {
+        let run = labcheck(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.explain());
+        assert!(
+            run.err.starts_with("erreur : "),
+            "{args:?}: {}",
+            run.explain()
+        );
+        assert!(
+            run.err.contains("usage : labcheck"),
+            "{args:?}: {}",
+            run.explain()
+        );
+        assert!(run.out.is_empty(), "{args:?}: {}", run.explain());
+    }
+}
+
+#[test]
+fn junit_report_has_one_case_per_check_and_escaped_failures() {
+    let Some(server) = python("echo_tcp.py", "strip") else {
+        return;
+    };
+    let report = temp_path("rapport.xml");
+    let report_arg = report.to_str().expect("UTF-8 temp path");
+    let run = labcheck(&[
+        "--junit",
+        report_arg,
+        "echo",
+        &server.loopback().to_string(),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.explain());
+    let xml = std::fs::read_to_string(&report).expect("the report is written");
+    let _ = std::fs::remove_file(&report);
+    assert!(
+        xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
+        "{xml}"
+    );
+    let failed = run.out.lines().filter(|l| l.starts_with("ÉCHEC")).count();
+    assert!(failed > 0);
+    assert_eq!(xml.matches("<testcase ").count(), 7, "{xml}");
+    assert_eq!(xml.matches("<failure ").count(), failed, "{xml}");
+    assert!(
+        xml.contains(&format!("tests=\"7\" failures=\"{failed}\"")),
+        "{xml}"
+    );
+    // The failure text is in, escaped: b'…' has apostrophes, "→" stays.
+    assert!(xml.contains("envoyé : b&apos;  deux  espaces"), "{xml}");
+    assert!(xml.contains("strip"), "{xml}");
+    assert!(
+        !xml.contains("b'"),
+        "raw apostrophes inside attributes: {xml}"
+    );
+    assert!(xml.contains("<system-out>modèle : "), "{xml}");
+
+    // A folder is refused at once, before any check.
+    let run = labcheck(&["--junit", "/", "echo", &server.loopback().to_string()]);
+    assert_eq!(run.code, 1, "{}", run.explain());
+    assert!(
+        run.out.is_empty() && run.err.contains("n'est pas un fichier ordinaire"),
+        "{}",
+        run.explain()
+    );
+
+    // Nothing listening: the report says so too.
+    let report = temp_path("vide.xml");
+    let port = free_tcp_port().to_string();
+    let run = labcheck(&[
+        "--junit",
+        report.to_str().unwrap(),
+        "echo",
+        &format!("127.0.0.1:{port}"),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.explain());
+    let xml = std::fs::read_to_string(&report).expect("the report is written");
+    let _ = std::fs::remove_file(&report);
+    assert!(
+        xml.contains("<failure ") && xml.contains("rien n&apos;écoute"),
+        "{xml}"
+    );
+    drop(bin("labcheck"));
+}
