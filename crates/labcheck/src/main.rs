@@ -34,8 +34,10 @@ mod report;
 mod tcp;
 mod wire;
 
+use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use netlabs::{Args, Why, fail};
@@ -117,16 +119,31 @@ impl Kind {
     }
 }
 
-/// The server under test: its kind and the one address that answered.
+/// Set once a connection is refused: the server is gone, and the checks
+/// left are reported as not run instead of each saying so at length.
+pub static SERVER_GONE: AtomicBool = AtomicBool::new(false);
+
+/// The server under test: its kind, the one address that answered, and
+/// the connection that found it, kept for the first check (a server that
+/// serves one connection and exits, like `prime-server` without
+/// `--forever`, thus passes the first check and fails the second, which
+/// says why).
 pub struct Target {
     pub kind: Kind,
     pub addr: SocketAddr,
+    first: RefCell<Option<wire::Conn>>,
 }
 
 impl Target {
     /// A new connection, or the failure that says the server is gone.
     pub fn open(&self) -> Result<wire::Conn, Failure> {
+        if let Some(conn) = self.first.borrow_mut().take() {
+            return Ok(conn);
+        }
         wire::connect(self.addr).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::ConnectionRefused {
+                SERVER_GONE.store(true, Ordering::Relaxed);
+            }
             Failure::new(
                 format!("une nouvelle connexion à {}", self.addr),
                 format!("refusée ({})", Why(&e)),
@@ -166,8 +183,8 @@ fn main() {
     }
 
     let addrs = netlabs::net::resolve(&host, port);
-    let addr = match find_server(kind, &addrs) {
-        Ok(addr) => addr,
+    let (addr, first) = match find_server(kind, &addrs) {
+        Ok(found) => found,
         Err(why) => {
             if let Some(path) = &junit {
                 let mut report = Report::quiet(format!("labcheck {} {place}", kind.name()));
@@ -180,7 +197,11 @@ fn main() {
             fail!("{why}{}", kind.hint());
         }
     };
-    let target = Target { kind, addr };
+    let target = Target {
+        kind,
+        addr,
+        first: RefCell::new(first),
+    };
     let mut report = Report::new(format!("labcheck {} {place} ({addr})", kind.name()));
     match kind {
         Kind::Echo => echo::tcp(&target, &mut report),
@@ -220,18 +241,19 @@ fn split_host_port(text: &str) -> Option<(String, u16)> {
 /// The first address of the name where a server answers (`localhost` is
 /// both `::1` and `127.0.0.1`; a server may listen on one only), or one
 /// French sentence saying that nothing listens.
-fn find_server(kind: Kind, addrs: &[SocketAddr]) -> Result<SocketAddr, String> {
+fn find_server(
+    kind: Kind,
+    addrs: &[SocketAddr],
+) -> Result<(SocketAddr, Option<wire::Conn>), String> {
     let mut failures = Vec::new();
     for &addr in addrs {
         let found = if kind.is_udp() {
-            udp_listens(addr)
+            udp_listens(addr).map(|()| None)
         } else {
-            // The connection is closed at once: the server sees a client
-            // that leaves without a word, which it must take in stride.
-            wire::connect(addr).map(drop)
+            wire::connect(addr).map(Some)
         };
         match found {
-            Ok(()) => return Ok(addr),
+            Ok(conn) => return Ok((addr, conn)),
             Err(e) => failures.push((addr, e)),
         }
     }

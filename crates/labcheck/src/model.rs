@@ -195,7 +195,11 @@ fn flooder(target: &Target, report: &mut Report) {
     let outcome = session(target).map(|mut c| ping(target.kind, &mut c, 301, ANSWER_WAIT));
     stop.store(true, Ordering::Relaxed);
     let flooded = writer.join().ok();
-    let volume = crate::wire::size(sent.load(Ordering::Relaxed));
+    let volume = format!(
+        "{:.1} Mio",
+        sent.load(Ordering::Relaxed) as f64 / (1 << 20) as f64
+    )
+    .replace('.', ",");
     drop(flooded);
     match outcome {
         Ok(Ok(took)) => report.note(format!(

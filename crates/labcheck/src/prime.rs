@@ -233,7 +233,7 @@ fn answer_meaning(got: &[u8], end: &crate::wire::End, want: &[u8], fallback: &st
     if got.is_empty() {
         return match end {
             End::Closed | End::Reset => format!(
-                "connexion fermée sans réponse, le serveur a planté sur cette ligne : {fallback}"
+                "connexion fermée sans réponse : le serveur a planté sur cette ligne, ou s'est arrêté (prime-server sans --forever ne sert qu'une connexion) ; {fallback}"
             ),
             End::TimedOut(_) => format!("pas de réponse à temps : {fallback}"),
             _ => fallback.to_string(),

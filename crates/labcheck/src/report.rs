@@ -24,8 +24,12 @@ impl Failure {
         }
     }
 
-    /// The three lines printed under `ÉCHEC`.
+    /// The three lines printed under `ÉCHEC` (only the last for a check
+    /// not run).
     pub fn text(&self) -> String {
+        if self.sent.is_empty() {
+            return format!("→ {}", self.meaning);
+        }
         format!(
             "envoyé : {}\nreçu   : {}\n→ {}",
             self.sent, self.got, self.meaning
@@ -82,7 +86,15 @@ impl Report {
     /// Runs one check, prints its line (and on failure, why), keeps it.
     pub fn check(&mut self, name: &str, check: impl FnOnce() -> Check) {
         let start = Instant::now();
-        let result = check();
+        let result = if crate::SERVER_GONE.load(std::sync::atomic::Ordering::Relaxed) {
+            Err(Failure::new(
+                "",
+                "",
+                "pas vérifié : le serveur ne tourne plus (voir plus haut)",
+            ))
+        } else {
+            check()
+        };
         let time = start.elapsed();
         match &result {
             Ok(()) => netlabs::log!("ok     {name}"),
