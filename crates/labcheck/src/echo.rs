@@ -348,7 +348,7 @@ fn open_udp(target: &Target) -> Result<Udp, Failure> {
 /// datagrams from there.
 fn same_port(target: &Target, id: &str) -> Check {
     let udp = open_udp(target)?;
-    let bytes = format!("d'où vient la réponse ? {id}\n").into_bytes();
+    let bytes = format!("origine {id}\n").into_bytes();
     match udp.ask(&bytes, ANSWER_WAIT) {
         Datagram::From(_, from) if from == netlabs::net::canonical(target.addr) => Ok(()),
         answer @ Datagram::From(..) => Err(Failure::new(

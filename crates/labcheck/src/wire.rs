@@ -313,19 +313,29 @@ impl Udp {
 /// few dozen bytes with the total size.
 pub fn show(bytes: &[u8]) -> String {
     const SHOWN: usize = 48;
-    let mut out = String::from("b'");
-    for &b in bytes.iter().take(SHOWN) {
+    // Like Python: double quotes when there is a ' and no ".
+    let shown = &bytes[..bytes.len().min(SHOWN)];
+    let quote = if shown.contains(&b'\'') && !shown.contains(&b'"') {
+        b'"'
+    } else {
+        b'\''
+    };
+    let mut out = format!("b{}", quote as char);
+    for &b in shown {
         match b {
             b'\n' => out.push_str("\\n"),
             b'\r' => out.push_str("\\r"),
             b'\t' => out.push_str("\\t"),
             b'\\' => out.push_str("\\\\"),
-            b'\'' => out.push_str("\\'"),
+            q if q == quote => {
+                out.push('\\');
+                out.push(q as char);
+            }
             0x20..=0x7e => out.push(b as char),
             _ => out.push_str(&format!("\\x{b:02x}")),
         }
     }
-    out.push('\'');
+    out.push(quote as char);
     if bytes.len() > SHOWN {
         out.push_str(&format!("… ({} en tout)", size(bytes.len())));
     }
@@ -413,7 +423,9 @@ mod tests {
     #[test]
     fn bytes_are_shown_as_python_does() {
         assert_eq!(show(b"T\n"), "b'T\\n'");
-        assert_eq!(show(b"\xff\xfe'\\"), "b'\\xff\\xfe\\'\\\\'");
+        assert_eq!(show(b"\xff\xfe\\"), "b'\\xff\\xfe\\\\'");
+        assert_eq!(show(b"don't"), "b\"don't\"");
+        assert_eq!(show(b"'\""), "b'\\'\"'");
         assert!(show(&[b'a'; 100]).ends_with("… (100 octets en tout)"));
     }
 
