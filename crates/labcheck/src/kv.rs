@@ -251,15 +251,3 @@ fn keys_sorted(target: &Target, key: &dyn Fn(&str) -> String) -> Check {
     }
     Ok(())
 }
-
-impl crate::wire::Got {
-    /// How the reading ended, in words, for a sentence.
-    pub fn end_words(&self) -> String {
-        match &self.end {
-            crate::wire::End::Closed => "connexion fermée".into(),
-            crate::wire::End::Reset => "connexion réinitialisée".into(),
-            crate::wire::End::TimedOut(w) => format!("rien en {}", crate::wire::seconds(*w)),
-            other => format!("{other:?}"),
-        }
-    }
-}

@@ -217,6 +217,9 @@ pub fn check_junit_path(path: &Path) -> Result<(), String> {
 /// Writes the report whole or not at all: a temporary file beside the
 /// target, created exclusively, flushed, then renamed over it.
 pub fn write_whole(path: &Path, text: &str) -> std::io::Result<()> {
+    // A symbolic link is followed: the file it points to is replaced.
+    let resolved = std::fs::canonicalize(path).ok();
+    let path = resolved.as_deref().unwrap_or(path);
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),

@@ -68,6 +68,20 @@ impl Got {
     }
 }
 
+impl Got {
+    /// How the reading ended, in a few words, for a sentence.
+    pub fn end_words(&self) -> String {
+        match &self.end {
+            End::Complete => "réponse complète".into(),
+            End::Closed => "connexion fermée".into(),
+            End::Reset => "connexion réinitialisée".into(),
+            End::TimedOut(wait) => format!("rien en {}", seconds(*wait)),
+            End::TooMuch => format!("plus de {}", size(MAX_READ)),
+            End::Error(why) => why.clone(),
+        }
+    }
+}
+
 impl fmt::Display for Got {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let tail = match &self.end {
