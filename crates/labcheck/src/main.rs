@@ -35,7 +35,7 @@ mod tcp;
 mod wire;
 
 use std::cell::RefCell;
-use std::net::SocketAddr;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -182,6 +182,15 @@ fn main() {
         fail!("{why}");
     }
 
+    // netlabs::net::resolve adds both loopbacks to `localhost`; its own
+    // message for an unknown name speaks of --host, which labcheck has
+    // not, so the name is looked up here first.
+    if let Err(e) = (host.as_str(), port).to_socket_addrs() {
+        fail!(
+            "hôte introuvable : {host} ({}) ; vérifiez le nom, ou essayez 127.0.0.1:{port}",
+            Why(&e)
+        );
+    }
     let addrs = netlabs::net::resolve(&host, port);
     let (addr, first) = match find_server(kind, &addrs) {
         Ok(found) => found,
