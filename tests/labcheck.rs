@@ -186,7 +186,10 @@ fn python_servers_in_the_lab_style_pass_and_their_model_is_named() {
             "echo",
             "echo_tcp.py",
             "thread",
-            &["plusieurs clients à la fois", "20 clients connectés ensemble"],
+            &[
+                "plusieurs clients à la fois",
+                "20 clients connectés ensemble",
+            ],
         ),
         ("echo-udp", "echo_udp.py", "ok", &["UDP"]),
         (

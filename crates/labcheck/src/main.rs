@@ -160,6 +160,7 @@ fn main() {
     let mut args = Args::parse(USAGE);
     let junit: Option<PathBuf> = args.value("--junit");
     let rest = args.rest();
+    // `rest` took the arguments; a fresh Args prints the same usage.
     let usage = Args::from_vec(USAGE, Vec::new());
     let [kind, place] = rest.as_slice() else {
         usage.usage_error(
@@ -176,6 +177,8 @@ fn main() {
             "« {place} » n'est pas de la forme HÔTE:PORT (localhost:7777, [::1]:7777, 127.0.0.1:7777)"
         ));
     };
+    // A --junit path that cannot be a report is said at once, not after
+    // the checks.
     if let Some(path) = &junit
         && let Err(why) = report::check_junit_path(path)
     {
@@ -192,6 +195,9 @@ fn main() {
         );
     }
     let addrs = netlabs::net::resolve(&host, port);
+
+    // Which address answers? Nothing listening is one line, exit 1 (and a
+    // report that says so, for a teacher's CI).
     let (addr, first) = match find_server(kind, &addrs) {
         Ok(found) => found,
         Err(why) => {
@@ -211,6 +217,8 @@ fn main() {
         addr,
         first: RefCell::new(first),
     };
+
+    // The checks of the kind, one line each as they end, then the model.
     let mut report = Report::new(format!("labcheck {} {place} ({addr})", kind.name()));
     match kind {
         Kind::Echo => echo::tcp(&target, &mut report),
