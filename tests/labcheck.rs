@@ -274,7 +274,11 @@ fn each_student_mistake_fails_with_its_explanation() {
             "echo_tcp.py",
             "once",
             "la connexion sert plusieurs messages",
-            &["message 2", "connexion fermée", "boucle recv/send"],
+            &[
+                "message 2",
+                "connexion fermée|connexion réinitialisée",
+                "boucle recv/send",
+            ],
         ),
         (
             "echo-udp",
@@ -342,7 +346,11 @@ fn each_student_mistake_fails_with_its_explanation() {
             "prime_tcp.py",
             "crash",
             "ce qui n'est pas un entier → E",
-            &["b'4j\\n'", "connexion fermée", "planté"],
+            &[
+                "b'4j\\n'",
+                "connexion fermée|connexion réinitialisée",
+                "planté",
+            ],
         ),
         (
             "kv",
@@ -400,9 +408,11 @@ fn each_student_mistake_fails_with_its_explanation() {
             block.contains("envoyé : ") && block.contains("reçu   : "),
             "{block}"
         );
+        // "a|b": either will do (a server that closes with data unread
+        // resets the connection instead of closing it, depending on timing).
         for word in words {
             assert!(
-                block.contains(word),
+                word.split('|').any(|w| block.contains(w)),
                 "{file} {variant}, « {failed} » should say {word:?}:\n{block}"
             );
         }
