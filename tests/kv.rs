@@ -264,16 +264,6 @@ fn saved_data_comes_back_after_a_restart() {
     assert_eq!(o.ask("KEYS"), "KEYS phrase\n");
 }
 
-/// Sends `signal` (INT, TERM, KILL) to the server and waits for its end.
-fn stop_with(server: &mut Server, signal: &str) {
-    let sent = std::process::Command::new("kill")
-        .args([format!("-{signal}"), server.pid().to_string()])
-        .status()
-        .expect("kill");
-    assert!(sent.success());
-    server.wait_exit();
-}
-
 /// Replays a save file as the server loads it: the keys and values its
 /// whole lines give.
 fn replay(file: &Path) -> std::collections::BTreeMap<String, String> {
@@ -314,7 +304,7 @@ fn ctrl_c_sigterm_and_kill_9_right_after_ok_lose_nothing() {
                     assert_eq!(c.ask(&format!("DEL a{}", round - 2)), "OK\n");
                 }
             }
-            stop_with(&mut server, signal);
+            server.stop_with(signal);
             let data = replay(&file);
             let want = round.to_string();
             assert_eq!(data.get("a"), Some(&want), "SIG{signal}, round {round}");
@@ -544,51 +534,11 @@ fn a_bad_save_file_stops_the_server_with_one_line() {
         .code(2);
 }
 
-/// Runs `server --port 0 OPTION PATH` and expects one French line and
-/// exit 1, at once, with nothing on stdout.
-fn refused_at_once(server: &str, option: &str, path: &Path, what: &str) {
-    let started = Instant::now();
-    client(server)
-        .args(["--port", "0", option, path.to_str().unwrap()])
-        .assert()
-        .code(1)
-        .stdout("")
-        .stderr(
-            predicate::str::starts_with("erreur : ")
-                .and(predicate::str::contains(what))
-                .and(predicate::function(|e: &str| e.lines().count() == 1)),
-        );
-    assert!(started.elapsed() < Duration::from_secs(10), "not at once");
-}
-
-/// A folder holding each kind of path a program must refuse.
-fn bad_paths(dir: &TempDir) -> Vec<(std::path::PathBuf, &'static str)> {
-    let mut paths = vec![
-        (dir.0.clone(), "est un dossier"),
-        ("/dev/null".into(), "est un périphérique"),
-    ];
-    let socket = dir.file("socket");
-    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
-    std::mem::forget(_listener);
-    paths.push((socket, "est une socket"));
-    let link = dir.file("vers-dossier");
-    std::os::unix::fs::symlink(&dir.0, &link).unwrap();
-    paths.push((link, "qui est un dossier"));
-    let fifo = dir.file("tube");
-    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
-    if made.is_ok_and(|s| s.success()) {
-        paths.push((fifo, "est un tube nommé"));
-    } else {
-        eprintln!("test partiel : mkfifo absent, pas de tube nommé");
-    }
-    paths
-}
-
 #[test]
 fn a_save_path_that_is_not_a_file_is_refused_at_once() {
     let dir = TempDir::new("kv-paths");
-    for (path, what) in bad_paths(&dir) {
-        refused_at_once("kv-server", "--save", &path, what);
+    for (path, what) in util::paths_that_are_not_files(&dir) {
+        util::refused_at_once("kv-server", "--save", &path, what);
     }
 }
 
