@@ -297,6 +297,16 @@ impl Db {
         }
     }
 
+    /// How many keys the store holds.
+    pub fn len(&self) -> usize {
+        self.lock().store.len()
+    }
+
+    /// True when the store holds no key.
+    pub fn is_empty(&self) -> bool {
+        self.lock().store.is_empty()
+    }
+
     /// Runs one command line and writes its answer line to `out`.
     ///
     /// The lock is held for the command alone — a few map operations in

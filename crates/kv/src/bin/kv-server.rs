@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread;
 
-use kv::journal::{self, Loaded};
+use kv::journal;
 use kv::{Db, MAX_LINE, MAX_MEMORY, PORT, Store, count};
 use netlabs::lines::{Line, LineBuffer};
 use netlabs::{Args, Why, fail, log, net, records, warn};
@@ -85,26 +85,18 @@ fn main() {
     args.finish();
 
     // Read the saved data first: a bad file stops us before we listen.
-    let (store, journal, notes) = match save {
-        Some(path) => {
-            let Loaded {
-                store,
-                journal,
-                notes,
-            } = open_save(&path, fsync, max_memory);
-            (store, Some(journal), notes)
-        }
-        None => (Store::new(max_memory), None, Vec::new()),
+    let (db, notes) = match save {
+        Some(path) => open_save(&path, fsync, max_memory),
+        None => (Db::new(Store::new(max_memory), None), Vec::new()),
     };
-    let keys = store.len();
-    let db = Arc::new(Db::new(store, journal));
+    let db = Arc::new(db);
 
     // s = socket(…); s.bind(…); s.listen(…)
     let listener = net::listen(bind, port);
     for note in notes {
         log!("{note}");
     }
-    log!("{}", count(keys as u64, "clé chargée", "clés chargées"));
+    log!("{}", count(db.len() as u64, "clé chargée", "clés chargées"));
 
     let mut next_id = 1u64;
     loop {
@@ -128,13 +120,15 @@ fn main() {
 }
 
 /// Checks the path given to `--save`, reads the journal and compacts it,
-/// or stops the server with one French line.
-fn open_save(path: &Path, fsync: bool, max_memory: usize) -> Loaded {
+/// or stops the server with one French line. Returns the store with its
+/// journal, and what to log once the first line is out.
+fn open_save(path: &Path, fsync: bool, max_memory: usize) -> (Db, Vec<String>) {
     // A directory, device, pipe or socket is refused at once; a link is
     // followed to the file it names.
     let path = records::check_path(path)
         .unwrap_or_else(|why| fail!("{why} ; donnez à --save le chemin d'un fichier"));
-    journal::open(&path, fsync, max_memory).unwrap_or_else(|why| fail!("{why}"))
+    let loaded = journal::open(&path, fsync, max_memory).unwrap_or_else(|why| fail!("{why}"));
+    (Db::new(loaded.store, Some(loaded.journal)), loaded.notes)
 }
 
 /// Serves one client until it closes: reads its commands, runs each on
