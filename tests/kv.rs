@@ -561,6 +561,22 @@ fn a_link_is_followed_and_its_file_replaced() {
         "SET a 2\nSET b 3\n"
     );
 
+    // A temporary name planted beforehand (the old `FILE.tmp`) is never
+    // written through: the real one is drawn at random, created exclusively.
+    std::fs::write(dir.file("victime"), "à garder\n").unwrap();
+    symlink("victime", dir.file("vraies-donnees.kv.tmp")).unwrap();
+    {
+        // Every start writes a snapshot through a temporary file.
+        let server = start_saving(&dir.file("lien.kv"));
+        server.wait_for_log("2 clés chargées");
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.file("victime")).unwrap(),
+        "à garder\n"
+    );
+    std::fs::remove_file(dir.file("vraies-donnees.kv.tmp")).unwrap();
+    std::fs::remove_file(dir.file("victime")).unwrap();
+
     // A dangling link: the file it names is created.
     symlink("nouveau.kv", dir.file("pendant.kv")).unwrap();
     {
