@@ -10,7 +10,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::thread;
 
 use predicates::prelude::*;
-use util::{Interactive, KillOnDrop, Server, TempFile, WAIT, client};
+use util::{Interactive, KillOnDrop, Server, TempDir, TempFile, WAIT, client};
 
 const GREETING: &str = "Connection with the server established!\r\n";
 
@@ -294,4 +294,172 @@ fn bad_options_and_an_unopenable_file() {
         .stderr(predicate::str::starts_with(
             "erreur : impossible d'ouvrir /nonexistent-netlabs/dir/file.txt",
         ));
+}
+
+#[test]
+fn a_file_path_that_is_not_a_file_is_refused_at_once() {
+    let dir = TempDir::new("pesto-paths");
+    for (path, what) in util::paths_that_are_not_files(&dir) {
+        util::refused_at_once("pesto-server", "--file", &path, what);
+    }
+}
+
+#[test]
+fn a_link_given_as_file_is_followed() {
+    let dir = TempDir::new("pesto-link");
+    std::fs::write(dir.file("vrai.txt"), "avant\n").unwrap();
+    std::os::unix::fs::symlink("vrai.txt", dir.file("lien.txt")).unwrap();
+    let link = dir.file("lien.txt");
+    let server = Server::start(
+        "pesto-server",
+        &["--port", "0", "--file", link.to_str().unwrap()],
+    );
+    let mut c = connect(server.addr);
+    assert_eq!(line(&mut c), GREETING);
+    send(&mut c, b"write: apres\n");
+    assert_eq!(line(&mut c), "Message saved!\r\n");
+    assert!(link.is_symlink());
+    assert_eq!(
+        std::fs::read_to_string(dir.file("vrai.txt")).unwrap(),
+        "avant\napres\n"
+    );
+}
+
+#[test]
+fn a_torn_last_line_is_cut_off_at_start_and_said() {
+    let file = TempFile::new("torn");
+    let torn = "deux, coupé par un kil";
+    std::fs::write(&file.0, format!("un\n{torn}")).unwrap();
+    let server = start(&file);
+    server.wait_for_error(&format!(
+        "dernière ligne incomplète ({} octets sans fin de ligne",
+        torn.len()
+    ));
+    assert_eq!(file.read(), "un\n");
+    let mut c = connect(server.addr);
+    assert_eq!(line(&mut c), GREETING);
+    send(&mut c, b"write: trois\n");
+    assert_eq!(line(&mut c), "Message saved!\r\n");
+    assert_eq!(file.read(), "un\ntrois\n", "not glued to the torn line");
+}
+
+#[test]
+fn a_full_disk_leaves_nothing_of_a_refused_line() {
+    if !util::have("sh", "the file size limit is set with ulimit") {
+        return;
+    }
+    let file = TempFile::new("full");
+    // A file size limit (ulimit -f, blocks of 512 bytes) as a full disk:
+    // past 16 KiB a write is cut short, then refused (EFBIG).
+    let mut cmd = std::process::Command::new("sh");
+    cmd.args([
+        "-c",
+        "trap '' XFSZ; ulimit -f 32 && exec \"$0\" --port 0 --file \"$1\"",
+        util::bin("pesto-server").to_str().unwrap(),
+        file.arg(),
+    ]);
+    let server = Server::spawn(cmd);
+    let mut c = connect(server.addr);
+    assert_eq!(line(&mut c), GREETING);
+    let text = "x".repeat(1000);
+    let mut saved = 0;
+    loop {
+        send(&mut c, format!("write: {text}\n").as_bytes());
+        match line(&mut c).as_str() {
+            "Message saved!\r\n" => saved += 1,
+            "Message not saved!\r\n" => break,
+            other => panic!("{other:?}"),
+        }
+        assert!(saved < 40, "the limit was never met");
+    }
+    // The refused line left nothing: whole lines only, each one saved.
+    assert_eq!(file.read(), format!("{text}\n").repeat(saved));
+    server.wait_for_error("écriture impossible");
+    // A line that fits is saved again.
+    send(&mut c, b"write: court\n");
+    assert_eq!(line(&mut c), "Message saved!\r\n");
+    assert!(file.read().ends_with(&format!("{text}\ncourt\n")));
+}
+
+/// The line client `c` writes as its `n`-th: about 16 KB, its own bytes.
+fn big_line(c: usize, n: usize) -> String {
+    let fill = char::from(b'a' + ((c * 7 + n) % 26) as u8);
+    format!("client {c} ligne {n} {}", fill.to_string().repeat(16_000))
+}
+
+#[test]
+fn ctrl_c_while_four_clients_write_16_kb_lines_leaves_whole_lines() {
+    const CLIENTS: usize = 4;
+    if !util::have("kill", "Ctrl-C is sent with kill -INT") {
+        return;
+    }
+    let file = TempFile::new("ctrl-c");
+    let mut acked: Vec<HashSet<String>> = vec![HashSet::new(); CLIENTS];
+    for round in 0..6 {
+        let mut server = start(&file);
+        let addr = server.addr;
+        let (tx, rx) = std::sync::mpsc::channel();
+        let writers: Vec<_> = (0..CLIENTS)
+            .map(|c| {
+                let tx = tx.clone();
+                thread::spawn(move || {
+                    let mut saved = HashSet::new();
+                    // The server may be gone already: Ctrl-C comes once
+                    // any client has a few lines saved.
+                    let Ok(stream) = TcpStream::connect(addr) else {
+                        return saved;
+                    };
+                    stream.set_read_timeout(Some(WAIT)).unwrap();
+                    let mut conn = BufReader::new(stream);
+                    let mut greeting = String::new();
+                    if conn.read_line(&mut greeting).is_err() || greeting != GREETING {
+                        return saved;
+                    }
+                    for n in round * 1000.. {
+                        let text = big_line(c, n);
+                        let sent = conn
+                            .get_mut()
+                            .write_all(format!("write: {text}\n").as_bytes());
+                        let mut answer = String::new();
+                        if sent.is_err() || conn.read_line(&mut answer).unwrap_or(0) == 0 {
+                            return saved; // the server is gone
+                        }
+                        assert_eq!(answer, "Message saved!\r\n");
+                        saved.insert(text);
+                        let _ = tx.send(());
+                    }
+                    saved
+                })
+            })
+            .collect();
+        // A few lines saved, then Ctrl-C in the middle of the traffic.
+        for _ in 0..8 {
+            rx.recv_timeout(WAIT).expect("lines saved");
+        }
+        server.stop_with("INT");
+        for (c, w) in writers.into_iter().enumerate() {
+            acked[c].extend(w.join().unwrap());
+        }
+    }
+    // The next start cuts a torn last line, if the last Ctrl-C left one.
+    let server = start(&file);
+    let mut c = connect(server.addr);
+    assert_eq!(line(&mut c), GREETING);
+    let saved = file.read();
+    assert!(saved.ends_with('\n'));
+    let lines: HashSet<&str> = saved.lines().collect();
+    assert_eq!(lines.len(), saved.lines().count(), "a line written twice");
+    for l in &lines {
+        let words: Vec<&str> = l.splitn(5, ' ').collect();
+        let (c, n) = (words[1].parse().unwrap(), words[3].parse().unwrap());
+        assert_eq!(*l, big_line(c, n), "a line cut or glued to another");
+    }
+    for (c, lines_of_c) in acked.iter().enumerate() {
+        for text in lines_of_c {
+            assert!(
+                lines.contains(text.as_str()),
+                "client {c}: a saved line is missing"
+            );
+        }
+    }
 }

@@ -234,6 +234,17 @@ impl Server {
     pub fn wait_exit(&mut self) -> ExitStatus {
         wait_exit(&mut self.child.0)
     }
+
+    /// Sends `signal` (`INT` as Ctrl-C does, `TERM`, `KILL`) with
+    /// `kill(1)`, then waits for the end of the process.
+    pub fn stop_with(&mut self, signal: &str) {
+        let sent = Command::new("kill")
+            .args([format!("-{signal}"), self.pid().to_string()])
+            .status()
+            .expect("kill");
+        assert!(sent.success(), "kill -{signal} failed");
+        self.wait_exit();
+    }
 }
 
 impl Drop for Server {
@@ -490,6 +501,52 @@ impl Drop for TempFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
     }
+}
+
+/// Paths a server must refuse as a file to write, each with the words its
+/// error line must hold: a folder, a device, a socket, a link to a folder,
+/// and a named pipe (where `mkfifo` exists). They are made in `dir`.
+pub fn paths_that_are_not_files(dir: &TempDir) -> Vec<(PathBuf, &'static str)> {
+    let mut paths = vec![
+        (dir.0.clone(), "est un dossier"),
+        ("/dev/null".into(), "est un périphérique"),
+    ];
+    let socket = dir.file("socket");
+    // The socket file stays after its listener is closed.
+    drop(std::os::unix::net::UnixListener::bind(&socket).expect("a Unix socket"));
+    paths.push((socket, "est une socket"));
+    let link = dir.file("vers-dossier");
+    std::os::unix::fs::symlink(&dir.0, &link).unwrap();
+    paths.push((link, "qui est un dossier"));
+    let fifo = dir.file("tube");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if made.is_ok_and(|s| s.success()) {
+        paths.push((fifo, "est un tube nommé"));
+    } else {
+        eprintln!("test partiel : mkfifo absent, pas de tube nommé");
+    }
+    paths
+}
+
+/// Runs `server --port 0 OPTION PATH` and expects one French line on
+/// stderr naming `what`, nothing on stdout, exit 1, at once (well before
+/// [`WAIT`]: a named pipe opened for writing would block for ever).
+pub fn refused_at_once(server: &str, option: &str, path: &Path, what: &str) {
+    let started = Instant::now();
+    let out = client(server)
+        .args(["--port", "0", option])
+        .arg(path)
+        .output()
+        .expect("run");
+    let errors = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{}: {errors}", path.display());
+    assert!(out.stdout.is_empty(), "{}", path.display());
+    assert!(
+        errors.starts_with("erreur : ") && errors.contains(what) && errors.lines().count() == 1,
+        "{}: {errors}",
+        path.display()
+    );
+    assert!(started.elapsed() < WAIT / 2, "not at once");
 }
 
 /// Waits until `file` contains `needle`; fails after [`WAIT`].

@@ -6,6 +6,9 @@
 //!   trying every address of a host name;
 //! - [`error`]: one French line on stderr, exit 1;
 //! - [`lines`]: cutting a TCP byte stream into lines, with a length limit;
+//! - [`records`]: whole records in a file (append or undo, cut a torn
+//!   tail, replace by rename) and the check of a path given on the command
+//!   line;
 //! - [`sys`]: the workspace's only foreign functions, `poll(2)` among them;
 //! - [`udp`]: the answer budget that keeps UDP servers out of echo loops.
 //!
@@ -16,6 +19,7 @@ pub mod cli;
 pub mod error;
 pub mod lines;
 pub mod net;
+pub mod records;
 pub mod sys;
 pub mod udp;
 

@@ -3,15 +3,15 @@
 //!
 //! The course's server serves one client and stops; this one gives each
 //! client its own thread (as TP5b 2.2 « version thread » does), and all the
-//! threads share one store behind a lock. One line per command:
+//! threads share one store behind a lock (`kv::Db`). One line per command:
 //! `SET key value` → `OK`, `GET key` → `VALUE value` or `NOTFOUND`,
 //! `DEL key` → `OK` or `NOTFOUND`, `KEYS` → `KEYS k1 k2 …`, else `ERR …`.
 //!
-//! `--save FILE` keeps the data across restarts: a saver thread writes the
-//! whole store to `FILE.tmp`, flushes it to the disk, then renames it over
-//! `FILE`. A rename is atomic: whenever the server stops, even killed in the
-//! middle of a save, `FILE` is the old version or the new one, never half
-//! of one.
+//! `--save FILE` keeps the data across restarts, and an `OK` is a promise:
+//! each `SET` and `DEL` is appended to FILE (a journal) *before* its `OK`
+//! is sent, so Ctrl-C, SIGTERM or `kill -9` lose nothing acknowledged. Now
+//! and then the journal is compacted into a snapshot, written to a
+//! temporary file and renamed over FILE (see `kv::journal`).
 //!
 //! Try it:
 //!
@@ -23,105 +23,80 @@
 //! ss -tnp | grep 8807                           # one connection per client
 //! ```
 
-use std::fs::{self, File};
-use std::io::{ErrorKind, Read, Write};
+use std::io::{self, BufWriter, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::thread;
-use std::time::Duration;
 
-use kv::{Change, MAX_LINE, PORT, Store};
-use netlabs::Args;
-use netlabs::error::reason;
+use kv::journal;
+use kv::{Db, MAX_LINE, MAX_MEMORY, PORT, Store, count};
 use netlabs::lines::{Line, LineBuffer};
-use netlabs::log;
-use netlabs::net;
+use netlabs::{Args, Why, fail, log, net, records, warn};
 
 /// Bytes taken from a client per read. Commands are reassembled across
 /// reads, so this only sets how much work one read brings.
 const BUF_SIZE: usize = 16 * 1024;
 
-/// The least time between two saves. Under a burst of `SET`s the store is
-/// saved about ten times a second, not once per command (each save writes
-/// the whole store); a crash loses at most the changes of the last instant.
-const SAVE_INTERVAL: Duration = Duration::from_millis(100);
-
-/// After a failed save, how long before the next try (the disk may be
-/// full, or the folder read-only, for a while).
-const RETRY_INTERVAL: Duration = Duration::from_secs(1);
-
-/// Answers waiting to be sent are written once they reach this size, so a
-/// client's pending answers never take more than about this much memory
-/// (plus one answer).
-const REPLY_FLUSH: usize = 64 * 1024;
+/// A client's answers wait in a buffer of this size and go out in one
+/// write once the commands of a read are done — or as soon as it is full:
+/// a client that sends thousands of `GET`s and reads nothing makes the
+/// server hold this much for it, not the thousands of answers.
+const REPLY_BUF: usize = 64 * 1024;
 
 const USAGE: &str = "\
 kv-server — serveur clé-valeur, plusieurs clients à la fois (Chapitre 2.2, le « mini serveur de données clé-valeur » annoncé)
 
-usage : kv-server [--bind ADDR] [--port N] [--save FICHIER]
-  --bind ADDR       adresse d'écoute (défaut 127.0.0.1)
-  --port N          port TCP (défaut 8807 ; 0 = un port libre choisi par le système)
-  --save FICHIER    garde les données d'un lancement à l'autre dans FICHIER
-  -h, --help        cette aide
+usage : kv-server [--bind ADDR] [--port N] [--save FICHIER [--fsync]] [--max-memory TAILLE]
+  --bind ADDR          adresse d'écoute (défaut 127.0.0.1)
+  --port N             port TCP (défaut 8807 ; 0 = un port libre choisi par le système)
+  --save FICHIER       garde les données dans FICHIER : chaque SET et DEL y est écrit avant son OK
+  --fsync              avec --save : chaque écriture est forcée sur le disque avant son OK
+                       (survit même à une coupure de courant ; plus lent)
+  --max-memory TAILLE  taille maximale des données (défaut 64M ; suffixes K, M, G)
+  -h, --help           cette aide
 
 Commandes, une par ligne : SET clé valeur | GET clé | DEL clé | KEYS
 Essayez : nc 127.0.0.1 8807";
-
-/// What the client threads and the saver share.
-struct Shared {
-    state: Mutex<State>,
-    /// Rung when the store changes, to wake the saver.
-    changed: Condvar,
-}
-
-struct State {
-    store: Store,
-    /// True when the store changed since the last snapshot was taken.
-    dirty: bool,
-}
 
 fn main() {
     let mut args = Args::parse(USAGE);
     let bind = args.bind("127.0.0.1");
     let port = args.port(PORT);
     let save: Option<PathBuf> = args.value("--save");
+    let fsync = args.flag("--fsync");
+    let max_memory = match args.value::<String>("--max-memory") {
+        None => MAX_MEMORY,
+        Some(text) => kv::parse_size(&text).unwrap_or_else(|| {
+            args.usage_error(&format!(
+                "--max-memory attend une taille comme 64M, 512K ou 1000000 (reçu « {text} »)"
+            ))
+        }),
+    };
+    if save
+        .as_ref()
+        .is_some_and(|path| path.as_os_str().is_empty())
+    {
+        args.usage_error("--save attend un chemin de fichier");
+    }
+    if fsync && save.is_none() {
+        args.usage_error("--fsync ne sert qu'avec --save FICHIER");
+    }
     args.finish();
 
     // Read the saved data first: a bad file stops us before we listen.
-    let store = match &save {
-        Some(path) => load(path),
-        None => Store::new(),
+    let (db, notes) = match save {
+        Some(path) => open_save(&path, fsync, max_memory),
+        None => (Db::new(Store::new(max_memory), None), Vec::new()),
     };
-    let count = store.len();
-    let shared = Arc::new(Shared {
-        state: Mutex::new(State {
-            store,
-            dirty: false,
-        }),
-        changed: Condvar::new(),
-    });
-
-    if let Some(path) = save {
-        // Save once now: a file we cannot write is better found at once.
-        let bytes = lock(&shared).store.snapshot();
-        if let Err(e) = write_atomically(&path, &bytes) {
-            netlabs::fail(format!(
-                "impossible d'écrire {} ({}) ; choisissez un autre --save",
-                path.display(),
-                reason(&e)
-            ));
-        }
-        let saver_shared = Arc::clone(&shared);
-        thread::Builder::new()
-            .name("sauvegarde".into())
-            .spawn(move || saver(&saver_shared, &path))
-            .unwrap_or_else(|e| netlabs::fail(format!("thread impossible ({})", reason(&e))));
-    }
+    let db = Arc::new(db);
 
     // s = socket(…); s.bind(…); s.listen(…)
     let listener = net::listen(bind, port);
-    log(format_args!("{count} clé(s) chargée(s)"));
+    for note in notes {
+        log!("{note}");
+    }
+    log!("{}", count(db.len() as u64, "clé chargée", "clés chargées"));
 
     let mut next_id = 1u64;
     loop {
@@ -129,193 +104,79 @@ fn main() {
         let (stream, peer) = net::accept(&listener);
         let name = format!("client-{next_id}");
         next_id += 1;
-        log(format_args!("connexion de {peer} (thread {name})"));
+        log!("connexion de {peer} (thread {name})");
 
         // threading.Thread(target=serve, args=(conn,)).start()
-        let shared = Arc::clone(&shared);
-        let spawned = thread::Builder::new()
-            .name(name.clone())
-            .spawn(move || serve(stream, peer, &shared));
+        let db = Arc::clone(&db);
+        let spawned = thread::Builder::new().name(name.clone()).spawn(move || {
+            let outcome = serve(&stream, &db);
+            log!("{}", farewell(peer, &name, &outcome));
+        });
         if let Err(e) = spawned {
             // No thread left for it: this client is dropped, the others go on.
-            netlabs::warn!("pas de thread pour {peer} : {}", reason(&e));
+            warn!("pas de thread pour {peer} : {}", Why(&e));
         }
     }
 }
 
-/// One client's thread: read commands, run each on the shared store,
-/// write the answers, until the client closes.
-fn serve(mut stream: TcpStream, peer: SocketAddr, shared: &Shared) {
-    let me = thread::current().name().unwrap_or("?").to_string();
-    let mut buf = vec![0u8; BUF_SIZE];
+/// Checks the path given to `--save`, reads the journal and compacts it,
+/// or stops the server with one French line. Returns the store with its
+/// journal, and what to log once the first line is out.
+fn open_save(path: &Path, fsync: bool, max_memory: usize) -> (Db, Vec<String>) {
+    // A directory, device, pipe or socket is refused at once; a link is
+    // followed to the file it names.
+    let path = records::check_path(path)
+        .unwrap_or_else(|why| fail!("{why} ; donnez à --save le chemin d'un fichier"));
+    let loaded = journal::open(&path, fsync, max_memory).unwrap_or_else(|why| fail!("{why}"));
+    (Db::new(loaded.store, Some(loaded.journal)), loaded.notes)
+}
+
+/// Serves one client until it closes: reads its commands, runs each on
+/// the shared store, sends the answers. Returns how many commands it sent.
+fn serve(stream: &TcpStream, db: &Db) -> io::Result<u64> {
+    let mut reader = stream;
+    let mut answers = BufWriter::with_capacity(REPLY_BUF, stream);
     let mut lines = LineBuffer::new(MAX_LINE);
-    let mut replies = Vec::new();
-    let mut commands = 0u64;
-    let ending = loop {
+    let mut buf = vec![0u8; BUF_SIZE];
+    let mut commands = 0;
+    loop {
         // data = conn.recv(…): blocks this thread only.
-        let n = match stream.read(&mut buf) {
-            Ok(0) => {
-                // A last command without its `\n` (printf 'KEYS' | nc -N).
-                lines.finish();
-                if let Some(Line::Complete(last)) = lines.next_line() {
-                    commands += 1;
-                    let mut reply = Vec::new();
-                    run(shared, last, &mut reply);
-                    let _ = stream.write_all(&reply);
-                }
-                break "déconnexion".to_string();
-            }
+        let n = match reader.read(&mut buf) {
             Ok(n) => n,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => break format!("connexion perdue ({})", reason(&e)),
+            Err(e) => return Err(e),
         };
-        lines.push(&buf[..n]);
-        let mut lost = None;
+        if n == 0 {
+            // The client closed: a last command without its `\n`
+            // (printf 'KEYS' | nc -N) is a line like the others.
+            lines.finish();
+        } else {
+            lines.push(&buf[..n]);
+        }
         while let Some(line) = lines.next_line() {
             commands += 1;
             match line {
-                Line::Complete(command) => run(shared, command, &mut replies),
-                Line::TooLong => replies.extend_from_slice(
-                    format!("ERR ligne de plus de {MAX_LINE} octets : ignorée\n").as_bytes(),
-                ),
-            }
-            // One read may hold thousands of `GET`s of a large value: send
-            // the answers as they pile up rather than hold them all.
-            if replies.len() >= REPLY_FLUSH {
-                lost = send(&mut stream, &mut replies).err();
-                if lost.is_some() {
-                    break;
+                Line::Complete(command) => db.run(command, &mut answers)?,
+                Line::TooLong => {
+                    writeln!(answers, "ERR ligne de plus de {MAX_LINE} octets : ignorée")?
                 }
             }
         }
-        if lost.is_none() {
-            lost = send(&mut stream, &mut replies).err();
-        }
-        if let Some(e) = lost {
-            break format!("connexion perdue ({})", reason(&e));
-        }
-    };
-    log(format_args!(
-        "{ending} de {peer} (thread {me}, {commands} commande(s))"
-    ));
-}
-
-/// Writes the answers gathered so far. The lock is not held here: a client
-/// that reads slowly blocks this write, and only its own thread with it.
-fn send(stream: &mut TcpStream, replies: &mut Vec<u8>) -> std::io::Result<()> {
-    let sent = stream.write_all(replies);
-    replies.clear();
-    sent
-}
-
-/// Runs one command under the lock.
-///
-/// The lock is held for the command alone — a few map operations in
-/// memory — and never across a read or a write on a socket: a client that
-/// stops reading would otherwise hold it while its write blocks, and every
-/// other client would wait behind it.
-fn run(shared: &Shared, command: &[u8], replies: &mut Vec<u8>) {
-    let mut state = lock(shared);
-    if state.store.execute(command, replies) == Change::Changed {
-        state.dirty = true;
-        shared.changed.notify_one();
-    }
-}
-
-/// The saver thread: waits for a change, takes a snapshot under the lock,
-/// then writes it with the lock released, and again.
-fn saver(shared: &Shared, path: &Path) {
-    // True while saves fail: the failure is told once, not at every try,
-    // and the recovery is told too.
-    let mut failing = false;
-    loop {
-        let snapshot = {
-            let mut state = lock(shared);
-            while !state.dirty {
-                state = shared
-                    .changed
-                    .wait(state)
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
-            }
-            state.dirty = false;
-            // Built under the lock, so it is one consistent moment of the
-            // store; a copy in memory, short next to the disk write.
-            state.store.snapshot()
-        };
-        match write_atomically(path, &snapshot) {
-            Ok(()) => {
-                if failing {
-                    log(format_args!("sauvegarde de {} rétablie", path.display()));
-                    failing = false;
-                }
-                thread::sleep(SAVE_INTERVAL);
-            }
-            Err(e) => {
-                // Keep serving, and try again a little later.
-                if !failing {
-                    netlabs::warn!(
-                        "sauvegarde de {} impossible : {} ; le serveur continue et réessaie chaque seconde",
-                        path.display(),
-                        reason(&e)
-                    );
-                    failing = true;
-                }
-                lock(shared).dirty = true;
-                thread::sleep(RETRY_INTERVAL);
-            }
+        // conn.sendall(answers)
+        answers.flush()?;
+        if n == 0 {
+            return Ok(commands);
         }
     }
 }
 
-/// Writes `bytes` to `path` so that `path` is never seen half-written:
-/// write a temporary file beside it, flush it to the disk, rename it.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
-    tmp_name.push(".tmp");
-    let tmp = path.with_file_name(tmp_name);
-    let mut file = File::create(&tmp)?;
-    file.write_all(bytes)?;
-    // Without this, a power cut after the rename could leave an empty file.
-    file.sync_all()?;
-    drop(file);
-    // Atomic on the same file system: readers see the old file or the new.
-    fs::rename(&tmp, path)?;
-    // Make the rename itself durable (best effort: not every system allows
-    // opening a directory).
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    if let Ok(dir) = File::open(dir) {
-        let _ = dir.sync_all();
+/// The log line for a client that has gone, with what became of it.
+fn farewell(peer: SocketAddr, thread: &str, outcome: &io::Result<u64>) -> String {
+    match outcome {
+        Ok(n) => format!(
+            "déconnexion de {peer} (thread {thread}, {})",
+            count(*n, "commande", "commandes")
+        ),
+        Err(e) => format!("connexion perdue avec {peer} (thread {thread}, {})", Why(e)),
     }
-    Ok(())
-}
-
-/// Reads the save file, or starts empty if there is none yet.
-fn load(path: &Path) -> Store {
-    match fs::read(path) {
-        Ok(bytes) => Store::load(&bytes).unwrap_or_else(|why| {
-            netlabs::fail(format!(
-                "{} n'est pas un fichier de kv-server : {why} ; corrigez-le ou choisissez un autre --save",
-                path.display()
-            ))
-        }),
-        Err(e) if e.kind() == ErrorKind::NotFound => Store::new(),
-        Err(e) => netlabs::fail(format!(
-            "impossible de lire {} ({}) ; vérifiez le chemin et les droits",
-            path.display(),
-            reason(&e)
-        )),
-    }
-}
-
-/// Takes the lock. A thread that panicked while holding it cannot have
-/// left the map half-changed (each command is one map operation), so the
-/// data is still good: we keep using it rather than stop every client.
-fn lock(shared: &Shared) -> MutexGuard<'_, State> {
-    shared
-        .state
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

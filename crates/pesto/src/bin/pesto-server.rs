@@ -29,13 +29,13 @@
 //! ```
 
 use std::cell::RefCell;
-use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::fs::File;
+use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use netlabs::{Args, error, fail, log};
+use netlabs::{Args, Why, error, fail, log, records};
 use reactor::{Factory, LineProtocol, LineReceiver, Protocol, Reason, Transport};
 
 /// The seed's port. It writes files, so it listens on loopback only unless
@@ -70,9 +70,12 @@ impl Journal {
     /// The bytes are saved as they came: the seed decodes them as UTF-8
     /// first (and fails on anything else); a file takes any bytes.
     ///
-    /// The text and its newline go in one `write` to a file opened in
-    /// append mode: each line lands whole at the end, never cut or mixed
-    /// with another, and is on disk (in the system's cache) at once.
+    /// The text and its newline are one record, appended whole or not at
+    /// all (`netlabs::records::append`): a write cut short — a full disk —
+    /// is undone before `Message not saved!`, so the file never keeps half
+    /// a line, and the next line is never glued to one. The file is opened
+    /// in append mode: each line lands at the end, never mixed with
+    /// another, and is the system's (on its way to the disk) at once.
     fn save_text(&self, text: &[u8]) -> io::Result<()> {
         let mut file = self.file.borrow_mut();
         let Some(file) = file.as_mut() else {
@@ -81,8 +84,7 @@ impl Journal {
         let mut record = Vec::with_capacity(text.len() + 1);
         record.extend_from_slice(text);
         record.push(b'\n');
-        file.write_all(&record)?;
-        file.flush()
+        records::append(file, &record, false)
     }
 }
 
@@ -157,18 +159,25 @@ impl Factory for ServerFactory {
     }
 
     /// self.fp = open('file.txt', 'a')
+    ///
+    /// A last line without its newline is a record that a kill cut in the
+    /// middle of its write (it never got its `Message saved!`): it is cut
+    /// off, and said on stderr (stdout's first line is the address).
     fn start_factory(&mut self) {
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-            .unwrap_or_else(|e| {
-                fail(format!(
-                    "impossible d'ouvrir {} en ajout ({}) ; vérifiez le dossier ou choisissez --file",
-                    self.path.display(),
-                    error::reason(&e)
-                ))
-            });
+        let shown = self.path.display();
+        let opened = records::open_append(&self.path).and_then(|mut file| {
+            let cut = records::cut_torn_tail(&mut file)?;
+            Ok((file, cut))
+        });
+        let (file, cut) = opened.unwrap_or_else(|e| {
+            fail!("impossible d'ouvrir {shown} en ajout ({}) ; vérifiez le dossier ou choisissez --file", Why(&e))
+        });
+        if cut > 0 {
+            netlabs::warn!(
+                "{shown} : dernière ligne incomplète ({cut} {} sans fin de ligne, reste d'un arrêt brutal) coupée",
+                if cut == 1 { "octet" } else { "octets" }
+            );
+        }
         *self.journal.file.borrow_mut() = Some(file);
     }
 
@@ -187,6 +196,10 @@ fn main() {
         args.usage_error("--file attend un chemin de fichier");
     }
     args.finish();
+    // A directory, device, pipe or socket is refused at once (opening a
+    // named pipe would wait for ever); a link is followed to its file.
+    let path = records::check_path(&path)
+        .unwrap_or_else(|why| fail!("{why} ; donnez à --file le chemin d'un fichier"));
 
     let factory = ServerFactory {
         path,
@@ -257,6 +270,24 @@ mod tests {
             f.stop_factory();
             let _ = std::fs::remove_file(&f.path);
         }
+    }
+
+    #[test]
+    fn a_torn_last_line_is_cut_off_at_start() {
+        let path = std::env::temp_dir().join(format!("pesto-{}-torn.txt", std::process::id()));
+        std::fs::write(&path, b"un\ndeux sans fin").unwrap();
+        let mut f = ServerFactory {
+            path,
+            journal: Journal {
+                file: Rc::new(RefCell::new(None)),
+            },
+        };
+        f.start_factory();
+        assert_eq!(read(&f), "un\n");
+        play(&mut f, b"write: trois\n", 5);
+        assert_eq!(read(&f), "un\ntrois\n", "not glued to the torn line");
+        f.stop_factory();
+        let _ = std::fs::remove_file(&f.path);
     }
 
     #[test]

@@ -1,0 +1,510 @@
+//! Whole records in a file: a line written is whole or absent.
+//!
+//! Two servers keep what their clients send in a file, one line (a
+//! *record*) at a time: `kv-server --save` (its journal) and `pesto-server`
+//! (`write:`). A process can end at any moment — Ctrl-C, `kill -9`, a full
+//! disk in the middle of a write — and the file must never keep half a
+//! record, nor glue the next one to it. Three rules, one function each:
+//!
+//! - [`append`]: a record goes at the end of the file whole, or the file is
+//!   cut back to where the record began (a failed or short write is undone);
+//! - [`cut_torn_tail`] / [`split_torn_tail`]: bytes after the last `\n` are
+//!   a record a kill interrupted; at the next start they are cut off;
+//! - [`replace`]: a whole new version of a file is written to a temporary
+//!   file beside it, flushed to the disk, then renamed over it: a rename is
+//!   atomic, so the file is the old version or the new one, never half.
+//!
+//! And one rule for a path named on the command line, [`check_path`]: it
+//! must be a regular file or not exist yet. A directory, a device, a named
+//! pipe (opening it would wait for ever) or a socket is refused at once; a
+//! symbolic link is followed, and the file it names is the one written.
+
+use std::collections::hash_map::RandomState;
+use std::ffi::OsStr;
+use std::fs::{self, File, OpenOptions};
+use std::hash::{BuildHasher, Hasher};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileTypeExt;
+use std::path::{Path, PathBuf};
+
+use crate::Why;
+
+/// How many symbolic links may follow one another before we give up (the
+/// system's own limit, `ELOOP`, is 40 on Linux).
+const MAX_LINKS: usize = 40;
+
+/// How many bytes [`cut_torn_tail`] reads at a time, from the end, looking
+/// for the last `\n`.
+const TAIL_BLOCK: usize = 8 * 1024;
+
+/// Checks a file named on the command line before anything opens it, and
+/// returns the path to write: the file itself, or the file a symbolic link
+/// names (a link to a link is followed too).
+///
+/// The error is one French sentence naming the path, for `fail!`.
+pub fn check_path(path: &Path) -> Result<PathBuf, String> {
+    let shown = path.display();
+    let mut target = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        let meta = match fs::symlink_metadata(&target) {
+            Ok(meta) => meta,
+            // Not there yet: it will be created (a dangling link too).
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(target),
+            Err(e) => return Err(format!("impossible d'examiner {shown} ({})", Why(&e))),
+        };
+        let kind = meta.file_type();
+        let what = if kind.is_symlink() {
+            let link = fs::read_link(&target)
+                .map_err(|e| format!("impossible de lire le lien {shown} ({})", Why(&e)))?;
+            // A relative link is relative to the folder of the link.
+            target = match target.parent() {
+                Some(folder) => folder.join(link),
+                None => link,
+            };
+            continue;
+        } else if kind.is_file() {
+            return Ok(target);
+        } else if kind.is_dir() {
+            "un dossier"
+        } else if kind.is_fifo() {
+            "un tube nommé (fifo)"
+        } else if kind.is_socket() {
+            "une socket"
+        } else if kind.is_block_device() || kind.is_char_device() {
+            "un périphérique"
+        } else {
+            "un fichier spécial"
+        };
+        return Err(if target == path {
+            format!("{shown} est {what}, pas un fichier ordinaire")
+        } else {
+            format!(
+                "{shown} mène à {}, qui est {what}, pas un fichier ordinaire",
+                target.display()
+            )
+        });
+    }
+    Err(format!(
+        "{shown} : trop de liens symboliques à suivre (une boucle ?)"
+    ))
+}
+
+/// Opens `path` (already checked by [`check_path`]) for appending records,
+/// creating it if needed, and checks once more what was opened: between
+/// the check and the opening, the path may have been replaced.
+pub fn open_append(path: &Path) -> io::Result<File> {
+    let file = OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::other("ce n'est plus un fichier ordinaire"));
+    }
+    Ok(file)
+}
+
+/// What [`append`] and [`cut_torn_tail`] need of a file: writing, its
+/// length, cutting it, flushing it to the disk. A [`File`] is one; the unit
+/// tests use a file that fails on purpose.
+pub trait RecordFile: Write {
+    /// The length of the file in bytes.
+    fn length(&self) -> io::Result<u64>;
+    /// Cuts the file to `len` bytes.
+    fn cut(&self, len: u64) -> io::Result<()>;
+    /// Forces the data written so far to the disk (`fsync`).
+    fn sync(&self) -> io::Result<()>;
+}
+
+impl RecordFile for File {
+    fn length(&self) -> io::Result<u64> {
+        Ok(self.metadata()?.len())
+    }
+    fn cut(&self, len: u64) -> io::Result<()> {
+        self.set_len(len)
+    }
+    fn sync(&self) -> io::Result<()> {
+        self.sync_data()
+    }
+}
+
+/// Appends `record` (ending with its `\n`) to `file`, opened in append
+/// mode, whole or not at all; with `sync`, it is also on the disk when
+/// this returns (it then survives a power cut).
+///
+/// A write can fail half-way: the disk fills up after the first bytes, or
+/// the system takes only part of them. Then the file is cut back to its
+/// length before the record, and the error returned: nothing of the
+/// record stays, and the next one starts on a clean line.
+pub fn append(file: &mut impl RecordFile, record: &[u8], sync: bool) -> io::Result<()> {
+    let start = file.length()?;
+    let written = file
+        .write_all(record)
+        .and_then(|()| file.flush())
+        .and_then(|()| if sync { file.sync() } else { Ok(()) });
+    let Err(e) = written else {
+        return Ok(());
+    };
+    match file.cut(start) {
+        Ok(()) => Err(e),
+        Err(undo) => Err(io::Error::new(
+            e.kind(),
+            format!(
+                "{} ; et le début de l'enregistrement n'a pas pu être retiré ({})",
+                Why(&e),
+                Why(&undo)
+            ),
+        )),
+    }
+}
+
+/// Splits the bytes of a file of records into the whole records and a torn
+/// last one (the bytes after the last `\n`, empty if there are none).
+pub fn split_torn_tail(bytes: &[u8]) -> (&[u8], &[u8]) {
+    let whole = bytes
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |last| last + 1);
+    bytes.split_at(whole)
+}
+
+/// Cuts a torn last record — bytes after the last `\n`, left by a process
+/// killed in the middle of a write — off the end of `file`. Returns how
+/// many bytes were cut (0 when the file ends with a whole record).
+///
+/// Only the end of the file is read, from the end backwards, so that a
+/// large file costs no more than a small one.
+pub fn cut_torn_tail(file: &mut (impl RecordFile + Read + Seek)) -> io::Result<u64> {
+    let length = file.length()?;
+    let mut block = vec![0u8; TAIL_BLOCK];
+    let mut whole = 0;
+    let mut end = length;
+    while end > 0 {
+        let size = (end as usize).min(TAIL_BLOCK);
+        let start = end - size as u64;
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(&mut block[..size])?;
+        if let Some(last) = block[..size].iter().rposition(|&b| b == b'\n') {
+            whole = start + last as u64 + 1;
+            break;
+        }
+        end = start;
+    }
+    if whole < length {
+        file.cut(whole)?;
+    }
+    Ok(length - whole)
+}
+
+/// Replaces the file at `path` (a path [`check_path`] returned) by
+/// `bytes`, so that no one ever sees it half-written, and returns the new
+/// file, open for appending.
+///
+/// The temporary file is created beside `path` (a rename only works on
+/// one file system), *exclusively* (`create_new`: if anything already has
+/// that name, even a link planted there, we do not open it) and under a
+/// random name no one can guess, so no one can plant anything there
+/// beforehand. It takes the old file's permissions, is forced to the disk
+/// (`sync_all`), then renamed over `path`.
+pub fn replace(path: &Path, bytes: &[u8]) -> io::Result<File> {
+    let folder = match path.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "pas de nom de fichier"))?;
+    let (temp, mut file) = create_temp(folder, name)?;
+    let written = (|| {
+        if let Ok(old) = fs::metadata(path) {
+            file.set_permissions(old.permissions())?;
+        }
+        file.write_all(bytes)?;
+        // Without this, a power cut soon after the rename could leave an
+        // empty file: the rename may reach the disk before the data.
+        file.sync_all()?;
+        // Atomic on one file system: readers see the old file or the new.
+        fs::rename(&temp, path)
+    })();
+    if let Err(e) = written {
+        let _ = fs::remove_file(&temp);
+        return Err(e);
+    }
+    // Make the rename itself durable (best effort: not every system lets
+    // one open a folder).
+    if let Ok(folder) = File::open(folder) {
+        let _ = folder.sync_all();
+    }
+    Ok(file)
+}
+
+/// Creates `NAME.RANDOM.tmp` in `folder`, exclusively, open for appending.
+fn create_temp(folder: &Path, name: &OsStr) -> io::Result<(PathBuf, File)> {
+    let mut tries = 0;
+    loop {
+        let mut temp_name = name.to_os_string();
+        temp_name.push(format!(".{:016x}.tmp", unguessable()));
+        let temp = folder.join(temp_name);
+        let opened = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create_new(true)
+            .open(&temp);
+        match opened {
+            Ok(file) => return Ok((temp, file)),
+            // Someone took that name: draw another, a few times.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && tries < 8 => tries += 1,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// 64 random bits, from std's own source of randomness: each
+/// `RandomState` is keyed by random numbers the system gives the process.
+fn unguessable() -> u64 {
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u32(std::process::id());
+    hasher.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::{Cell, RefCell};
+    use std::io::Cursor;
+
+    /// A file in memory whose writes can be cut short or fail on purpose:
+    /// after `room` bytes, `write` takes what fits, then fails like a full
+    /// disk.
+    struct Flaky {
+        data: RefCell<Cursor<Vec<u8>>>,
+        room: Cell<usize>,
+        /// Bytes taken per `write` call at most (a short write).
+        chunk: usize,
+        /// `sync` fails, like an `fsync` on a failing disk.
+        sync_fails: bool,
+    }
+
+    impl Flaky {
+        fn new(content: &[u8], room: usize, chunk: usize) -> Flaky {
+            let mut cursor = Cursor::new(content.to_vec());
+            cursor.set_position(content.len() as u64);
+            Flaky {
+                data: RefCell::new(cursor),
+                room: Cell::new(room),
+                chunk,
+                sync_fails: false,
+            }
+        }
+        fn content(&self) -> Vec<u8> {
+            self.data.borrow().get_ref().clone()
+        }
+    }
+
+    impl Write for Flaky {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.chunk).min(self.room.get());
+            if n == 0 && !buf.is_empty() {
+                return Err(io::Error::from_raw_os_error(28)); // ENOSPC
+            }
+            self.room.set(self.room.get() - n);
+            let data = self.data.get_mut();
+            let end = data.get_ref().len() as u64;
+            data.set_position(end); // append mode
+            data.write(&buf[..n])
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Read for Flaky {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.data.get_mut().read(buf)
+        }
+    }
+
+    impl Seek for Flaky {
+        fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+            self.data.get_mut().seek(to)
+        }
+    }
+
+    impl RecordFile for Flaky {
+        fn length(&self) -> io::Result<u64> {
+            Ok(self.data.borrow().get_ref().len() as u64)
+        }
+        fn cut(&self, len: u64) -> io::Result<()> {
+            self.data.borrow_mut().get_mut().truncate(len as usize);
+            Ok(())
+        }
+        fn sync(&self) -> io::Result<()> {
+            if self.sync_fails {
+                return Err(io::Error::from_raw_os_error(5)); // EIO
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_record_goes_whole_through_short_writes() {
+        let mut file = Flaky::new(b"un\n", usize::MAX, 3);
+        append(&mut file, b"deux mots\n", true).unwrap();
+        assert_eq!(file.content(), b"un\ndeux mots\n");
+    }
+
+    #[test]
+    fn a_write_that_fails_half_way_leaves_nothing_of_the_record() {
+        // Room for 5 bytes of the record only, taken 2 by 2, then "disk full".
+        let mut file = Flaky::new(b"un\n", 5, 2);
+        let e = append(&mut file, b"deux mots\n", false).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(28));
+        assert_eq!(
+            file.content(),
+            b"un\n",
+            "cut back to where the record began"
+        );
+        // Room again: the next record starts on a clean line.
+        file.room.set(usize::MAX);
+        append(&mut file, b"trois\n", false).unwrap();
+        assert_eq!(file.content(), b"un\ntrois\n");
+    }
+
+    #[test]
+    fn a_write_refused_at_once_changes_nothing() {
+        let mut file = Flaky::new(b"", 0, 100);
+        assert!(append(&mut file, b"x\n", false).is_err());
+        assert_eq!(file.content(), b"");
+    }
+
+    #[test]
+    fn a_failed_sync_undoes_the_record_too() {
+        let mut file = Flaky::new(b"un\n", usize::MAX, 100);
+        file.sync_fails = true;
+        assert!(append(&mut file, b"deux\n", true).is_err());
+        assert_eq!(file.content(), b"un\n");
+        // Without sync asked, the same file takes it.
+        append(&mut file, b"deux\n", false).unwrap();
+        assert_eq!(file.content(), b"un\ndeux\n");
+    }
+
+    #[test]
+    fn a_torn_tail_is_found_and_cut() {
+        assert_eq!(split_torn_tail(b"a\nb\nc"), (&b"a\nb\n"[..], &b"c"[..]));
+        assert_eq!(split_torn_tail(b"a\nb\n"), (&b"a\nb\n"[..], &b""[..]));
+        assert_eq!(split_torn_tail(b"abc"), (&b""[..], &b"abc"[..]));
+        assert_eq!(split_torn_tail(b""), (&b""[..], &b""[..]));
+
+        for (content, kept) in [
+            (&b"a\nb\nc"[..], &b"a\nb\n"[..]),
+            (b"a\nb\n", b"a\nb\n"),
+            (b"sans fin", b""),
+            (b"", b""),
+        ] {
+            let mut file = Flaky::new(content, 0, 1);
+            let cut = cut_torn_tail(&mut file).unwrap();
+            assert_eq!(file.content(), kept);
+            assert_eq!(cut as usize, content.len() - kept.len());
+        }
+    }
+
+    #[test]
+    fn a_torn_tail_longer_than_one_block_is_cut_whole() {
+        // The last `\n` is three blocks away from the end.
+        let mut content = b"debut\n".to_vec();
+        content.extend(std::iter::repeat_n(b'x', 3 * TAIL_BLOCK + 17));
+        let mut file = Flaky::new(&content, 0, 1);
+        assert_eq!(
+            cut_torn_tail(&mut file).unwrap(),
+            3 * TAIL_BLOCK as u64 + 17
+        );
+        assert_eq!(file.content(), b"debut\n");
+        // And a file of whole records, larger than a block, is kept.
+        let whole: Vec<u8> = b"ligne\n".repeat(TAIL_BLOCK);
+        let mut file = Flaky::new(&whole, 0, 1);
+        assert_eq!(cut_torn_tail(&mut file).unwrap(), 0);
+        assert_eq!(file.content(), whole);
+    }
+
+    /// A fresh folder of the system's temporary folder, removed on drop.
+    struct Folder(PathBuf);
+
+    impl Folder {
+        fn new(name: &str) -> Folder {
+            let dir =
+                std::env::temp_dir().join(format!("netlabs-records-{}-{name}", std::process::id()));
+            let _ = fs::remove_dir_all(&dir);
+            fs::create_dir_all(&dir).unwrap();
+            Folder(dir)
+        }
+        fn names(&self) -> Vec<String> {
+            let mut names: Vec<String> = fs::read_dir(&self.0)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        }
+    }
+
+    impl Drop for Folder {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn replace_leaves_the_new_file_only_and_keeps_appending_to_it() {
+        let folder = Folder::new("replace");
+        let path = folder.0.join("data.kv");
+        fs::write(&path, b"ancien\n").unwrap();
+        let mut file = replace(&path, b"nouveau\n").unwrap();
+        append(&mut file, b"suite\n", false).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"nouveau\nsuite\n");
+        assert_eq!(folder.names(), ["data.kv"], "no temporary file left");
+        // Into a folder that does not exist: an error, nothing created.
+        assert!(replace(&folder.0.join("non/data.kv"), b"x\n").is_err());
+    }
+
+    #[test]
+    fn temporary_names_are_never_the_same() {
+        let names: std::collections::HashSet<u64> = (0..1000).map(|_| unguessable()).collect();
+        assert_eq!(names.len(), 1000);
+    }
+
+    #[test]
+    fn paths_are_checked_before_use() {
+        use std::os::unix::fs::symlink;
+        let folder = Folder::new("check");
+        let file = folder.0.join("f.txt");
+        fs::write(&file, b"x\n").unwrap();
+        assert_eq!(check_path(&file).unwrap(), file);
+        let absent = folder.0.join("absent.txt");
+        assert_eq!(check_path(&absent).unwrap(), absent);
+
+        let dir = check_path(&folder.0).unwrap_err();
+        assert!(
+            dir.ends_with("est un dossier, pas un fichier ordinaire"),
+            "{dir}"
+        );
+        let null = check_path(Path::new("/dev/null")).unwrap_err();
+        assert!(null.contains("un périphérique"), "{null}");
+
+        // A link is followed, relative to its own folder, even dangling.
+        symlink("f.txt", folder.0.join("lien")).unwrap();
+        assert_eq!(check_path(&folder.0.join("lien")).unwrap(), file);
+        symlink("absent.txt", folder.0.join("pendant")).unwrap();
+        assert_eq!(check_path(&folder.0.join("pendant")).unwrap(), absent);
+        symlink("lien", folder.0.join("lien2")).unwrap();
+        assert_eq!(check_path(&folder.0.join("lien2")).unwrap(), file);
+        symlink(".", folder.0.join("ici")).unwrap();
+        let through = check_path(&folder.0.join("ici")).unwrap_err();
+        assert!(through.contains("qui est un dossier"), "{through}");
+        symlink("boucle", folder.0.join("boucle")).unwrap();
+        assert!(
+            check_path(&folder.0.join("boucle"))
+                .unwrap_err()
+                .contains("trop de liens")
+        );
+    }
+}
