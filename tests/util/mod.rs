@@ -111,6 +111,8 @@ pub struct Server {
     pub first_line: String,
     log: Arc<Mutex<String>>,
     errors: Arc<Mutex<String>>,
+    /// Disconnected when stdout, and stderr, reach their end.
+    output_ended: [mpsc::Receiver<()>; 2],
 }
 
 impl Server {
@@ -133,9 +135,11 @@ impl Server {
         let (errors, stderr_done) = drain(child.stderr.take().unwrap());
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let (tx, rx) = mpsc::channel();
+        let (stdout_done, stdout_ended) = mpsc::channel::<()>();
         let log = Arc::new(Mutex::new(String::new()));
         let log2 = Arc::clone(&log);
         thread::spawn(move || {
+            let _done = stdout_done; // dropped at the end: `stdout_ended` is told
             let mut first = String::new();
             let _ = stdout.read_line(&mut first);
             let _ = tx.send(first);
@@ -166,6 +170,7 @@ impl Server {
             first_line,
             log,
             errors,
+            output_ended: [stdout_ended, stderr_done],
         }
     }
 
@@ -230,9 +235,15 @@ impl Server {
         matches!(self.child.0.try_wait(), Ok(None))
     }
 
-    /// Waits for the server to exit by itself; fails after [`WAIT`].
+    /// Waits for the server to exit by itself; fails after [`WAIT`]. Its
+    /// whole output is in [`Server::log`] and [`Server::errors`] after it.
     pub fn wait_exit(&mut self) -> ExitStatus {
-        wait_exit(&mut self.child.0)
+        let status = wait_exit(&mut self.child.0);
+        // A child of its own may hold the pipes open: bounded, not fatal.
+        for ended in &self.output_ended {
+            let _ = ended.recv_timeout(WAIT);
+        }
+        status
     }
 
     /// Sends `signal` (`INT` as Ctrl-C does, `TERM`, `KILL`) with
