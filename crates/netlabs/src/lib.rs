@@ -40,7 +40,13 @@ pub fn log(line: impl std::fmt::Display) {
 #[macro_export]
 macro_rules! log {
     ($($arg:tt)*) => {
-        $crate::log(format_args!($($arg)*))
+        // In a program's own unit tests (`cargo test`), through the test
+        // harness, which shows the line only if the test fails.
+        if cfg!(test) {
+            ::std::println!($($arg)*)
+        } else {
+            $crate::log(format_args!($($arg)*))
+        }
     };
 }
 
@@ -55,6 +61,11 @@ pub fn warn(line: impl std::fmt::Display) {
 #[macro_export]
 macro_rules! warn {
     ($($arg:tt)*) => {
-        $crate::warn(format_args!($($arg)*))
+        // As in `log!`: a unit test shows the line only if it fails.
+        if cfg!(test) {
+            ::std::eprintln!($($arg)*)
+        } else {
+            $crate::warn(format_args!($($arg)*))
+        }
     };
 }

@@ -125,14 +125,12 @@ fn main() {
     let listener = net::listen(bind, port);
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
     let file_part = percent_encode(&offer.name);
-    log(format_args!(
+    log!(
         "Donnez cette adresse : http://{}:{port}/{file_part}",
         url_host(bind)
-    ));
+    );
     if bind.is_unspecified() {
-        log(format_args!(
-            "(sur cette machine : http://localhost:{port}/{file_part})"
-        ));
+        log!("(sur cette machine : http://localhost:{port}/{file_part})");
     }
 
     let tally = Arc::new(Mutex::new(Tally {
@@ -161,9 +159,7 @@ fn main() {
 
     // Wait until the last download wanted is complete, then stop.
     let _ = all_done.recv();
-    log(format_args!(
-        "{wanted} téléchargement(s) réussi(s) : fin du serveur"
-    ));
+    log!("{wanted} téléchargement(s) réussi(s) : fin du serveur");
 }
 
 /// A missing or unreadable FILE stops us before we listen.
@@ -238,36 +234,31 @@ fn serve(
     let (mut file, length) = match open(&offer.path) {
         Ok(Some(opened)) => opened,
         Ok(None) => {
-            log(format_args!(
+            log!(
                 "{} n'est plus un fichier ordinaire : {target} demandé par {peer}",
                 offer.name
-            ));
+            );
             return refuse(&mut stream, peer, Refusal::Gone);
         }
         Err(e) => {
-            log(format_args!(
+            log!(
                 "{} illisible ({}) : {target} demandé par {peer}",
                 offer.name,
                 reason(&e)
-            ));
+            );
             return refuse(&mut stream, peer, Refusal::Gone);
         }
     };
     match method {
         Method::Head => {
-            log(format_args!(
-                "HEAD {target} de {peer} : en-têtes seuls, ne compte pas"
-            ));
+            log!("HEAD {target} de {peer} : en-têtes seuls, ne compte pas");
             let _ = stream.write_all(ok_head(length, &offer.name).as_bytes());
         }
         Method::Get => {
             if !reserve(tally) {
                 return refuse(&mut stream, peer, Refusal::Busy);
             }
-            log(format_args!(
-                "GET {target} de {peer} : envoi de {}",
-                offer.name
-            ));
+            log!("GET {target} de {peer} : envoi de {}", offer.name);
             let deadline = accepted + time_allowed(length);
             let outcome = send_file(&stream, &mut file, length, &offer.name, deadline);
             let (done, wanted) = {
@@ -280,16 +271,12 @@ fn serve(
             };
             match outcome {
                 Ok(bytes) => {
-                    log(format_args!(
-                        "téléchargement réussi par {peer} : {bytes} octets ({done}/{wanted})"
-                    ));
+                    log!("téléchargement réussi par {peer} : {bytes} octets ({done}/{wanted})");
                     if done == wanted {
                         let _ = finished.send(());
                     }
                 }
-                Err(why) => log(format_args!(
-                    "téléchargement abandonné par {peer} : {why} ; ne compte pas"
-                )),
+                Err(why) => log!("téléchargement abandonné par {peer} : {why} ; ne compte pas"),
             }
         }
     }
@@ -450,9 +437,7 @@ fn open(path: &Path) -> std::io::Result<Option<(File, u64)>> {
 /// Answers a refused request and logs why.
 fn refuse(stream: &mut TcpStream, peer: SocketAddr, refusal: Refusal) {
     let (code, phrase) = refusal.status();
-    log(format_args!(
-        "requête de {peer} refusée : {code} {phrase} ; ne compte pas"
-    ));
+    log!("requête de {peer} refusée : {code} {phrase} ; ne compte pas");
     let _ = stream.write_all(refusal_response(refusal).as_bytes());
 }
 

@@ -56,7 +56,7 @@ fn main() {
     let mut reply = [0u8; MAX_ANSWER];
 
     for number in &numbers {
-        log(format_args!("Envoi d'un message {number}"));
+        log!("Envoi d'un message {number}");
         // s.sendto(message, params); data = s.recv(BUFFER_SIZE), 1 s at most.
         let datagram = format!("{number}\n");
         let answer = client

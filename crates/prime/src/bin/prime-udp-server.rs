@@ -76,8 +76,8 @@ fn main() {
 
         // if not data: break
         if data.is_empty() {
-            log(format_args!("Connexion reçue: {}", canonical(peer)));
-            log(format_args!("Donnée reçue: {}", Shown(data)));
+            log!("Connexion reçue: {}", canonical(peer));
+            log!("Donnée reçue: {}", Shown(data));
             log("Datagramme vide : fin du serveur");
             break;
         }
@@ -99,8 +99,8 @@ fn main() {
             log(note);
         }
         if allowed.show {
-            log(format_args!("Connexion reçue: {}", canonical(peer)));
-            log(format_args!("Donnée reçue: {}", Shown(data)));
+            log!("Connexion reçue: {}", canonical(peer));
+            log!("Donnée reçue: {}", Shown(data));
             log(&verdict.phrase);
         }
         if !allowed.answer {
