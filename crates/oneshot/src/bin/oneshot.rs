@@ -162,7 +162,13 @@ fn main() {
     // Wait until the last download wanted is complete, then stop.
     let _ = all_done.recv();
     log(format_args!(
-        "{wanted} téléchargement(s) réussi(s) : fin du serveur"
+        "{} : fin du serveur",
+        netlabs::plural(
+            wanted as u64,
+            "aucun téléchargement",
+            "téléchargement réussi",
+            "téléchargements réussis"
+        )
     ));
 }
 
@@ -281,7 +287,8 @@ fn serve(
             match outcome {
                 Ok(bytes) => {
                     log(format_args!(
-                        "téléchargement réussi par {peer} : {bytes} octets ({done}/{wanted})"
+                        "téléchargement réussi par {peer} : {} ({done}/{wanted})",
+                        netlabs::plural(bytes, "aucun octet", "octet", "octets")
                     ));
                     if done == wanted {
                         let _ = finished.send(());
@@ -330,7 +337,8 @@ fn send_file(
     let sent = send_body(file, &mut out, length).map_err(lost)?;
     if sent < length {
         return Err(format!(
-            "le fichier a rétréci pendant l'envoi ({sent} octets sur {length})"
+            "le fichier a rétréci pendant l'envoi ({} sur {length})",
+            netlabs::plural(sent, "aucun octet", "octet", "octets")
         ));
     }
     received_all(stream, deadline)?;
