@@ -164,7 +164,7 @@ fn main() {
     log(format_args!(
         "{} : fin du serveur",
         netlabs::plural(
-            wanted as u64,
+            wanted,
             "aucun téléchargement",
             "téléchargement réussi",
             "téléchargements réussis"
