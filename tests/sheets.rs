@@ -144,7 +144,16 @@ fn marked_blocks(text: &str) -> Vec<Block> {
         let end = (start..lines.len())
             .find(|&j| lines[j].trim_start().starts_with("```"))
             .unwrap_or_else(|| panic!("line {}: unclosed block", i + 2));
-        let body: Vec<String> = lines[start..end].iter().map(|l| l.to_string()).collect();
+        // A block inside a list item is indented like its fence.
+        let fence = lines[i + 1];
+        let indent = fence.len() - fence.trim_start().len();
+        let body: Vec<String> = lines[start..end]
+            .iter()
+            .map(|l| {
+                let blank = l.len() - l.trim_start().len();
+                l[blank.min(indent)..].to_string()
+            })
+            .collect();
         if kind == "journal" {
             let last = blocks
                 .last_mut()
