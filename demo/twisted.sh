@@ -42,10 +42,10 @@ title "twisted-echo : Echo + EchoFactory, la fabrique compte les connexions (--m
 start twisted-echo --port 0 --max 2
 open 3 A
 receive 3
-open 4 B
-receive 4
 send 3 'ping de A\r\n'
 receive 3
+open 4 B
+receive 4
 open 5 C
 receive 5
 printf '  (C est refusée : build_protocol a renvoyé None, le réacteur ferme aussitôt)\n'
