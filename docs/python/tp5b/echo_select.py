@@ -27,6 +27,8 @@ while True:
             sc, addr = s.accept()
             l.append(sc)
         else:
+            # BUG: a client that resets its connection makes recv raise
+            # ConnectionResetError, and the one loop of the server ends.
             data = sock.recv(1500)
             if len(data) == 0:
                 sock.close()
