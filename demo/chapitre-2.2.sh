@@ -29,7 +29,7 @@ start prime-server --port 0 --forever
 # bash's /dev/tcp opens a TCP connection: no nc needed. `env printf` is
 # /usr/bin/printf, which writes its output at once; bash's own printf
 # writes line by line, three writes that may reach the server apart.
-show "exec 3<>/dev/tcp/127.0.0.1/$PORT; env printf '2\n3\n4\n' >&3; head -n 3 <&3"
+show "exec 3<>/dev/tcp/127.0.0.1/$PORT; env printf '2\n3\n4\n' >&3; head -n 3 <&3; exec 3<&-"
 show "prime-client --port $PORT 18446744073709551557 18446744073709551616 -- -99999999999999999999999 1_000_003 4j"
 stop
 
@@ -40,25 +40,25 @@ wait_for "$LOG" "fin du serveur"
 stop
 
 title "Le serveur clé-valeur annoncé par le chapitre : kv-server et kv-client"
-DATA="$DEMO_TMP/data.kv"
+# In the demo's own folder, so that data.kv is the file shown.
+cd "$DEMO_TMP"
+DATA=data.kv
 start kv-server --port 0 --save "$DATA"
 show "kv-client --port $PORT SET ville Lyon"
 show "kv-client --port $PORT GET ville"
 show "printf 'SET langue Rust\nset phrase une valeur avec des espaces\nKEYS\nDEL ville\nGET ville\nBONJOUR\n' | kv-client --port $PORT"
 wait_for "$DATA" "SET phrase"
-printf '$ cat data.kv\n'
-cat "$DATA"
-stop
-printf '(arrêt brutal, puis relance sur le même fichier)\n'
+show "cat data.kv"
+printf '(arrêt brutal : kill -9, puis relance sur le même fichier)\n'
+stop KILL
 start kv-server --port 0 --save "$DATA"
 show "kv-client --port $PORT KEYS"
 stop
 
 title "oneshot, le woof du chapitre : un fichier, un téléchargement, puis l'arrêt"
-printf 'Bonjour, voici le fichier promis.\n' >"$DEMO_TMP/message.txt"
-start oneshot --port 0 "$DEMO_TMP/message.txt"
+show "printf 'Bonjour, voici le fichier promis.\\n' > message.txt"
+start oneshot --port 0 message.txt
 wait_for "$LOG" "Donnez cette adresse"
-sed -n 2p "$LOG"
 URL="http://127.0.0.1:$PORT/message.txt"
 if command -v curl >/dev/null; then
 	show "curl -sI $URL"

@@ -1,7 +1,7 @@
 # Shared by the demo scripts: start a server on a free port, read its first
 # line, stop everything on exit. Sourced, not run.
 
-TARGET_DIR=${TARGET_DIR:-target/debug}
+TARGET_DIR=$(cd "${TARGET_DIR:-target/debug}" && pwd)
 DEMO_TMP=$(mktemp -d)
 DEMO_PIDS=()
 
@@ -39,10 +39,11 @@ start() {
 	PORT=$(head -n 1 "$LOG" | sed 's/.*://')
 }
 
-# stop: stops the last server started and prints what it logged.
+# stop [SIGNAL]: stops the last server started (SIGTERM, or SIGNAL such as
+# KILL) and prints what it logged.
 stop() {
 	local pid=${DEMO_PIDS[-1]}
-	kill "$pid" 2>/dev/null || true
+	kill -s "${1:-TERM}" "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 	printf -- '--- journal du serveur ---\n'
 	tail -n +2 "$LOG"

@@ -6,16 +6,21 @@ cd "$(dirname "$0")/.."
 source demo/lib.sh
 PATH="$TARGET_DIR:$PATH"
 
-# open FD: connects descriptor FD to 127.0.0.1:$PORT (bash's /dev/tcp,
+# The client's name behind each descriptor, so that every line of the
+# transcript says whose it is.
+declare -A CLIENT
+
+# open FD NAME: connects descriptor FD to 127.0.0.1:$PORT (bash's /dev/tcp,
 # what `nc 127.0.0.1 $PORT` does), and says so.
 open() {
+	CLIENT[$1]=$2
 	printf '$ nc 127.0.0.1 %s     # client %s\n' "$PORT" "$2"
 	eval "exec $1<>/dev/tcp/127.0.0.1/$PORT"
 }
 
 # send FD TEXT: sends TEXT (printf escapes allowed) on descriptor FD.
 send() {
-	printf '> %s\n' "$2"
+	printf '%s> %s\n' "${CLIENT[$1]}" "$2"
 	printf "$2" >&"$1"
 }
 
@@ -23,9 +28,9 @@ send() {
 receive() {
 	local line=''
 	if IFS= read -r -t 2 line <&"$1"; then
-		printf '< %s\n' "${line%$'\r'}"
+		printf '%s< %s\n' "${CLIENT[$1]}" "${line%$'\r'}"
 	else
-		printf '< (fin de connexion)\n'
+		printf '%s< (fin de connexion)\n' "${CLIENT[$1]}"
 	fi
 }
 
@@ -42,10 +47,10 @@ title "twisted-echo : Echo + EchoFactory, la fabrique compte les connexions (--m
 start twisted-echo --port 0 --max 2
 open 3 A
 receive 3
-open 4 B
-receive 4
 send 3 'ping de A\r\n'
 receive 3
+open 4 B
+receive 4
 open 5 C
 receive 5
 printf '  (C est refusée : build_protocol a renvoyé None, le réacteur ferme aussitôt)\n'

@@ -137,25 +137,18 @@ fn echo_client_passes_binary_lines_and_a_5_mib_line() {
 
 #[test]
 fn echo_client_against_a_python_server() {
-    // The TP's own server, in Python, on a free port.
-    let script = r#"
-import socket
-s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("", 0))
-s.listen(1)
-print("en écoute sur [::]:%d" % s.getsockname()[1], flush=True)
-sc, addr = s.accept()
-while True:
-    data = sc.recv(1500)
-    if len(data) == 0:
-        break
-    sc.sendall(data)
-sc.close()
-"#;
-    let Some(server) = util::python_server(script, "serveur echo de référence en Python") else {
+    // The TP's own server, in Python (docs/python/tp5b/echo_tcp.py, the
+    // file the lab sheet names), on a free port.
+    if !util::have("python3", "serveur echo du TP en Python") {
         return;
-    };
+    }
+    let mut cmd = std::process::Command::new("python3");
+    cmd.arg(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/python/tp5b/echo_tcp.py"
+    ))
+    .arg("0");
+    let server = Server::spawn(cmd);
     client("echo-client")
         .args(["--port", &server.port_arg()])
         .write_stdin("hého\n")

@@ -238,38 +238,19 @@ fn forever_serves_one_client_after_the_other_the_default_only_one() {
 
 #[test]
 fn prime_client_reads_what_a_foreign_server_sends() {
-    // The course's own server, as printed: one recv per message, and an
-    // answer of one letter without `\n`.
-    let script = r#"
-import socket
-def isprime(n):
-    if n < 2: return False
-    if n == 2: return True
-    if not n & 1: return False
-    for x in range(3, int(n**0.5)+1, 2):
-        if n % x == 0: return False
-    return True
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.bind(('127.0.0.1', 0))
-s.listen(1)
-print('en écoute sur 127.0.0.1:%d' % s.getsockname()[1], flush=True)
-conn, addr = s.accept()
-while True:
-    data = conn.recv(1024)
-    if not data:
-        break
-    try:
-        number = int(data)
-    except:
-        response = b'E'
-    else:
-        response = b'T' if isprime(number) else b'F'
-    conn.send(response)
-conn.close()
-"#;
-    let Some(server) = util::python_server(script, "serveur du cours en Python") else {
+    // The course's own server (docs/python/chapitre-2.2/serveur_tcp.py, the
+    // very file the lab sheet runs): one recv per message, and an answer of
+    // one letter without `\n`.
+    if !util::have("python3", "serveur du cours en Python") {
         return;
-    };
+    }
+    let mut cmd = std::process::Command::new("python3");
+    cmd.arg(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/python/chapitre-2.2/serveur_tcp.py"
+    ))
+    .arg("0");
+    let server = Server::spawn(cmd);
     client("prime-client")
         .args(["--port", &server.port_arg(), "4j", "17", "4"])
         .assert()
@@ -279,6 +260,8 @@ conn.close()
              Envoi d'un message 17\n\tLa donnée reçue n'est pas comprise : b'T'\n\
              Envoi d'un message 4\n\tLa donnée reçue n'est pas comprise : b'F'\n",
         );
+    // And the course's own prints, as the sheet shows them.
+    server.wait_for_log("Donnée reçue: b'17\\n'\nb'T'");
 }
 
 #[test]

@@ -40,7 +40,7 @@ fn twisted_echo_greets_with_the_number_of_connections_then_echoes() {
     assert_eq!(read_text(&mut first, 6), "ping\r\n");
 
     drop(first);
-    server.wait_for_log("1 connexions ouvertes");
+    server.wait_for_log("1 connexion ouverte");
     let mut third = connect(server.addr);
     assert_eq!(read_text(&mut third, greeting(2).len()), greeting(2));
     server.wait_for_log("connexion de 127.0.0.1:");
@@ -56,12 +56,12 @@ fn twisted_echo_max_refuses_through_build_protocol() {
     let mut refused = connect(server.addr);
     let mut buf = [0; 64];
     assert!(matches!(refused.read(&mut buf), Ok(0) | Err(_)));
-    server.wait_for_log("refusée : déjà 1 connexions ouvertes (--max)");
+    server.wait_for_log("refusée : déjà 1 connexion ouverte (--max)");
     // The first is still served, and once it leaves there is room again.
     first.write_all(b"x").unwrap();
     assert_eq!(read_text(&mut first, 1), "x");
     drop(first);
-    server.wait_for_log("0 connexions ouvertes");
+    server.wait_for_log("aucune connexion ouverte");
     let mut again = connect(server.addr);
     assert_eq!(read_text(&mut again, greeting(1).len()), greeting(1));
 }

@@ -52,7 +52,15 @@ pub fn echo_until_closed(stream: &mut (impl Read + Write), buf: &mut [u8]) -> io
 /// The log line for a client that has gone, with what became of it.
 pub fn farewell(peer: SocketAddr, outcome: &io::Result<u64>) -> String {
     match outcome {
-        Ok(bytes) => format!("déconnexion de {peer} ({bytes} octets renvoyés)"),
+        Ok(bytes) => format!(
+            "déconnexion de {peer} ({})",
+            netlabs::plural(
+                *bytes,
+                "aucun octet renvoyé",
+                "octet renvoyé",
+                "octets renvoyés"
+            )
+        ),
         Err(e) => format!("déconnexion de {peer} (erreur : {})", netlabs::Why(e)),
     }
 }

@@ -213,7 +213,7 @@ fn bulk(target: &Target) -> Check {
         return Err(Failure::new(
             what,
             format!(
-                "{} octets sur {}, différents à partir de l'octet {}",
+                "{} sur {} octets, différents à partir de l'octet {}",
                 wire::group(got.len()),
                 wire::group(BULK),
                 wire::group(at)

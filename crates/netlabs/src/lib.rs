@@ -69,3 +69,37 @@ macro_rules! warn {
         }
     };
 }
+
+/// A count in French words, for log lines: `plural(n, "aucun octet",
+/// "octet", "octets")` reads `aucun octet`, `1 octet`, `2 octets`. French
+/// puts 0 and 1 in the singular; `aucun`/`aucune` reads better than 0, and
+/// its gender is the caller's to choose.
+pub fn plural(n: u64, none: &str, one: &str, many: &str) -> String {
+    match n {
+        0 => none.to_string(),
+        1 => format!("1 {one}"),
+        _ => format!("{n} {many}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plural;
+
+    #[test]
+    fn french_counts() {
+        let octets = |n| plural(n, "aucun octet", "octet", "octets");
+        assert_eq!(octets(0), "aucun octet");
+        assert_eq!(octets(1), "1 octet");
+        assert_eq!(octets(2), "2 octets");
+        assert_eq!(
+            plural(
+                1,
+                "aucune connexion ouverte",
+                "connexion ouverte",
+                "connexions ouvertes"
+            ),
+            "1 connexion ouverte"
+        );
+    }
+}

@@ -157,11 +157,7 @@ fn print_echoes(stream: TcpStream, lengths: mpsc::Receiver<Sent>) {
         if echo.len() < sent.len {
             netlabs::fail(format!(
                 "le serveur a fermé la connexion avant de tout renvoyer ({} sur {})",
-                match echo.len() {
-                    0 => "aucun octet".to_string(),
-                    1 => "1 octet".to_string(),
-                    n => format!("{n} octets"),
-                },
+                netlabs::plural(echo.len() as u64, "aucun octet", "octet", "octets"),
                 sent.len
             ));
         }

@@ -73,7 +73,8 @@ fn main() {
             log!("{note}");
         }
         if verdict.show {
-            log!("datagramme de {} : {n} octets", canonical(from));
+            let size = netlabs::plural(n as u64, "aucun octet", "octet", "octets");
+            log!("datagramme de {} : {size}", canonical(from));
         }
         if !verdict.answer {
             continue;

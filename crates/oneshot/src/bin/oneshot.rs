@@ -159,7 +159,15 @@ fn main() {
 
     // Wait until the last download wanted is complete, then stop.
     let _ = all_done.recv();
-    log!("{wanted} téléchargement(s) réussi(s) : fin du serveur");
+    log!(
+        "{} : fin du serveur",
+        netlabs::plural(
+            wanted,
+            "aucun téléchargement",
+            "téléchargement réussi",
+            "téléchargements réussis"
+        )
+    );
 }
 
 /// A missing or unreadable FILE stops us before we listen.
@@ -271,7 +279,10 @@ fn serve(
             };
             match outcome {
                 Ok(bytes) => {
-                    log!("téléchargement réussi par {peer} : {bytes} octets ({done}/{wanted})");
+                    log!(
+                        "téléchargement réussi par {peer} : {} ({done}/{wanted})",
+                        netlabs::plural(bytes, "aucun octet", "octet", "octets")
+                    );
                     if done == wanted {
                         let _ = finished.send(());
                     }
@@ -317,7 +328,8 @@ fn send_file(
     let sent = send_body(file, &mut out, length).map_err(lost)?;
     if sent < length {
         return Err(format!(
-            "le fichier a rétréci pendant l'envoi ({sent} octets sur {length})"
+            "le fichier a rétréci pendant l'envoi ({} sur {length})",
+            netlabs::plural(sent, "aucun octet", "octet", "octets")
         ));
     }
     received_all(stream, deadline)?;

@@ -67,9 +67,14 @@ impl Protocol for Echo {
     fn connection_lost(&mut self, reason: Reason) {
         self.num_protocols.set(self.num_protocols.get() - 1);
         log!(
-            "déconnexion de {} (connexion {reason}) ; {} connexions ouvertes",
+            "déconnexion de {} (connexion {reason}) ; {}",
             self.peer,
-            self.num_protocols.get()
+            netlabs::plural(
+                self.num_protocols.get() as u64,
+                "aucune connexion ouverte",
+                "connexion ouverte",
+                "connexions ouvertes"
+            )
         );
     }
 }
@@ -85,7 +90,13 @@ impl Factory for EchoFactory {
     fn build_protocol(&mut self, peer: SocketAddr) -> Option<Box<dyn Protocol>> {
         let open = self.num_protocols.get();
         if self.max.is_some_and(|max| open >= max) {
-            log!("connexion de {peer} refusée : déjà {open} connexions ouvertes (--max)");
+            let open = netlabs::plural(
+                open as u64,
+                "aucune connexion",
+                "connexion ouverte",
+                "connexions ouvertes",
+            );
+            log!("connexion de {peer} refusée : déjà {open} (--max)");
             return None;
         }
         log!("connexion de {peer}");
