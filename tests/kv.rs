@@ -225,7 +225,7 @@ fn saved_data_comes_back_after_a_restart() {
     let file = dir.file("data.kv");
     {
         let server = start_saving(&file);
-        server.wait_for_log("0 clé chargée");
+        server.wait_for_log("aucune clé chargée");
         let mut c = LineConn::open(server.addr);
         assert_eq!(c.ask("SET ville Lyon"), "OK\n");
         assert_eq!(c.ask("SET phrase deux  mots"), "OK\n");

@@ -42,9 +42,9 @@ use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use netlabs::{Why, log, records, warn};
+use netlabs::{Why, log, plural, records, warn};
 
-use crate::{Command, Store, count, parse};
+use crate::{Command, Store, parse};
 
 /// Compact when the journal is this many times larger than a snapshot.
 pub const COMPACT_FACTOR: u64 = 4;
@@ -112,14 +112,14 @@ pub fn open(path: &Path, sync: bool, max_memory: usize) -> Result<Loaded, String
         // A record a kill cut in the middle: it never got its OK.
         notes.push(format!(
             "{shown} : dernier enregistrement incomplet ({} sans fin de ligne), ignoré",
-            count(torn.len() as u64, "octet", "octets")
+            plural(torn.len() as u64, "aucun octet", "octet", "octets")
         ));
     }
     if (bytes.len() as u64) > length {
         notes.push(format!(
             "journal {shown} compacté : {} → {}",
-            count(bytes.len() as u64, "octet", "octets"),
-            count(length, "octet", "octets")
+            plural(bytes.len() as u64, "aucun octet", "octet", "octets"),
+            plural(length, "aucun octet", "octet", "octets")
         ));
     }
     let journal = Journal {
@@ -240,8 +240,8 @@ impl Journal {
                 log!(
                     "journal {} compacté : {} → {}",
                     self.path.display(),
-                    count(before, "octet", "octets"),
-                    count(self.length, "octet", "octets")
+                    plural(before, "aucun octet", "octet", "octets"),
+                    plural(self.length, "aucun octet", "octet", "octets")
                 );
             }
             Err(e) => {

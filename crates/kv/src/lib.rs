@@ -411,12 +411,6 @@ impl State {
     }
 }
 
-/// `n` and its noun, in French: `0 clé`, `1 clé`, `2 clés`.
-pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
-    let n = n.into();
-    format!("{n} {}", if n <= 1 { one } else { many })
-}
-
 /// Reads a size for `--max-memory`: bytes, or with a suffix `K`, `M` or
 /// `G` (powers of 1024: `64M`).
 pub fn parse_size(text: &str) -> Option<usize> {
@@ -559,12 +553,5 @@ mod tests {
         for bad in ["", "M", "12X", "-1", "1.5M"] {
             assert_eq!(parse_size(bad), None, "{bad}");
         }
-    }
-
-    #[test]
-    fn counts_in_french() {
-        assert_eq!(count(0u64, "clé", "clés"), "0 clé");
-        assert_eq!(count(1u64, "clé", "clés"), "1 clé");
-        assert_eq!(count(2u64, "clé", "clés"), "2 clés");
     }
 }

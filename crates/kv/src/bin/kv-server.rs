@@ -30,9 +30,9 @@ use std::sync::Arc;
 use std::thread;
 
 use kv::journal;
-use kv::{Db, MAX_LINE, MAX_MEMORY, PORT, Store, count};
+use kv::{Db, MAX_LINE, MAX_MEMORY, PORT, Store};
 use netlabs::lines::{Line, LineBuffer};
-use netlabs::{Args, Why, fail, log, net, records, warn};
+use netlabs::{Args, Why, fail, log, net, plural, records, warn};
 
 /// Bytes taken from a client per read. Commands are reassembled across
 /// reads, so this only sets how much work one read brings.
@@ -96,7 +96,15 @@ fn main() {
     for note in notes {
         log!("{note}");
     }
-    log!("{}", count(db.len() as u64, "clé chargée", "clés chargées"));
+    log!(
+        "{}",
+        plural(
+            db.len() as u64,
+            "aucune clé chargée",
+            "clé chargée",
+            "clés chargées"
+        )
+    );
 
     let mut next_id = 1u64;
     loop {
@@ -175,7 +183,7 @@ fn farewell(peer: SocketAddr, thread: &str, outcome: &io::Result<u64>) -> String
     match outcome {
         Ok(n) => format!(
             "déconnexion de {peer} (thread {thread}, {})",
-            count(*n, "commande", "commandes")
+            plural(*n, "aucune commande", "commande", "commandes")
         ),
         Err(e) => format!("connexion perdue avec {peer} (thread {thread}, {})", Why(e)),
     }
