@@ -97,6 +97,31 @@ impl Args {
         found
     }
 
+    /// Takes every `--name VALUE` or `--name=VALUE`, in the order given, for
+    /// an option that may be repeated (`--target A --target B`).
+    pub fn values<T: FromStr>(&mut self, name: &str) -> Vec<T> {
+        let mut found = Vec::new();
+        let mut i = 0;
+        while i < self.options_end() {
+            let arg = &self.rest[i];
+            if arg == name {
+                if i + 1 >= self.options_end() {
+                    self.usage_error(&format!("l'option {name} attend une valeur"));
+                }
+                let value = self.rest.remove(i + 1);
+                self.rest.remove(i);
+                found.push(self.parse_value(name, &value));
+            } else if let Some(value) = arg.strip_prefix(name).and_then(|v| v.strip_prefix('=')) {
+                let value = value.to_string();
+                self.rest.remove(i);
+                found.push(self.parse_value(name, &value));
+            } else {
+                i += 1;
+            }
+        }
+        found
+    }
+
     /// `--port N` (0 lets the system choose a free port).
     pub fn port(&mut self, default: u16) -> u16 {
         self.value("--port").unwrap_or(default)
@@ -224,6 +249,23 @@ mod tests {
         assert!(!a.flag("--stop"));
         assert_eq!(a.port(1), 1, "--port after -- is not an option");
         assert_eq!(a.rest(), vec!["4", "-5", "--port"]);
+    }
+
+    #[test]
+    fn repeated_values_are_all_taken_in_order() {
+        let mut a = args(&[
+            "--target",
+            "a",
+            "--port",
+            "1",
+            "--target=b",
+            "--",
+            "--target",
+            "c",
+        ]);
+        assert_eq!(a.values::<String>("--target"), vec!["a", "b"]);
+        assert_eq!(a.port(0), 1);
+        assert_eq!(a.rest(), vec!["--target", "c"]);
     }
 
     #[test]

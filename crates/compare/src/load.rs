@@ -1,0 +1,642 @@
+//! The load generator: C clients doing ping-pong, all driven by one thread
+//! with `poll(2)`.
+//!
+//! Each client sends a message of S bytes, waits until all of it has come
+//! back — checked byte for byte against what it sent — then sends the next.
+//! One thread for every client keeps the generator's own CPU low (no thread
+//! switch, one `poll` for many ready sockets): client and server share the
+//! same cores, and the generator must never be what limits the rate.
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use netlabs::Why;
+use netlabs::sys::{Events, PollFd, poll_fds};
+
+use crate::server;
+
+/// All the connections of a step must be open within this time: a server
+/// whose backlog is full drops SYNs, and a connect then waits for seconds.
+pub const CONNECT_BUDGET: Duration = Duration::from_secs(3);
+
+/// A client that has waited this long for its echo leaves the main `poll`
+/// and is looked at every [`PARKED_EVERY`] only. The blocking server keeps
+/// C − 1 clients waiting for the whole step: polling them at every round
+/// trip of the one it serves would make the generator cost C times more
+/// than the server. A late echo is seen at most this much later, on a
+/// latency of [`PARK_AFTER`] or more: a few per cent.
+const PARK_AFTER: Duration = Duration::from_millis(100);
+const PARKED_EVERY: Duration = Duration::from_millis(5);
+
+/// What one step (one server, one C) measured.
+#[derive(Clone, Debug, Default)]
+pub struct Step {
+    /// C, the clients asked for.
+    pub clients: usize,
+    /// How many connections were actually open.
+    pub connected: usize,
+    /// How many clients had at least one echo during the measurement.
+    pub served: usize,
+    /// Round trips completed during the measurement.
+    pub round_trips: u64,
+    /// Length of the measurement, in seconds (after the warm-up).
+    pub seconds: f64,
+    /// Latency of each round trip of the measurement.
+    pub latency: Histogram,
+    /// Connections lost, echoes different from what was sent.
+    pub errors: u64,
+    /// The server's CPU time during the measurement (when compare started it).
+    pub server_cpu: Option<Duration>,
+    /// The load generator's own CPU time during the measurement.
+    pub own_cpu: Option<Duration>,
+    /// The server's threads at the end (when compare started it).
+    pub threads: Option<u64>,
+    /// The server's peak resident memory, KiB (when compare started it).
+    pub peak_kib: Option<u64>,
+    /// What went wrong, in French, when the row must be marked.
+    pub failure: Option<String>,
+}
+
+impl Step {
+    /// A step that could not run at all.
+    pub fn failed(clients: usize, why: impl Into<String>) -> Step {
+        Step {
+            clients,
+            failure: Some(why.into()),
+            ..Step::default()
+        }
+    }
+
+    /// Round trips per second.
+    pub fn rate(&self) -> f64 {
+        if self.seconds > 0.0 {
+            self.round_trips as f64 / self.seconds
+        } else {
+            0.0
+        }
+    }
+
+    /// CPU per round trip, in microseconds.
+    pub fn per_round_trip(&self, cpu: Option<Duration>) -> Option<f64> {
+        let cpu = cpu?;
+        (self.round_trips > 0).then(|| cpu.as_secs_f64() * 1e6 / self.round_trips as f64)
+    }
+}
+
+/// How one step is run.
+pub struct Plan {
+    pub clients: usize,
+    pub size: usize,
+    pub warm_up: Duration,
+    pub duration: Duration,
+    /// The server's process id, when compare started it (its CPU is read).
+    pub server_pid: Option<u32>,
+}
+
+/// One client's connection and where it is in its round trip.
+struct Client {
+    stream: TcpStream,
+    /// The message in flight; its first 8 bytes count the round trips, so an
+    /// old echo never passes for a new one.
+    message: Vec<u8>,
+    sent: usize,
+    received: usize,
+    sent_at: Instant,
+    served: bool,
+    open: bool,
+    /// Left out of the main `poll` while it waits for long (see [`PARK_AFTER`]).
+    parked: bool,
+}
+
+/// Runs one ping-pong step against `addrs` (the first that accepts).
+/// `tick` is called about every 100 ms with the time left, for progress.
+pub fn ping_pong(addrs: &[SocketAddr], plan: &Plan, tick: &mut dyn FnMut(Duration)) -> Step {
+    let mut step = Step {
+        clients: plan.clients,
+        ..Step::default()
+    };
+    let (mut clients, refused) = connect_all(addrs, plan.clients, plan.size);
+    step.connected = clients.len();
+    if clients.is_empty() {
+        step.failure = Some(refused.unwrap_or_else(|| "aucune connexion".into()));
+        return step;
+    }
+    let mut fds: Vec<PollFd> = clients
+        .iter()
+        .map(|c| PollFd::new(&c.stream, Events::IN))
+        .collect();
+    let mut buf = vec![0u8; plan.size.clamp(16 * 1024, 256 * 1024)];
+    let mut open = clients.len();
+    for i in 0..clients.len() {
+        if send(&mut clients[i], &mut fds[i]).is_err() {
+            close(&mut clients[i], &mut fds[i], &mut open, &mut step.errors);
+        }
+    }
+
+    let start = Instant::now();
+    let measure_from = start + plan.warm_up;
+    let end = measure_from + plan.duration;
+    let mut measuring = false;
+    let mut cpu_at_start = (None, None);
+    let mut measure_start = measure_from;
+    let mut next_tick = start;
+    let mut next_park_check = start;
+    let mut parked = 0;
+    while open > 0 {
+        let now = Instant::now();
+        if now >= end {
+            break;
+        }
+        if now >= next_tick {
+            tick(end - now);
+            next_tick = now + Duration::from_millis(100);
+        }
+        if now >= next_park_check {
+            parked = check_parked(&mut clients, &mut fds, now);
+            next_park_check = now + PARKED_EVERY;
+        }
+        if !measuring && now >= measure_from {
+            measuring = true;
+            measure_start = now;
+            cpu_at_start = (
+                plan.server_pid.and_then(server::cpu_time),
+                server::own_cpu_time(),
+            );
+        }
+        let mut wake = if measuring { end } else { measure_from }.min(next_tick);
+        if parked > 0 {
+            wake = wake.min(next_park_check);
+        }
+        match poll_fds(&mut fds, Some(wake.saturating_duration_since(now))) {
+            Ok(0) => continue,
+            Ok(_) => {}
+            Err(e) => {
+                step.failure = Some(format!("poll a échoué ({})", Why(&e)));
+                break;
+            }
+        }
+        for i in 0..clients.len() {
+            let ready = fds[i].revents();
+            if ready.is_empty() {
+                continue;
+            }
+            let outcome = if ready.contains(Events::OUT) {
+                send(&mut clients[i], &mut fds[i])
+            } else {
+                Ok(())
+            };
+            let outcome = outcome.and_then(|()| {
+                if ready.intersects(Events::IN | Events::HUP | Events::ERR) {
+                    receive(&mut clients[i], &mut fds[i], &mut buf, measuring, &mut step)
+                } else {
+                    Ok(())
+                }
+            });
+            if outcome.is_err() {
+                close(&mut clients[i], &mut fds[i], &mut open, &mut step.errors);
+            }
+        }
+    }
+    let stop = Instant::now();
+    if measuring {
+        step.seconds = (stop - measure_start).as_secs_f64();
+        let since =
+            |now: Option<Duration>, then: Option<Duration>| Some(now?.saturating_sub(then?));
+        if let Some(pid) = plan.server_pid {
+            step.server_cpu = since(server::cpu_time(pid), cpu_at_start.0);
+            step.threads = server::status_field(pid, "Threads:");
+            step.peak_kib = server::status_field(pid, "VmHWM:");
+        }
+        step.own_cpu = since(server::own_cpu_time(), cpu_at_start.1);
+    }
+    step.served = clients.iter().filter(|c| c.served).count();
+    if step.failure.is_none() {
+        step.failure = if open == 0 && step.round_trips == 0 {
+            Some("a fermé toutes les connexions".into())
+        } else if step.round_trips == 0 {
+            Some(format!(
+                "aucun écho en {:.1} s",
+                plan.duration.as_secs_f64()
+            ))
+        } else if open == 0 {
+            Some("a fermé toutes les connexions en cours de mesure".into())
+        } else {
+            None
+        };
+    }
+    if let (None, Some(why)) = (&step.failure, refused)
+        && step.connected < plan.clients
+    {
+        step.failure = Some(format!(
+            "{} connexions sur {} seulement : {why}",
+            step.connected, plan.clients
+        ));
+    }
+    step
+}
+
+/// Parks the clients that have waited too long, and brings back into the
+/// main `poll` those of them that are ready (a `poll` of the parked ones
+/// alone, without waiting). Returns how many stay parked.
+fn check_parked(clients: &mut [Client], fds: &mut [PollFd], now: Instant) -> usize {
+    let mut parked = Vec::new();
+    for (i, c) in clients.iter_mut().enumerate() {
+        if c.open && !c.parked && c.sent == c.message.len() && now - c.sent_at >= PARK_AFTER {
+            c.parked = true;
+            fds[i] = PollFd::from_raw(-1, Events::NONE);
+        }
+        if c.open && c.parked {
+            parked.push(i);
+        }
+    }
+    if parked.is_empty() {
+        return 0;
+    }
+    let mut look: Vec<PollFd> = parked
+        .iter()
+        .map(|&i| PollFd::new(&clients[i].stream, Events::IN))
+        .collect();
+    if poll_fds(&mut look, Some(Duration::ZERO)).unwrap_or(0) == 0 {
+        return parked.len();
+    }
+    let mut still = 0;
+    for (k, &i) in parked.iter().enumerate() {
+        if look[k].revents().is_empty() {
+            still += 1;
+        } else {
+            clients[i].parked = false;
+            fds[i] = PollFd::new(&clients[i].stream, Events::IN);
+        }
+    }
+    still
+}
+
+/// Opens up to `count` connections, non-blocking, within [`CONNECT_BUDGET`];
+/// returns them, and why it stopped early if it did.
+fn connect_all(addrs: &[SocketAddr], count: usize, size: usize) -> (Vec<Client>, Option<String>) {
+    let deadline = Instant::now() + CONNECT_BUDGET;
+    let mut clients = Vec::with_capacity(count);
+    let mut addr = None;
+    for i in 0..count {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return (clients, Some("délai de connexion dépassé".into()));
+        }
+        let attempt = match addr {
+            Some(a) => TcpStream::connect_timeout(&a, left).map(|s| (s, a)),
+            None => connect_first(addrs, left),
+        };
+        let (stream, a) = match attempt {
+            Ok(ok) => ok,
+            Err(e) => return (clients, Some(refusal(&e))),
+        };
+        addr = Some(a);
+        if stream.set_nodelay(true).is_err() || stream.set_nonblocking(true).is_err() {
+            return (clients, Some("réglage de la socket impossible".into()));
+        }
+        let mut message: Vec<u8> = (0..size).map(|k| (i * 31 + k) as u8 | 0x20).collect();
+        stamp(&mut message, 0);
+        clients.push(Client {
+            stream,
+            message,
+            sent: 0,
+            received: 0,
+            sent_at: Instant::now(),
+            served: false,
+            open: true,
+            parked: false,
+        });
+    }
+    (clients, None)
+}
+
+/// The first address of `addrs` that accepts a connection.
+fn connect_first(addrs: &[SocketAddr], limit: Duration) -> io::Result<(TcpStream, SocketAddr)> {
+    let mut last = io::Error::new(io::ErrorKind::NotFound, "aucune adresse");
+    for addr in addrs {
+        match TcpStream::connect_timeout(addr, limit) {
+            Ok(s) => return Ok((s, *addr)),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+/// The French words for a failed connect.
+fn refusal(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::ConnectionRefused => format!("connexion refusée ({})", Why(e)),
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
+            "pas de réponse à la connexion (délai dépassé)".into()
+        }
+        _ => format!("connexion impossible ({})", Why(e)),
+    }
+}
+
+/// Writes the round-trip number into the message's first bytes.
+fn stamp(message: &mut [u8], round: u64) {
+    let bytes = round.to_le_bytes();
+    let n = message.len().min(8);
+    message[..n].copy_from_slice(&bytes[..n]);
+}
+
+/// Sends what is left of the message; watches for room (`OUT`) if the
+/// socket's buffer is full.
+fn send(client: &mut Client, fd: &mut PollFd) -> io::Result<()> {
+    while client.sent < client.message.len() {
+        match (&client.stream).write(&client.message[client.sent..]) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => client.sent += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                *fd = PollFd::new(&client.stream, Events::IN | Events::OUT);
+                return Ok(());
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if fd.revents().contains(Events::OUT) || client.sent == client.message.len() {
+        *fd = PollFd::new(&client.stream, Events::IN);
+    }
+    Ok(())
+}
+
+/// Reads what came back, checks it against what was sent; a whole echo is
+/// one round trip, and the next message goes at once.
+fn receive(
+    client: &mut Client,
+    fd: &mut PollFd,
+    buf: &mut [u8],
+    measuring: bool,
+    step: &mut Step,
+) -> io::Result<()> {
+    let n = match (&client.stream).read(buf) {
+        Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+        Ok(n) => n,
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let expected = client.message.get(client.received..client.received + n);
+    if expected != Some(&buf[..n]) || client.received + n > client.sent {
+        // More than was sent, or other bytes: not an echo.
+        return Err(io::ErrorKind::InvalidData.into());
+    }
+    client.received += n;
+    if client.received < client.message.len() {
+        return Ok(()); // the echo comes in pieces: wait for the rest
+    }
+    let now = Instant::now();
+    if measuring {
+        step.round_trips += 1;
+        step.latency.record(now - client.sent_at);
+        client.served = true;
+    }
+    let round = u64::from_le_bytes(first8(&client.message)).wrapping_add(1);
+    stamp(&mut client.message, round);
+    client.sent = 0;
+    client.received = 0;
+    client.sent_at = now;
+    send(client, fd)
+}
+
+fn first8(message: &[u8]) -> [u8; 8] {
+    let mut bytes = [0u8; 8];
+    let n = message.len().min(8);
+    bytes[..n].copy_from_slice(&message[..n]);
+    bytes
+}
+
+/// Stops watching a client that failed, and counts it.
+fn close(client: &mut Client, fd: &mut PollFd, open: &mut usize, errors: &mut u64) {
+    if client.open {
+        client.open = false;
+        *fd = PollFd::from_raw(-1, Events::NONE);
+        *open -= 1;
+        *errors += 1;
+    }
+}
+
+// ------------------------------------------------------------- waiting
+
+/// When one client of the waiting picture was connected, first served, and
+/// done, in seconds since they all connected.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Strip {
+    pub connected: f64,
+    /// The first echo; `None`: never served before the limit.
+    pub first_echo: Option<f64>,
+    /// When it closed after its share, or when the limit cut it.
+    pub done: f64,
+}
+
+/// `clients` connect together; each does ping-pong for `hold` from its first
+/// echo, then closes. Returns one strip per client, or why not. Never lasts
+/// more than `limit`.
+pub fn waiting(
+    addrs: &[SocketAddr],
+    clients: usize,
+    hold: Duration,
+    limit: Duration,
+) -> Result<Vec<Strip>, String> {
+    let t0 = Instant::now();
+    let (mut conns, refused) = connect_all(addrs, clients, 64);
+    if conns.len() < clients {
+        return Err(refused.unwrap_or_else(|| "aucune connexion".into()));
+    }
+    let at = |t: Instant| (t - t0).as_secs_f64();
+    let mut strips: Vec<Strip> = conns
+        .iter()
+        .map(|c| Strip {
+            connected: at(c.sent_at),
+            first_echo: None,
+            done: 0.0,
+        })
+        .collect();
+    let mut fds: Vec<PollFd> = conns
+        .iter()
+        .map(|c| PollFd::new(&c.stream, Events::IN))
+        .collect();
+    let mut scratch = Step::default();
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut open = conns.len();
+    let mut lost = 0u64;
+    for i in 0..conns.len() {
+        if send(&mut conns[i], &mut fds[i]).is_err() {
+            strips[i].done = at(Instant::now());
+            close(&mut conns[i], &mut fds[i], &mut open, &mut lost);
+        }
+    }
+    let deadline = t0 + limit;
+    while open > 0 {
+        let now = Instant::now();
+        if now >= deadline {
+            break;
+        }
+        // Wake up in time to close a client whose share is over.
+        let wake = strips
+            .iter()
+            .zip(&conns)
+            .filter(|(_, c)| c.open)
+            .filter_map(|(s, _)| s.first_echo)
+            .map(|f| t0 + Duration::from_secs_f64(f) + hold)
+            .fold(deadline, Instant::min);
+        if poll_fds(&mut fds, Some(wake.saturating_duration_since(now))).is_err() {
+            break;
+        }
+        let now = Instant::now();
+        for i in 0..conns.len() {
+            if !conns[i].open {
+                continue;
+            }
+            let ready = fds[i].revents();
+            let mut outcome = Ok(());
+            if ready.contains(Events::OUT) {
+                outcome = send(&mut conns[i], &mut fds[i]);
+            }
+            if outcome.is_ok() && ready.intersects(Events::IN | Events::HUP | Events::ERR) {
+                let before = scratch.round_trips;
+                outcome = receive(&mut conns[i], &mut fds[i], &mut buf, true, &mut scratch);
+                if scratch.round_trips > before && strips[i].first_echo.is_none() {
+                    strips[i].first_echo = Some(at(Instant::now()));
+                }
+            }
+            let share_over = strips[i]
+                .first_echo
+                .is_some_and(|f| at(now) >= f + hold.as_secs_f64());
+            if outcome.is_err() || share_over {
+                strips[i].done = at(now);
+                close(&mut conns[i], &mut fds[i], &mut open, &mut lost);
+                // Closing for real lets a blocking server take the next one.
+                let _ = conns[i].stream.shutdown(std::net::Shutdown::Both);
+            }
+        }
+    }
+    let end = at(Instant::now());
+    for (strip, c) in strips.iter_mut().zip(&conns) {
+        if c.open {
+            strip.done = end;
+        }
+    }
+    Ok(strips)
+}
+
+// ------------------------------------------------------------- latency
+
+/// Latencies counted in buckets, three significant digits of microseconds:
+/// memory stays the same however long the measurement (a list of every
+/// latency would grow by megabytes a second).
+#[derive(Clone, Debug)]
+pub struct Histogram {
+    counts: Vec<u64>,
+    total: u64,
+}
+
+/// Buckets: 0..999 µs exactly, then 900 buckets per power of ten, up to
+/// 10^9 µs (over 16 minutes).
+const DECADES: usize = 6;
+
+impl Default for Histogram {
+    fn default() -> Histogram {
+        Histogram {
+            counts: vec![0; 1000 + DECADES * 900],
+            total: 0,
+        }
+    }
+}
+
+impl Histogram {
+    /// Counts one latency.
+    pub fn record(&mut self, latency: Duration) {
+        let micros = latency.as_micros().min(u64::MAX as u128) as u64;
+        let index = Self::index(micros).min(self.counts.len() - 1);
+        self.counts[index] += 1;
+        self.total += 1;
+    }
+
+    /// How many latencies were counted.
+    pub fn count(&self) -> u64 {
+        self.total
+    }
+
+    /// The latency under which `p` % of them fall, in microseconds
+    /// (`None` when there is none).
+    pub fn percentile(&self, p: f64) -> Option<u64> {
+        if self.total == 0 {
+            return None;
+        }
+        let rank = ((p / 100.0) * self.total as f64).ceil().max(1.0) as u64;
+        let mut seen = 0;
+        for (index, &count) in self.counts.iter().enumerate() {
+            seen += count;
+            if seen >= rank {
+                return Some(Self::value(index));
+            }
+        }
+        Some(Self::value(self.counts.len() - 1))
+    }
+
+    fn index(micros: u64) -> usize {
+        if micros < 1000 {
+            return micros as usize;
+        }
+        let mut decade = 0;
+        let mut m = micros;
+        while m >= 1000 {
+            m /= 10;
+            decade += 1;
+        }
+        1000 + (decade - 1) * 900 + (m as usize - 100)
+    }
+
+    fn value(index: usize) -> u64 {
+        if index < 1000 {
+            return index as u64;
+        }
+        let decade = (index - 1000) / 900 + 1;
+        let mantissa = ((index - 1000) % 900 + 100) as u64;
+        mantissa * 10u64.pow(decade as u32)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_keeps_three_digits() {
+        let mut h = Histogram::default();
+        for us in [5u64, 7, 25, 999, 1234, 56_789, 3_000_000] {
+            h.record(Duration::from_micros(us));
+        }
+        assert_eq!(h.count(), 7);
+        assert_eq!(h.percentile(0.0), Some(5));
+        assert_eq!(h.percentile(50.0), Some(999));
+        assert_eq!(h.percentile(60.0), Some(1230));
+        assert_eq!(h.percentile(80.0), Some(56_700));
+        assert_eq!(h.percentile(100.0), Some(3_000_000));
+        assert_eq!(Histogram::default().percentile(50.0), None);
+        for us in [0, 999, 1000, 1999, 10_000, 999_999_999] {
+            let v = Histogram::value(Histogram::index(us));
+            assert!(v <= us && us - v <= us / 100, "{us} -> {v}");
+        }
+    }
+
+    #[test]
+    fn a_refused_connection_is_a_marked_step() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let plan = Plan {
+            clients: 3,
+            size: 64,
+            warm_up: Duration::ZERO,
+            duration: Duration::from_millis(50),
+            server_pid: None,
+        };
+        let step = ping_pong(&[addr], &plan, &mut |_| {});
+        assert_eq!(step.connected, 0);
+        assert!(step.failure.unwrap().contains("connexion refusée"));
+    }
+}

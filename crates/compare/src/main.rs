@@ -1,0 +1,436 @@
+//! compare — the TP5b echo servers side by side: one command, one table,
+//! two pictures (seed `tp5b-socket-serveur.txt`, sections 1.2, 2.1 and 2.2,
+//! and the reactor of `twisted-protocole-fabrique`).
+//!
+//! For each C of the ladder (1, 10, 100, 1000 clients) and each server,
+//! compare starts the server on a free port (`--port 0`, reading its first
+//! line `en écoute sur …`), drives it for a few seconds with C clients doing
+//! ping-pong (send 64 bytes, wait for all of them to come back, again), and
+//! writes one row: round trips per second, latency, how many of the C
+//! clients were actually served, the server's CPU per round trip, threads
+//! and peak memory (from `/proc`), and errors. Then, for each server, five
+//! clients connect together and it draws who was served when.
+//!
+//! ```sh
+//! cargo build --release --workspace
+//! target/release/compare                          # the whole ladder, ~1 minute
+//! target/release/compare --clients 1,10 --duration 1 --models bloquant,poll
+//! python3 docs/python/… &                          # your own server, then:
+//! target/release/compare --target python=127.0.0.1:8000
+//! ```
+//!
+//! What to observe: the blocking server at C = 10 serves `1/10` clients
+//! (the other nine wait in the backlog: TP5b 1.2); in `attente.svg` it draws
+//! a staircase, the others draw parallel bars; threads cost a thread and its
+//! stack per client, `poll` one thread for all.
+
+use std::io::IsTerminal;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use compare::load::{self, Plan, Step};
+use compare::report::{self, Panel, Row};
+use compare::server::{self, Server};
+use compare::{MODELS, Target};
+use netlabs::{Why, fail, warn};
+
+const USAGE: &str = "\
+usage : compare [--duration SECS] [--clients 1,10,100,1000] [--size OCTETS]
+                [--models LISTE] [--target NOM=HÔTE:PORT]... [--out DOSSIER]
+
+Les serveurs echo de TP5b côte à côte (1.2 bloquant, 2.2 thread, 2.1 select/poll,
+et le réacteur de twisted-protocole-fabrique) : compare les lance lui-même
+(binaires à côté du sien ; cargo build --release --workspace), les charge avec
+C clients en ping-pong, et écrit un tableau et deux images.
+
+  --duration SECS     durée de chaque mesure (défaut 3 ; 0,5 accepté)
+  --clients LISTE     les valeurs de C (défaut 1,10,100,1000)
+  --size OCTETS       taille de chaque message (défaut 64)
+  --models LISTE      parmi bloquant, thread, poll, reactor, ou leurs noms
+                      echo-server, echo-thread-server, echo-poll-server,
+                      echo-reactor-server (défaut : les quatre)
+  --target NOM=HÔTE:PORT  ajoute un serveur déjà lancé (le vôtre, en Python ?)
+                      au tableau ; répétable
+  --out DOSSIER       où écrire compare.md, compare.svg, attente.svg
+                      (défaut target/compare)
+
+Code de sortie : 0 si toutes les mesures ont eu lieu, 1 si une ligne au moins
+est marquée (serveur qui ne démarre pas, refuse ou ne répond plus), 2 pour
+une option invalide.";
+
+/// How many clients connect together for the waiting picture: enough for a
+/// staircase, few enough to read each strip.
+const WAITING_CLIENTS: usize = 5;
+
+/// Longest share of the server each of those clients takes (shorter when
+/// `--duration` is shorter, so that a quick run stays quick).
+const WAITING_HOLD: Duration = Duration::from_millis(500);
+
+/// Longest warm-up before measuring: connections settle, caches fill.
+const WARM_UP: Duration = Duration::from_millis(500);
+
+struct Options {
+    duration: Duration,
+    clients: Vec<usize>,
+    size: usize,
+    models: Vec<&'static str>,
+    targets: Vec<Target>,
+    out: PathBuf,
+}
+
+/// A server in the table: one compare starts, or one already running.
+enum Subject {
+    Model {
+        name: String,
+        binary: Result<PathBuf, String>,
+    },
+    Target {
+        name: String,
+        addrs: Result<Vec<SocketAddr>, String>,
+    },
+}
+
+fn main() {
+    server::guard_if_asked(); // compare runs itself as each server's guard
+    let options = parse_options();
+    let _ = netlabs::sys::raise_fd_limit(); // C = 1000 needs 1000 descriptors
+    if let Err(e) = std::fs::create_dir_all(&options.out) {
+        fail!(
+            "impossible de créer le dossier {} ({}) ; choisissez --out",
+            options.out.display(),
+            Why(&e)
+        );
+    }
+    let subjects = subjects(&options);
+    if cfg!(debug_assertions) {
+        warn!(
+            "attention : compare et les serveurs sont une compilation de mise au point (debug) ; leurs chiffres ne veulent rien dire : cargo build --release --workspace, puis target/release/compare"
+        );
+    }
+
+    // The ladder: at each C, every server, so that a C's rows sit together.
+    let warm_up = WARM_UP.min(options.duration / 4);
+    let mut progress = Progress::new(options.clients.len() * subjects.len());
+    let mut rows = Vec::new();
+    for &clients in &options.clients {
+        for subject in &subjects {
+            let plan = Plan {
+                clients,
+                size: options.size,
+                warm_up,
+                duration: options.duration,
+                server_pid: None,
+            };
+            let step = measure(subject, plan, &mut progress);
+            rows.push(Row {
+                server: subject.name().to_string(),
+                step,
+            });
+        }
+    }
+
+    // Who is served when: a handful of clients connecting together.
+    let hold = WAITING_HOLD.min(options.duration / 2);
+    let mut panels = Vec::new();
+    for subject in &subjects {
+        progress.say(&format!(
+            "attente : {WAITING_CLIENTS} clients ensemble sur {}",
+            subject.name()
+        ));
+        panels.push(Panel {
+            server: subject.name().to_string(),
+            strips: waiting(subject, hold),
+        });
+    }
+
+    let text = document(&options, warm_up, &rows);
+    print!("{text}");
+    let md = options.out.join("compare.md");
+    let chart = options.out.join("compare.svg");
+    let picture = options.out.join("attente.svg");
+    let detail = format!(
+        "messages de {} octets, {} s par mesure, C clients en ping-pong",
+        options.size,
+        report::decimal(options.duration.as_secs_f64(), 1).trim_end_matches(",0")
+    );
+    write(&md, &text);
+    write(&chart, &report::throughput_svg(&rows, &detail));
+    write(&picture, &report::waiting_svg(&panels, hold.as_secs_f64()));
+
+    let marked = rows.iter().filter(|r| r.step.failure.is_some()).count()
+        + panels.iter().filter(|p| p.strips.is_err()).count();
+    if marked > 0 {
+        warn!(
+            "erreur : {marked} mesure{s} marquée{s} dans le tableau ou l'image : un serveur n'a pas démarré, a refusé ou n'a plus répondu",
+            s = if marked > 1 { "s" } else { "" }
+        );
+    }
+    println!(
+        "fichiers écrits : {}, {}, {}",
+        md.display(),
+        chart.display(),
+        picture.display()
+    );
+    if marked > 0 {
+        std::process::exit(1);
+    }
+}
+
+fn parse_options() -> Options {
+    let mut args = netlabs::Args::parse(USAGE);
+    let duration = match args.value::<String>("--duration") {
+        Some(text) => or_usage(&args, compare::parse_duration(&text)),
+        None => Duration::from_secs(3),
+    };
+    let clients = match args.value::<String>("--clients") {
+        Some(text) => or_usage(&args, compare::parse_clients(&text)),
+        None => vec![1, 10, 100, 1000],
+    };
+    let size = match args.value::<String>("--size") {
+        Some(text) => or_usage(&args, compare::parse_size(&text)),
+        None => 64,
+    };
+    let models = match args.value::<String>("--models") {
+        Some(text) => or_usage(&args, compare::parse_models(&text)),
+        None => MODELS.iter().map(|(name, _, _)| *name).collect(),
+    };
+    let mut targets: Vec<Target> = Vec::new();
+    for text in args.values::<String>("--target") {
+        let target = or_usage(&args, compare::parse_target(&text));
+        if models.contains(&target.name.as_str()) || targets.iter().any(|t| t.name == target.name) {
+            args.usage_error(&format!(
+                "--target : le nom « {} » est déjà pris",
+                target.name
+            ));
+        }
+        targets.push(target);
+    }
+    let out = args
+        .value::<String>("--out")
+        .unwrap_or_else(|| "target/compare".into());
+    if out.is_empty() {
+        args.usage_error("--out attend un dossier");
+    }
+    args.finish();
+    Options {
+        duration,
+        clients,
+        size,
+        models,
+        targets,
+        out: PathBuf::from(out),
+    }
+}
+
+/// A value, or the usage and exit 2.
+fn or_usage<T>(args: &netlabs::Args, parsed: Result<T, String>) -> T {
+    match parsed {
+        Ok(value) => value,
+        Err(message) => args.usage_error(&message),
+    }
+}
+
+/// The servers to measure: the models' binaries beside compare's own
+/// executable, then the targets, resolved.
+fn subjects(options: &Options) -> Vec<Subject> {
+    let dir = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(Path::to_path_buf))
+        .unwrap_or_default();
+    let mut list = Vec::new();
+    for name in &options.models {
+        let path = dir.join(name);
+        let binary = if path.is_file() {
+            Ok(path)
+        } else {
+            warn!(
+                "erreur : {name} introuvable dans {} ; compilez les serveurs : cargo build --release --workspace",
+                dir.display()
+            );
+            Err("binaire introuvable (cargo build --release --workspace)".to_string())
+        };
+        list.push(Subject::Model {
+            name: name.to_string(),
+            binary,
+        });
+    }
+    for t in &options.targets {
+        let addrs = match (t.host.as_str(), t.port).to_socket_addrs() {
+            Ok(addrs) => Ok(addrs.collect()),
+            Err(e) => Err(format!("hôte introuvable : {} ({})", t.host, Why(&e))),
+        };
+        list.push(Subject::Target {
+            name: t.name.clone(),
+            addrs,
+        });
+    }
+    list
+}
+
+impl Subject {
+    fn name(&self) -> &str {
+        match self {
+            Subject::Model { name, .. } | Subject::Target { name, .. } => name,
+        }
+    }
+}
+
+/// One step: a fresh server for a model (its peak memory is this step's),
+/// the target as it is for a target.
+fn measure(subject: &Subject, mut plan: Plan, progress: &mut Progress) -> Step {
+    let clients = plan.clients;
+    let label = format!(
+        "{}, C = {}",
+        subject.name(),
+        report::thousands(clients as u64)
+    );
+    progress.start(&label);
+    let step = match subject {
+        Subject::Model { binary, .. } => match binary {
+            Err(why) => Step::failed(clients, why.clone()),
+            Ok(path) => match Server::start(path) {
+                Err(why) => Step::failed(clients, why),
+                Ok(server) => {
+                    plan.server_pid = Some(server.pid);
+                    load::ping_pong(&[server.addr], &plan, &mut |left| {
+                        progress.tick(&label, left)
+                    })
+                }
+            },
+        },
+        Subject::Target { addrs, .. } => match addrs {
+            Err(why) => Step::failed(clients, why.clone()),
+            Ok(addrs) => load::ping_pong(addrs, &plan, &mut |left| progress.tick(&label, left)),
+        },
+    };
+    let outcome = match &step.failure {
+        Some(why) => format!("MARQUÉ : {why}"),
+        None => format!(
+            "{} allers-retours/s, servis {}/{}",
+            report::thousands(step.rate().round() as u64),
+            step.served,
+            clients
+        ),
+    };
+    progress.done(&label, &outcome);
+    step
+}
+
+/// The waiting picture's run on one server (a fresh one for a model).
+fn waiting(subject: &Subject, hold: Duration) -> Result<Vec<load::Strip>, String> {
+    // The blocking server serves them one after the other: give it time.
+    let limit = hold * (WAITING_CLIENTS as u32 + 2) + Duration::from_secs(1);
+    match subject {
+        Subject::Model { binary, .. } => {
+            let server = Server::start(binary.as_ref()?)?;
+            load::waiting(&[server.addr], WAITING_CLIENTS, hold, limit)
+        }
+        Subject::Target { addrs, .. } => {
+            load::waiting(addrs.as_ref()?, WAITING_CLIENTS, hold, limit)
+        }
+    }
+}
+
+/// The text of the results: the same on stdout and in `compare.md`.
+fn document(options: &Options, warm_up: Duration, rows: &[Row]) -> String {
+    let secs = |d: Duration| report::decimal(d.as_secs_f64(), 2);
+    let ladder: Vec<String> = options
+        .clients
+        .iter()
+        .map(|c| report::thousands(*c as u64))
+        .collect();
+    let build = if cfg!(debug_assertions) {
+        "compilation de mise au point (debug) : chiffres sans valeur"
+    } else {
+        "compilation optimisée (release)"
+    };
+    format!(
+        "# Les modèles côte à côte\n\n\
+         Machine : {} ; {build}.\n\
+         Ping-pong de {} octets, {} s par mesure après {} s d'échauffement, C = {}.\n\
+         « servis » : clients qui ont reçu au moins un écho pendant la mesure ; \
+         CPU par aller-retour (a-r) lu dans /proc, serveur et générateur de charge (compare).\n\n\
+         {}\n{}\n\n",
+        machine(),
+        options.size,
+        secs(options.duration)
+            .trim_end_matches('0')
+            .trim_end_matches(','),
+        secs(warm_up).trim_end_matches('0').trim_end_matches(','),
+        ladder.join(", "),
+        report::table(rows),
+        report::generator_note(rows)
+    )
+}
+
+/// `2 cœurs, Intel Xeon …, linux`.
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "processeur inconnu".into());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    format!("{cores} cœurs, {cpu}, {}", std::env::consts::OS)
+}
+
+fn write(path: &Path, text: &str) {
+    if let Err(e) = std::fs::write(path, text) {
+        fail!("impossible d'écrire {} ({})", path.display(), Why(&e));
+    }
+}
+
+/// Progress on stderr: a countdown on a terminal, else one line per step.
+struct Progress {
+    terminal: bool,
+    step: usize,
+    steps: usize,
+}
+
+impl Progress {
+    fn new(steps: usize) -> Progress {
+        Progress {
+            terminal: std::io::stderr().is_terminal(),
+            step: 0,
+            steps,
+        }
+    }
+
+    fn start(&mut self, label: &str) {
+        self.step += 1;
+        if self.terminal {
+            self.tick(label, Duration::ZERO);
+        }
+    }
+
+    fn tick(&self, label: &str, left: Duration) {
+        if self.terminal {
+            eprint_quiet(&format!(
+                "\r\x1b[K[{}/{}] {label} : encore {} s",
+                self.step,
+                self.steps,
+                report::decimal(left.as_secs_f64(), 1)
+            ));
+        }
+    }
+
+    fn done(&self, label: &str, outcome: &str) {
+        let clear = if self.terminal { "\r\x1b[K" } else { "" };
+        warn!("{clear}[{}/{}] {label} : {outcome}", self.step, self.steps);
+    }
+
+    fn say(&self, line: &str) {
+        warn!("{line}");
+    }
+}
+
+/// `eprint!` that never panics on a closed stderr.
+fn eprint_quiet(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}

@@ -1,0 +1,420 @@
+//! compare: options and bad input, the table and SVG writers on fixed data,
+//! a short real run on the four echo servers plus a target that refuses,
+//! the waiting staircase of the blocking server, and no server left behind
+//! when compare is killed.
+
+mod util;
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use assert_cmd::cargo::CommandCargoExt;
+use compare::load::{self, Step, Strip};
+use compare::report::{self, Panel, Row};
+use util::{Server, WAIT, bin};
+
+fn compare() -> Command {
+    Command::cargo_bin("compare").expect("compare is built")
+}
+
+#[test]
+fn help_names_the_seed_and_every_option() {
+    let out = compare().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for word in [
+        "TP5b",
+        "--duration",
+        "--clients",
+        "--size",
+        "--models",
+        "--target",
+        "--out",
+        "bloquant",
+    ] {
+        assert!(text.contains(word), "{word} missing from:\n{text}");
+    }
+}
+
+#[test]
+fn bad_options_print_the_usage_and_exit_2() {
+    let cases: &[&[&str]] = &[
+        &["--clients", "1,,10"],
+        &["--clients", "0"],
+        &["--clients", "10,x"],
+        &["--clients", ""],
+        &["--duration", "0"],
+        &["--duration", "-1"],
+        &["--duration", "trois"],
+        &["--size", "0"],
+        &["--size", "99999999"],
+        &["--models", "nginx"],
+        &["--models", ""],
+        &["--target", "python"],
+        &["--target", "p=127.0.0.1:0"],
+        &["--target", "p=127.0.0.1"],
+        &["--target", "echo-server=127.0.0.1:9"],
+        &["--target", "a=127.0.0.1:9", "--target", "a=127.0.0.1:10"],
+        &["--out", ""],
+        &["--bogus"],
+        &["extra"],
+        &["--clients"],
+    ];
+    for args in cases {
+        let out = compare().args(*args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.starts_with("erreur : "), "{args:?}: {err}");
+        assert!(err.contains("usage : compare"), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+/// A measured step with made-up numbers.
+fn step(clients: usize, served: usize, rate: u64, cpu_us: Option<(u64, u64)>) -> Step {
+    let mut s = Step {
+        clients,
+        connected: clients,
+        served,
+        round_trips: rate,
+        seconds: 1.0,
+        errors: 0,
+        ..Step::default()
+    };
+    for us in [20, 30, 40] {
+        s.latency.record(Duration::from_micros(us));
+    }
+    if let Some((server, own)) = cpu_us {
+        s.server_cpu = Some(Duration::from_micros(server * rate));
+        s.own_cpu = Some(Duration::from_micros(own * rate));
+        s.threads = Some(1);
+        s.peak_kib = Some(2048);
+    }
+    s
+}
+
+fn fixed_rows() -> Vec<Row> {
+    let row = |server: &str, step: Step| Row {
+        server: server.into(),
+        step,
+    };
+    vec![
+        row("echo-server", step(1, 1, 40_000, Some((10, 9)))),
+        row("echo-poll-server", step(1, 1, 35_000, Some((12, 9)))),
+        row("py <select> & co", step(1, 1, 20_000, None)),
+        row("echo-server", step(10, 1, 39_000, Some((10, 9)))),
+        row("echo-poll-server", step(10, 10, 135_000, Some((7, 5)))),
+        row(
+            "py <select> & co",
+            Step::failed(10, "connexion refusée (Connection refused)"),
+        ),
+    ]
+}
+
+#[test]
+fn the_table_has_a_row_per_server_and_c_in_order() {
+    let rows = fixed_rows();
+    let table = report::table(&rows);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 2 + rows.len(), "{table}");
+    assert!(lines[0].contains("allers-retours/s") && lines[0].contains("servis"));
+    for (line, row) in lines[2..].iter().zip(&rows) {
+        assert!(line.starts_with(&format!("| {}", row.server)), "{line}");
+    }
+    assert!(lines[2].contains("40 000") && lines[2].contains("1/1"));
+    assert!(
+        lines[5].contains("1/10"),
+        "blocking at C = 10: {}",
+        lines[5]
+    );
+    assert!(lines[6].contains("135 000") && lines[6].contains("7,0 µs"));
+    assert!(
+        lines[6].contains("5,0 µs"),
+        "the generator's CPU: {}",
+        lines[6]
+    );
+    // A target: no CPU, threads or memory; a failed one is marked.
+    assert!(lines[4].matches('—').count() >= 4, "{}", lines[4]);
+    assert!(lines[7].contains("connexion refusée"), "{}", lines[7]);
+    let note = report::generator_note(&rows);
+    assert!(note.contains("oui, sur 2 lignes sur 2"), "{note}");
+}
+
+#[test]
+fn the_note_names_a_row_where_the_generator_costs_more() {
+    let rows = vec![Row {
+        server: "echo-thread-server".into(),
+        step: step(100, 100, 50_000, Some((4, 6))),
+    }];
+    let note = report::generator_note(&rows);
+    assert!(
+        note.contains("NON") && note.contains("echo-thread-server à C = 100"),
+        "{note}"
+    );
+}
+
+/// Checks that `xml` is well formed enough for a browser: every tag closed
+/// in order, every `&` an entity.
+fn assert_well_formed(xml: &str) {
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = xml;
+    let check_text = |text: &str| {
+        for (i, _) in text.match_indices('&') {
+            let entity = &text[i..];
+            assert!(
+                ["&amp;", "&lt;", "&gt;", "&quot;", "&apos;"]
+                    .iter()
+                    .any(|e| entity.starts_with(e)),
+                "bare & in {:?}",
+                &entity[..entity.len().min(20)]
+            );
+        }
+    };
+    while let Some(open) = rest.find('<') {
+        check_text(&rest[..open]);
+        rest = &rest[open..];
+        let close = if rest.starts_with("<?") {
+            rest.find("?>").expect("?> closes <?") + 2
+        } else if rest.starts_with("<!--") {
+            rest.find("-->").expect("--> closes <!--") + 3
+        } else {
+            let end = rest.find('>').expect("> closes <");
+            let tag = &rest[1..end];
+            assert!(!tag.contains('<'), "< inside a tag: {tag}");
+            check_text(tag);
+            let name: String = tag
+                .trim_start_matches('/')
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect();
+            assert!(!name.is_empty(), "tag without a name: {tag}");
+            if tag.starts_with('/') {
+                assert_eq!(stack.pop().as_deref(), Some(name.as_str()), "</{name}>");
+            } else if !tag.ends_with('/') {
+                stack.push(name);
+            }
+            end + 1
+        };
+        rest = &rest[close..];
+    }
+    check_text(rest);
+    assert!(stack.is_empty(), "never closed: {stack:?}");
+}
+
+#[test]
+fn the_throughput_picture_is_well_formed_with_one_line_per_server() {
+    let svg = report::throughput_svg(&fixed_rows(), "64 octets & 1 s");
+    assert_well_formed(&svg);
+    assert!(svg.starts_with("<?xml") && svg.contains("<svg"));
+    assert_eq!(svg.matches("<polyline").count(), 3, "{svg}");
+    for label in [
+        "clients simultanés",
+        "allers-retours par seconde",
+        "py &lt;select&gt; &amp; co",
+    ] {
+        assert!(svg.contains(label), "{label}");
+    }
+    // The failed target keeps its line (one point) and its legend.
+    assert_eq!(
+        svg.matches("<circle").count(),
+        5 + 3,
+        "5 points, 3 legend dots"
+    );
+}
+
+#[test]
+fn the_waiting_picture_is_well_formed_with_one_panel_per_server() {
+    let strip = |first: Option<f64>| Strip {
+        connected: 0.0,
+        first_echo: first,
+        done: first.map_or(2.0, |f| f + 0.5),
+    };
+    let panels = vec![
+        Panel {
+            server: "echo-server".into(),
+            strips: Ok((0..5).map(|i| strip(Some(0.5 * i as f64))).collect()),
+        },
+        Panel {
+            server: "echo-poll-server".into(),
+            strips: Ok((0..5).map(|_| strip(Some(0.001))).collect()),
+        },
+        Panel {
+            server: "a <b>".into(),
+            strips: Ok(vec![strip(None)]),
+        },
+        Panel {
+            server: "refus".into(),
+            strips: Err("connexion refusée".into()),
+        },
+    ];
+    let svg = report::waiting_svg(&panels, 0.5);
+    assert_well_formed(&svg);
+    assert_eq!(svg.matches(r#"<g class="model">"#).count(), 4);
+    assert!(svg.contains("jamais servi") && svg.contains("connexion refusée"));
+    assert!(svg.contains("a &lt;b&gt;"));
+    assert!(svg.contains("temps depuis la connexion"));
+}
+
+#[test]
+fn the_blocking_server_serves_waiting_clients_one_after_another() {
+    let hold = Duration::from_millis(150);
+    let limit = Duration::from_secs(10);
+    let blocking = Server::start("echo-server", &["--bind", "127.0.0.1", "--port", "0"]);
+    let strips = load::waiting(&[blocking.addr], 4, hold, limit).unwrap();
+    let mut firsts: Vec<f64> = strips.iter().map(|s| s.first_echo.unwrap()).collect();
+    firsts.sort_by(f64::total_cmp);
+    for pair in firsts.windows(2) {
+        assert!(pair[1] - pair[0] >= 0.14, "a staircase: {firsts:?}");
+    }
+    let poll = Server::start("echo-poll-server", &["--bind", "127.0.0.1", "--port", "0"]);
+    let strips = load::waiting(&[poll.addr], 4, hold, limit).unwrap();
+    for s in &strips {
+        assert!(s.first_echo.unwrap() < 0.14, "served at once: {strips:?}");
+    }
+}
+
+#[test]
+fn a_short_run_on_the_four_servers_and_a_refusing_target() {
+    for name in [
+        "echo-server",
+        "echo-thread-server",
+        "echo-poll-server",
+        "echo-reactor-server",
+    ] {
+        bin(name); // beside compare, built if missing
+    }
+    let refused = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let out_dir = std::env::temp_dir().join(format!("compare-test-{}", std::process::id()));
+    let started = Instant::now();
+    let out = compare()
+        .args(["--duration", "0.3", "--clients", "1,3", "--out"])
+        .arg(&out_dir)
+        .args(["--target", &format!("refus={refused}")])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(started.elapsed() < WAIT, "took {:?}", started.elapsed());
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a marked row: exit 1\n{stdout}\n{stderr}"
+    );
+    let row = |server: &str, c: &str| {
+        stdout
+            .lines()
+            .find(|l| {
+                let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+                cells.get(1) == Some(&server) && cells.get(2) == Some(&c)
+            })
+            .unwrap_or_else(|| panic!("no row {server} C = {c}:\n{stdout}"))
+            .to_string()
+    };
+    assert!(row("echo-server", "3").contains(" 1/3 "), "{stdout}");
+    for server in [
+        "echo-thread-server",
+        "echo-poll-server",
+        "echo-reactor-server",
+    ] {
+        let r = row(server, "3");
+        assert!(r.contains(" 3/3 ") && r.ends_with(" 0 |"), "{r}");
+    }
+    for c in ["1", "3"] {
+        assert!(row("refus", c).contains("connexion refusée"), "{stdout}");
+    }
+    assert!(
+        stderr.contains("[10/10] refus, C = 3"),
+        "one line per step: {stderr}"
+    );
+    let last = stdout.lines().last().unwrap();
+    assert!(last.starts_with("fichiers écrits : "), "{last}");
+    for file in ["compare.md", "compare.svg", "attente.svg"] {
+        let path = out_dir.join(file);
+        assert!(last.contains(&path.display().to_string()), "{last}");
+        let text = std::fs::read_to_string(&path).unwrap();
+        if file.ends_with(".svg") {
+            assert_well_formed(&text);
+        } else {
+            assert!(stdout.starts_with(&text), "stdout and compare.md agree");
+        }
+    }
+    let waiting = std::fs::read_to_string(out_dir.join("attente.svg")).unwrap();
+    assert_eq!(waiting.matches(r#"<g class="model">"#).count(), 5);
+    let _ = std::fs::remove_dir_all(&out_dir);
+}
+
+/// The parent pid of each process, from `/proc/PID/stat`.
+fn children_of(parent: u32) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| {
+                    let after = &s[s.rfind(')')? + 2..];
+                    after.split(' ').nth(1)?.parse::<u32>().ok()
+                })
+                == Some(parent)
+        })
+        .collect()
+}
+
+#[test]
+fn killing_compare_leaves_no_server_running() {
+    if !std::path::Path::new("/proc/self/stat").exists() {
+        println!("skipped: no /proc to find the server's process");
+        return;
+    }
+    bin("echo-poll-server");
+    let out_dir = std::env::temp_dir().join(format!("compare-kill-{}", std::process::id()));
+    let mut child = compare()
+        .args([
+            "--models",
+            "poll",
+            "--clients",
+            "1",
+            "--duration",
+            "60",
+            "--out",
+        ])
+        .arg(&out_dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The server is the guard's child, the guard compare's.
+    let deadline = Instant::now() + WAIT;
+    let server = loop {
+        let found: Vec<u32> = children_of(child.id())
+            .into_iter()
+            .flat_map(children_of)
+            .collect();
+        if let Some(&pid) = found.first() {
+            let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            if name.trim() == "echo-poll-serve" {
+                break pid;
+            }
+        }
+        assert!(Instant::now() < deadline, "no server started");
+        thread::sleep(Duration::from_millis(20));
+    };
+    // kill -9: compare cannot clean up anything itself.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let deadline = Instant::now() + WAIT;
+    while compare::server::is_alive(server) {
+        assert!(Instant::now() < deadline, "server {server} still running");
+        thread::sleep(Duration::from_millis(20));
+    }
+    let mut err = String::new();
+    let _ = BufReader::new(child.stderr.take().unwrap()).read_line(&mut err);
+    let _ = std::fs::remove_dir_all(&out_dir);
+}
