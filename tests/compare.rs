@@ -53,6 +53,7 @@ fn bad_options_print_the_usage_and_exit_2() {
         &["--size", "99999999"],
         &["--models", "nginx"],
         &["--models", ""],
+        &["--models", "aucun"],
         &["--target", "python"],
         &["--target", "p=127.0.0.1:0"],
         &["--target", "p=127.0.0.1"],
@@ -151,7 +152,7 @@ fn the_note_names_a_row_where_the_generator_costs_more() {
     }];
     let note = report::generator_note(&rows);
     assert!(
-        note.contains("NON") && note.contains("echo-thread-server à C = 100"),
+        note.contains("pas pour echo-thread-server à C = 100"),
         "{note}"
     );
 }

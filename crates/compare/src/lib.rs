@@ -93,9 +93,12 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
 }
 
 /// `--models poll,echo-thread-server`: binary names or short names, in the
-/// order given, without repeats.
+/// order given, without repeats; `aucun` for none (only `--target` servers).
 pub fn parse_models(text: &str) -> Result<Vec<&'static str>, String> {
     let mut list = Vec::new();
+    if text.trim() == "aucun" {
+        return Ok(list);
+    }
     for item in text.split(',').map(str::trim) {
         let found = MODELS
             .iter()
@@ -179,6 +182,7 @@ mod tests {
         );
         assert!(parse_models("poll,nginx").unwrap_err().contains("nginx"));
         assert!(parse_models("").is_err());
+        assert!(parse_models("aucun").unwrap().is_empty());
     }
 
     #[test]

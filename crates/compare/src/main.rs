@@ -49,7 +49,8 @@ C clients en ping-pong, et écrit un tableau et deux images.
   --size OCTETS       taille de chaque message (défaut 64)
   --models LISTE      parmi bloquant, thread, poll, reactor, ou leurs noms
                       echo-server, echo-thread-server, echo-poll-server,
-                      echo-reactor-server (défaut : les quatre)
+                      echo-reactor-server (défaut : les quatre ; aucun : seulement
+                      les --target)
   --target NOM=HÔTE:PORT  ajoute un serveur déjà lancé (le vôtre, en Python ?)
                       au tableau ; répétable
   --out DOSSIER       où écrire compare.md, compare.svg, attente.svg
@@ -205,6 +206,9 @@ fn parse_options() -> Options {
             ));
         }
         targets.push(target);
+    }
+    if models.is_empty() && targets.is_empty() {
+        args.usage_error("rien à mesurer : --models aucun demande au moins un --target");
     }
     let out = args
         .value::<String>("--out")

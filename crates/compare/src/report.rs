@@ -117,7 +117,8 @@ fn cells(row: &Row) -> Vec<String> {
 }
 
 /// The sentence under the table: is the load generator cheaper than the
-/// server it measures, at C ≥ 10, on every row where both are known?
+/// server it measures, at C ≥ 10, on every row where both are known? Where
+/// it is not, says why in course terms.
 pub fn generator_note(rows: &[Row]) -> String {
     let mut checked = 0;
     let mut above = Vec::new();
@@ -130,8 +131,15 @@ pub fn generator_note(rows: &[Row]) -> String {
         };
         checked += 1;
         if own >= server {
+            let why = if s.served <= 1 {
+                "un seul client servi : poll + read + write contre read + write"
+            } else if s.threads == Some(1) {
+                "même boucle poll que le serveur"
+            } else {
+                "à vérifier"
+            };
             above.push(format!(
-                "{} à C = {} ({} µs contre {} µs)",
+                "{} à C = {} ({} µs contre {} µs ; {why})",
                 row.server,
                 thousands(s.clients as u64),
                 decimal(own, 1),
@@ -144,14 +152,14 @@ pub fn generator_note(rows: &[Row]) -> String {
     }
     if above.is_empty() {
         format!(
-            "CPU de compare par aller-retour inférieur à celui du serveur à C ≥ 10 : oui, sur {} ligne{} sur {} — le générateur de charge n'est pas ce qui limite le débit.",
-            checked,
+            "CPU de compare par aller-retour inférieur à celui du serveur à C ≥ 10 : oui, sur {checked} ligne{} sur {checked} — le générateur de charge n'est pas ce qui limite le débit.",
             plural(checked),
-            checked
         )
     } else {
         format!(
-            "CPU de compare par aller-retour inférieur à celui du serveur à C ≥ 10 : NON pour {} (le générateur a pu limiter ces mesures).",
+            "CPU de compare par aller-retour inférieur à celui du serveur à C ≥ 10 : oui sur {} ligne{} sur {checked} ; pas pour {}.",
+            checked - above.len(),
+            plural(checked - above.len()),
             above.join(", ")
         )
     }

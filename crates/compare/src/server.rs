@@ -234,15 +234,32 @@ fn drain(from: impl Read, keep: Option<Arc<Mutex<String>>>) {
 
 // ------------------------------------------------------------- /proc
 
-/// User + system CPU time of a process, all its threads, from
-/// `/proc/PID/stat` (ticks of 1/100 s); `None` where there is no `/proc`.
+/// CPU time of a process, all its threads: the sum of the nanosecond
+/// counters of `/proc/PID/task/*/schedstat`, or else user + system time of
+/// `/proc/PID/stat` (ticks of 1/100 s, too coarse for a short step);
+/// `None` where there is no `/proc`.
 pub fn cpu_time(pid: u32) -> Option<Duration> {
-    cpu_time_at(&format!("/proc/{pid}/stat"))
+    let dir = format!("/proc/{pid}");
+    runtime_of_tasks(&dir).or_else(|| cpu_time_at(&format!("{dir}/stat")))
 }
 
 /// The CPU time of compare itself (the load generator is its one thread).
 pub fn own_cpu_time() -> Option<Duration> {
-    cpu_time_at("/proc/self/stat")
+    runtime_of_tasks("/proc/self").or_else(|| cpu_time_at("/proc/self/stat"))
+}
+
+/// The sum of the first field (time on a CPU, ns) of every thread's
+/// `schedstat`.
+fn runtime_of_tasks(dir: &str) -> Option<Duration> {
+    let mut total = 0u64;
+    for task in std::fs::read_dir(format!("{dir}/task")).ok()? {
+        let path = task.ok()?.path().join("schedstat");
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue; // a thread that ended meanwhile
+        };
+        total += text.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(Duration::from_nanos(total))
 }
 
 fn cpu_time_at(path: &str) -> Option<Duration> {

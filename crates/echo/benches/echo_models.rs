@@ -5,11 +5,9 @@
 //!
 //! 1. **ping-pong**: C clients (1, 10, 100, 1000) each send a 64-byte
 //!    message and wait for its echo before sending the next, for a few
-//!    seconds. Reported: round trips per second, p50/p99 latency, the
-//!    server's CPU time per round trip (from `/proc/PID/stat`), its threads
-//!    and peak memory (`VmHWM`). The load comes from one thread using
-//!    `poll`, so that the client side costs as little CPU as possible: on
-//!    a 2-core machine client and server share the cores.
+//!    seconds: the very table of `compare` (crate `compare`, whose load
+//!    generator, server start and table this benchmark calls), every model
+//!    at every C.
 //! 2. **hold**: N connections (10 000) open at once, each echoing one byte;
 //!    reported: peak memory, and per connection.
 //! 3. **bulk**: 256 MiB through one connection, every byte checked.
@@ -19,15 +17,17 @@
 //! `--models a,b,…`, `--only pingpong,hold,bulk`. The table is printed in
 //! Markdown and written to `target/bench/echo_models.md`.
 
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use netlabs::sys::{Events, PollFd, poll_fds};
+use compare::load::{self, Plan, Step};
+use compare::report::{self, Row};
+use compare::server::{self, Server};
 
-/// Every echo server this crate builds (the reactor one when it exists).
+/// Every echo server this crate builds.
 const MODELS: &[(&str, Option<&str>)] = &[
     ("echo-server", option_env!("CARGO_BIN_EXE_echo-server")),
     (
@@ -58,6 +58,7 @@ struct Options {
 }
 
 fn main() {
+    server::guard_if_asked(); // compare's servers are started through a guard
     let options = parse_options();
     let _ = netlabs::sys::raise_fd_limit();
     let mut report = String::new();
@@ -102,153 +103,38 @@ fn wants(options: &Options, part: &str) -> bool {
 
 // ---------------------------------------------------------------- ping-pong
 
-struct PingPong {
-    round_trips: u64,
-    seconds: f64,
-    latencies: Vec<u32>, // nanoseconds
-    server_cpu: Duration,
-    threads: u64,
-    peak_kib: u64,
-    errors: u64,
-}
-
+/// compare's own measurement: the same generator, the same table.
 fn ping_pong_table(options: &Options, models: &[(&str, &str)]) -> String {
-    let mut out = format!(
-        "## Ping-pong : {} octets, {} s par mesure\n\n\
-         | modèle | C | allers-retours/s | p50 | p99 | CPU serveur / aller-retour | threads | mémoire max | erreurs |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
-        options.size,
-        options.duration.as_secs_f64()
-    );
+    let mut rows = Vec::new();
     for &c in &options.clients {
         for &(name, path) in models {
-            if name == "echo-server" && c > 1 {
-                continue; // serves one client at a time: the others would wait forever
-            }
             eprintln!("ping-pong : {name}, C = {c}…");
-            let server = BenchServer::start(path);
-            let r = ping_pong(server.addr, c, options.size, options.duration, server.pid());
-            let r = match r {
-                Ok(r) => r,
-                Err(e) => {
-                    out.push_str(&format!("| {name} | {c} | échec : {e} |||||||\n"));
-                    continue;
+            let step = match Server::start(Path::new(path)) {
+                Err(why) => Step::failed(c, why),
+                Ok(server) => {
+                    let plan = Plan {
+                        clients: c,
+                        size: options.size,
+                        warm_up: WARM_UP,
+                        duration: options.duration,
+                        server_pid: Some(server.pid),
+                    };
+                    load::ping_pong(&[server.addr], &plan, &mut |_| {})
                 }
             };
-            let rate = r.round_trips as f64 / r.seconds;
-            let cpu_per = r.server_cpu.as_secs_f64() * 1e6 / r.round_trips.max(1) as f64;
-            out.push_str(&format!(
-                "| {name} | {c} | {:.0} | {} | {} | {:.1} µs | {} | {} | {} |\n",
-                rate,
-                micros(percentile(&r.latencies, 50.0)),
-                micros(percentile(&r.latencies, 99.0)),
-                cpu_per,
-                r.threads,
-                mib(r.peak_kib),
-                r.errors,
-            ));
+            rows.push(Row {
+                server: name.to_string(),
+                step,
+            });
         }
     }
-    out.push('\n');
-    out
-}
-
-/// C clients in one thread: each sends `size` bytes, waits for all of them
-/// to come back, records the time, sends again.
-fn ping_pong(
-    addr: SocketAddr,
-    clients: usize,
-    size: usize,
-    duration: Duration,
-    pid: u32,
-) -> io::Result<PingPong> {
-    let message = vec![b'x'; size];
-    let mut conns = Vec::with_capacity(clients);
-    for _ in 0..clients {
-        let s = TcpStream::connect(addr)?;
-        s.set_nodelay(true)?;
-        s.set_nonblocking(true)?;
-        conns.push(s);
-    }
-    let mut sent_at = vec![Instant::now(); clients];
-    let mut received = vec![0usize; clients];
-    let mut fds: Vec<PollFd> = conns.iter().map(|s| PollFd::new(s, Events::IN)).collect();
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut latencies: Vec<u32> = Vec::with_capacity(1 << 20);
-    let mut errors = 0u64;
-
-    for (i, s) in conns.iter_mut().enumerate() {
-        (&*s).write_all(&message)?;
-        sent_at[i] = Instant::now();
-    }
-    let start = Instant::now();
-    let measure_from = start + WARM_UP;
-    let end = measure_from + duration;
-    let mut cpu_start = None;
-    let mut round_trips = 0u64;
-
-    loop {
-        let now = Instant::now();
-        if now >= end {
-            break;
-        }
-        if cpu_start.is_none() && now >= measure_from {
-            cpu_start = Some((cpu_time(pid), now));
-        }
-        let timeout = if cpu_start.is_none() {
-            measure_from
-        } else {
-            end
-        } - now;
-        if poll_fds(&mut fds, Some(timeout))? == 0 {
-            continue;
-        }
-        for i in 0..clients {
-            if fds[i].revents().is_empty() {
-                continue;
-            }
-            let n = match (&conns[i]).read(&mut buf) {
-                Ok(n) if n > 0 => n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                _ => {
-                    // Closed or failed: count it and stop watching it.
-                    errors += 1;
-                    fds[i] = PollFd::from_raw(-1, Events::NONE);
-                    continue;
-                }
-            };
-            received[i] += n;
-            if received[i] < size {
-                continue; // the echo came in pieces: wait for the rest
-            }
-            received[i] -= size;
-            let now = Instant::now();
-            if cpu_start.is_some() {
-                latencies.push((now - sent_at[i]).as_nanos().min(u32::MAX as u128) as u32);
-                round_trips += 1;
-            }
-            if (&conns[i]).write_all(&message).is_err() {
-                errors += 1;
-                fds[i] = PollFd::from_raw(-1, Events::NONE);
-                continue;
-            }
-            sent_at[i] = now;
-        }
-    }
-    let (cpu0, t0) = cpu_start.unwrap_or((cpu_time(pid), Instant::now()));
-    let seconds = t0.elapsed().as_secs_f64();
-    let server_cpu = cpu_time(pid).saturating_sub(cpu0);
-    let (threads, peak_kib) = (proc_status(pid, "Threads:"), proc_status(pid, "VmHWM:"));
-    latencies.sort_unstable();
-    Ok(PingPong {
-        round_trips,
-        seconds,
-        latencies,
-        server_cpu,
-        threads,
-        peak_kib,
-        errors,
-    })
+    format!(
+        "## Ping-pong : {} octets, {} s par mesure\n\n{}\n{}\n\n",
+        options.size,
+        options.duration.as_secs_f64(),
+        report::table(&rows),
+        report::generator_note(&rows)
+    )
 }
 
 // --------------------------------------------------------------------- hold
@@ -265,14 +151,17 @@ fn hold_table(options: &Options, models: &[(&str, &str)]) -> String {
             continue;
         }
         eprintln!("hold : {name}, {n} connexions…");
-        let server = BenchServer::start(path);
-        let base = proc_status(server.pid(), "VmRSS:");
+        let Ok(server) = Server::start(Path::new(path)) else {
+            out.push_str(&format!("| {name} | ne démarre pas |\n"));
+            continue;
+        };
+        let base = status(server.pid, "VmRSS:");
         let started = Instant::now();
         let held = hold(server.addr, n);
         let elapsed = started.elapsed();
         // Measured while every connection is still open.
-        let threads = proc_status(server.pid(), "Threads:");
-        let peak = proc_status(server.pid(), "VmHWM:");
+        let threads = status(server.pid, "Threads:");
+        let peak = status(server.pid, "VmHWM:");
         let answered = held.map(|(answered, conns)| {
             drop(conns);
             answered
@@ -327,13 +216,18 @@ fn bulk_table(options: &Options, models: &[(&str, &str)]) -> String {
     );
     for &(name, path) in models {
         eprintln!("bulk : {name}…");
-        let server = BenchServer::start(path);
-        let cpu0 = cpu_time(server.pid());
+        let Ok(server) = Server::start(Path::new(path)) else {
+            out.push_str(&format!("| {name} | ne démarre pas |\n"));
+            continue;
+        };
+        let cpu0 = server::cpu_time(server.pid).unwrap_or_default();
         let started = Instant::now();
         let result = bulk(server.addr, total);
         let elapsed = started.elapsed().as_secs_f64();
-        let cpu = cpu_time(server.pid()).saturating_sub(cpu0);
-        let peak = proc_status(server.pid(), "VmHWM:");
+        let cpu = server::cpu_time(server.pid)
+            .unwrap_or_default()
+            .saturating_sub(cpu0);
+        let peak = status(server.pid, "VmHWM:");
         let (rate, ok) = match result {
             Ok(true) => (
                 format!("{:.2} Go/s", total as f64 / elapsed / 1e9),
@@ -424,85 +318,9 @@ fn fill(buf: &mut [u8], offset: usize) {
 
 // ------------------------------------------------------------------ plumbing
 
-/// A server started for one measurement, killed when dropped.
-struct BenchServer {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl BenchServer {
-    fn start(path: &str) -> BenchServer {
-        let mut child = Command::new(path)
-            .args(["--bind", "127.0.0.1", "--port", "0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {path}: {e}"));
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut first = String::new();
-        out.read_line(&mut first).expect("first line");
-        let addr = first
-            .trim()
-            .strip_prefix("en écoute sur ")
-            .and_then(|a| a.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
-        // Keep draining its log so it never blocks on a full pipe.
-        thread::spawn(move || io::copy(&mut out, &mut io::sink()));
-        BenchServer { child, addr }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-}
-
-impl Drop for BenchServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// User + system CPU time of a process, from `/proc/PID/stat` (ticks of
-/// 1/100 s).
-fn cpu_time(pid: u32) -> Duration {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return Duration::ZERO;
-    };
-    let Some(close) = stat.rfind(')') else {
-        return Duration::ZERO;
-    };
-    let fields: Vec<&str> = stat[close + 2..].split(' ').collect();
-    let ticks: u64 = fields
-        .get(11..13)
-        .map(|f| f.iter().filter_map(|t| t.parse::<u64>().ok()).sum())
-        .unwrap_or(0);
-    Duration::from_millis(ticks * 10)
-}
-
-/// A number field of `/proc/PID/status` (`VmHWM:` in KiB, `Threads:`).
-fn proc_status(pid: u32, key: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(key))
-                .and_then(|l| l[key.len()..].split_whitespace().next()?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-fn percentile(sorted: &[u32], p: f64) -> u32 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
-
-fn micros(nanos: u32) -> String {
-    format!("{:.0} µs", nanos as f64 / 1000.0)
+/// A number field of `/proc/PID/status`, 0 where there is none.
+fn status(pid: u32, key: &str) -> u64 {
+    server::status_field(pid, key).unwrap_or(0)
 }
 
 fn mib(kib: u64) -> String {
