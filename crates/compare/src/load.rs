@@ -8,7 +8,7 @@
 //! same cores, and the generator must never be what limits the rate.
 
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use netlabs::Why;
@@ -16,9 +16,15 @@ use netlabs::sys::{Events, PollFd, poll_fds};
 
 use crate::server;
 
-/// All the connections of a step must be open within this time: a server
-/// whose backlog is full drops SYNs, and a connect then waits for seconds.
+/// All the connections of a step must be open within this time, plus
+/// [`CONNECT_PER_CLIENT`] for each.
 pub const CONNECT_BUDGET: Duration = Duration::from_secs(3);
+const CONNECT_PER_CLIENT: Duration = Duration::from_millis(5);
+
+/// A server whose accept queue is full (the seed's `listen(1)`!) drops our
+/// SYN, and the kernel would send it again only after a second: we give up
+/// a connect after this long and try again at once instead.
+const CONNECT_RETRY: Duration = Duration::from_millis(25);
 
 /// A client that has waited this long for its echo leaves the main `poll`
 /// and is looked at every [`PARKED_EVERY`] only. The blocking server keeps
@@ -28,6 +34,9 @@ pub const CONNECT_BUDGET: Duration = Duration::from_secs(3);
 /// latency of [`PARK_AFTER`] or more: a few per cent.
 const PARK_AFTER: Duration = Duration::from_millis(100);
 const PARKED_EVERY: Duration = Duration::from_millis(5);
+
+/// How long the goodbyes at the end of a step may take.
+const FAREWELL: Duration = Duration::from_millis(300);
 
 /// What one step (one server, one C) measured.
 #[derive(Clone, Debug, Default)]
@@ -211,6 +220,7 @@ pub fn ping_pong(addrs: &[SocketAddr], plan: &Plan, tick: &mut dyn FnMut(Duratio
         step.own_cpu = since(server::own_cpu_time(), cpu_at_start.1);
     }
     step.served = clients.iter().filter(|c| c.served).count();
+    farewell(&clients, FAREWELL);
     if step.failure.is_none() {
         step.failure = if open == 0 && step.round_trips == 0 {
             Some("a fermé toutes les connexions".into())
@@ -272,24 +282,73 @@ fn check_parked(clients: &mut [Client], fds: &mut [PollFd], now: Instant) -> usi
     still
 }
 
+/// Says goodbye politely: shuts our sending side (the server reads
+/// end-of-file, as when a client closes), then reads what is still coming
+/// until the server closes too, for `limit` at most. A socket closed with
+/// unread data sends a reset instead, and a naive server dies of it
+/// (Python's `recv` raises `ConnectionResetError`).
+fn farewell(clients: &[Client], limit: Duration) {
+    let open: Vec<&Client> = clients.iter().filter(|c| c.open).collect();
+    let mut fds: Vec<PollFd> = open
+        .iter()
+        .map(|c| {
+            let _ = c.stream.shutdown(Shutdown::Write);
+            PollFd::new(&c.stream, Events::IN)
+        })
+        .collect();
+    let deadline = Instant::now() + limit;
+    let mut left = fds.len();
+    let mut buf = [0u8; 4096];
+    while left > 0 {
+        let now = Instant::now();
+        if now >= deadline || poll_fds(&mut fds, Some(deadline - now)).unwrap_or(0) == 0 {
+            break;
+        }
+        for (fd, c) in fds.iter_mut().zip(&open) {
+            if fd.fd() < 0 || fd.revents().is_empty() {
+                continue;
+            }
+            if drained(&c.stream, &mut buf) {
+                *fd = PollFd::from_raw(-1, Events::NONE);
+                left -= 1;
+            }
+        }
+    }
+}
+
+/// Reads and throws away what came; true once the peer has closed.
+fn drained(stream: &TcpStream, buf: &mut [u8]) -> bool {
+    match (&*stream).read(buf) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => !matches!(
+            e.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+        ),
+    }
+}
+
 /// Opens up to `count` connections, non-blocking, within [`CONNECT_BUDGET`];
 /// returns them, and why it stopped early if it did.
 fn connect_all(addrs: &[SocketAddr], count: usize, size: usize) -> (Vec<Client>, Option<String>) {
-    let deadline = Instant::now() + CONNECT_BUDGET;
+    let deadline = Instant::now() + CONNECT_BUDGET + CONNECT_PER_CLIENT * count as u32;
     let mut clients = Vec::with_capacity(count);
     let mut addr = None;
     for i in 0..count {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return (clients, Some("délai de connexion dépassé".into()));
-        }
-        let attempt = match addr {
-            Some(a) => TcpStream::connect_timeout(&a, left).map(|s| (s, a)),
-            None => connect_first(addrs, left),
-        };
-        let (stream, a) = match attempt {
-            Ok(ok) => ok,
-            Err(e) => return (clients, Some(refusal(&e))),
+        let (stream, a) = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return (clients, Some("pas de réponse à la connexion (délai dépassé)".into()));
+            }
+            let attempt = match addr {
+                Some(a) => TcpStream::connect_timeout(&a, left.min(CONNECT_RETRY)).map(|s| (s, a)),
+                None => connect_first(addrs, left.min(CONNECT_BUDGET)),
+            };
+            match attempt {
+                Ok(ok) => break ok,
+                Err(e) if e.kind() == io::ErrorKind::TimedOut && addr.is_some() => continue,
+                Err(e) => return (clients, Some(refusal(&e))),
+            }
         };
         addr = Some(a);
         if stream.set_nodelay(true).is_err() || stream.set_nonblocking(true).is_err() {
@@ -469,7 +528,8 @@ pub fn waiting(
         }
     }
     let deadline = t0 + limit;
-    while open > 0 {
+    let mut drain = [0u8; 4096];
+    while fds.iter().any(|fd| fd.fd() >= 0) {
         let now = Instant::now();
         if now >= deadline {
             break;
@@ -487,10 +547,17 @@ pub fn waiting(
         }
         let now = Instant::now();
         for i in 0..conns.len() {
-            if !conns[i].open {
+            let ready = fds[i].revents();
+            if fds[i].fd() < 0 || ready.is_empty() && !conns[i].open {
                 continue;
             }
-            let ready = fds[i].revents();
+            if !conns[i].open {
+                // Its share is over: read its last echo until the server closes.
+                if drained(&conns[i].stream, &mut drain) {
+                    fds[i] = PollFd::from_raw(-1, Events::NONE);
+                }
+                continue;
+            }
             let mut outcome = Ok(());
             if ready.contains(Events::OUT) {
                 outcome = send(&mut conns[i], &mut fds[i]);
@@ -505,11 +572,17 @@ pub fn waiting(
             let share_over = strips[i]
                 .first_echo
                 .is_some_and(|f| at(now) >= f + hold.as_secs_f64());
-            if outcome.is_err() || share_over {
+            if outcome.is_err() {
                 strips[i].done = at(now);
                 close(&mut conns[i], &mut fds[i], &mut open, &mut lost);
-                // Closing for real lets a blocking server take the next one.
-                let _ = conns[i].stream.shutdown(std::net::Shutdown::Both);
+            } else if share_over {
+                // Done, as a client closes: the server reads end-of-file (a
+                // blocking server then takes the next one).
+                strips[i].done = at(now);
+                conns[i].open = false;
+                open -= 1;
+                let _ = conns[i].stream.shutdown(Shutdown::Write);
+                fds[i] = PollFd::new(&conns[i].stream, Events::IN);
             }
         }
     }
