@@ -131,17 +131,17 @@ pub fn ping_pong(addrs: &[SocketAddr], plan: &Plan, tick: &mut dyn FnMut(Duratio
         step.failure = Some(refused.unwrap_or_else(|| "aucune connexion".into()));
         return step;
     }
-    let mut fds: Vec<PollFd> = clients
-        .iter()
-        .map(|c| PollFd::new(&c.stream, Events::IN))
-        .collect();
     let mut buf = vec![0u8; plan.size.clamp(16 * 1024, 256 * 1024)];
     let mut open = clients.len();
-    for i in 0..clients.len() {
-        if send(&mut clients[i], &mut fds[i]).is_err() {
-            close(&mut clients[i], &mut fds[i], &mut open, &mut step.errors);
+    for client in clients.iter_mut() {
+        let mut fd = PollFd::new(&client.stream, Events::IN);
+        if send(client, &mut fd).is_err() {
+            close(client, &mut fd, &mut open, &mut step.errors);
         }
     }
+    // The main poll watches the clients that are neither closed nor parked:
+    // `fds[k]` is client `slots[k]`.
+    let (mut fds, mut slots) = active(&clients);
 
     let start = Instant::now();
     let measure_from = start + plan.warm_up;
@@ -162,7 +162,11 @@ pub fn ping_pong(addrs: &[SocketAddr], plan: &Plan, tick: &mut dyn FnMut(Duratio
             next_tick = now + Duration::from_millis(100);
         }
         if now >= next_park_check {
-            parked = check_parked(&mut clients, &mut fds, now);
+            let changed;
+            (parked, changed) = check_parked(&mut clients, now);
+            if changed {
+                (fds, slots) = active(&clients);
+            }
             next_park_check = now + PARKED_EVERY;
         }
         if !measuring && now >= measure_from {
@@ -185,25 +189,26 @@ pub fn ping_pong(addrs: &[SocketAddr], plan: &Plan, tick: &mut dyn FnMut(Duratio
                 break;
             }
         }
-        for i in 0..clients.len() {
-            let ready = fds[i].revents();
+        for (fd, &i) in fds.iter_mut().zip(&slots) {
+            let ready = fd.revents();
             if ready.is_empty() {
                 continue;
             }
+            let client = &mut clients[i];
             let outcome = if ready.contains(Events::OUT) {
-                send(&mut clients[i], &mut fds[i])
+                send(client, fd)
             } else {
                 Ok(())
             };
             let outcome = outcome.and_then(|()| {
                 if ready.intersects(Events::IN | Events::HUP | Events::ERR) {
-                    receive(&mut clients[i], &mut fds[i], &mut buf, measuring, &mut step)
+                    receive(client, fd, &mut buf, measuring, &mut step)
                 } else {
                     Ok(())
                 }
             });
             if outcome.is_err() {
-                close(&mut clients[i], &mut fds[i], &mut open, &mut step.errors);
+                close(client, fd, &mut open, &mut step.errors);
             }
         }
     }
@@ -246,29 +251,49 @@ pub fn ping_pong(addrs: &[SocketAddr], plan: &Plan, tick: &mut dyn FnMut(Duratio
     step
 }
 
-/// Parks the clients that have waited too long, and brings back into the
-/// main `poll` those of them that are ready (a `poll` of the parked ones
-/// alone, without waiting). Returns how many stay parked.
-fn check_parked(clients: &mut [Client], fds: &mut [PollFd], now: Instant) -> usize {
+/// The entries of the main poll: every client neither closed nor parked,
+/// and which client each entry is.
+fn active(clients: &[Client]) -> (Vec<PollFd>, Vec<usize>) {
+    let mut fds = Vec::with_capacity(clients.len());
+    let mut slots = Vec::with_capacity(clients.len());
+    for (i, c) in clients.iter().enumerate() {
+        if c.open && !c.parked {
+            let events = if c.sent < c.message.len() {
+                Events::IN | Events::OUT
+            } else {
+                Events::IN
+            };
+            fds.push(PollFd::new(&c.stream, events));
+            slots.push(i);
+        }
+    }
+    (fds, slots)
+}
+
+/// Parks the clients that have waited too long, and unparks those of them
+/// that are ready (a `poll` of the parked ones alone, without waiting).
+/// Returns how many stay parked, and whether the main poll must change.
+fn check_parked(clients: &mut [Client], now: Instant) -> (usize, bool) {
+    let mut changed = false;
     let mut parked = Vec::new();
     for (i, c) in clients.iter_mut().enumerate() {
         if c.open && !c.parked && c.sent == c.message.len() && now - c.sent_at >= PARK_AFTER {
             c.parked = true;
-            fds[i] = PollFd::from_raw(-1, Events::NONE);
+            changed = true;
         }
         if c.open && c.parked {
             parked.push(i);
         }
     }
     if parked.is_empty() {
-        return 0;
+        return (0, changed);
     }
     let mut look: Vec<PollFd> = parked
         .iter()
         .map(|&i| PollFd::new(&clients[i].stream, Events::IN))
         .collect();
     if poll_fds(&mut look, Some(Duration::ZERO)).unwrap_or(0) == 0 {
-        return parked.len();
+        return (parked.len(), changed);
     }
     let mut still = 0;
     for (k, &i) in parked.iter().enumerate() {
@@ -276,10 +301,10 @@ fn check_parked(clients: &mut [Client], fds: &mut [PollFd], now: Instant) -> usi
             still += 1;
         } else {
             clients[i].parked = false;
-            fds[i] = PollFd::new(&clients[i].stream, Events::IN);
+            changed = true;
         }
     }
-    still
+    (still, changed)
 }
 
 /// Says goodbye politely: shuts our sending side (the server reads
