@@ -15,9 +15,14 @@
 //! cargo build --release --workspace
 //! target/release/compare                          # the whole ladder, ~1 minute
 //! target/release/compare --clients 1,10 --duration 1 --models bloquant,poll
-//! python3 docs/python/… &                          # your own server, then:
+//! python3 echo_select.py 8000 &                   # your own server, then:
 //! target/release/compare --target python=127.0.0.1:8000
 //! ```
+//!
+//! While it runs, `ss -tn | grep -c ESTAB` counts the connections and
+//! `ps -L -p PID` the server's threads. The results go to `target/compare/`:
+//! `compare.md` (the table), `compare.svg` and `attente.svg` (open them in a
+//! browser); `docs/modeles.md` says how to read them.
 //!
 //! What to observe: the blocking server at C = 10 serves `1/10` clients
 //! (the other nine wait in the backlog: TP5b 1.2); in `attente.svg` it draws
