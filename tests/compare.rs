@@ -261,19 +261,19 @@ fn the_waiting_picture_is_well_formed_with_one_panel_per_server() {
 
 #[test]
 fn the_blocking_server_serves_waiting_clients_one_after_another() {
-    let hold = Duration::from_millis(150);
+    let hold = Duration::from_millis(300);
     let limit = Duration::from_secs(10);
     let blocking = Server::start("echo-server", &["--bind", "127.0.0.1", "--port", "0"]);
     let strips = load::waiting(&[blocking.addr], 4, hold, limit).unwrap();
     let mut firsts: Vec<f64> = strips.iter().map(|s| s.first_echo.unwrap()).collect();
     firsts.sort_by(f64::total_cmp);
     for pair in firsts.windows(2) {
-        assert!(pair[1] - pair[0] >= 0.14, "a staircase: {firsts:?}");
+        assert!(pair[1] - pair[0] >= 0.29, "a staircase: {firsts:?}");
     }
     let poll = Server::start("echo-poll-server", &["--bind", "127.0.0.1", "--port", "0"]);
     let strips = load::waiting(&[poll.addr], 4, hold, limit).unwrap();
     for s in &strips {
-        assert!(s.first_echo.unwrap() < 0.14, "served at once: {strips:?}");
+        assert!(s.first_echo.unwrap() < 0.25, "served at once: {strips:?}");
     }
 }
 

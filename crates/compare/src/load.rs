@@ -363,7 +363,10 @@ fn connect_all(addrs: &[SocketAddr], count: usize, size: usize) -> (Vec<Client>,
         let (stream, a) = loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return (clients, Some("pas de réponse à la connexion (délai dépassé)".into()));
+                return (
+                    clients,
+                    Some("pas de réponse à la connexion (délai dépassé)".into()),
+                );
             }
             let attempt = match addr {
                 Some(a) => TcpStream::connect_timeout(&a, left.min(CONNECT_RETRY)).map(|s| (s, a)),
