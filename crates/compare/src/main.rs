@@ -356,9 +356,9 @@ fn document(options: &Options, warm_up: Duration, rows: &[Row]) -> String {
     };
     format!(
         "# Les modèles côte à côte\n\n\
-         Machine : {} ; {build}.\n\
-         Ping-pong de {} octets, {} s par mesure après {} s d'échauffement, C = {}.\n\
-         « servis » : clients qui ont reçu au moins un écho pendant la mesure ; \
+         - Machine : {} ; {build}.\n\
+         - Ping-pong de {} octets, {} s par mesure après {} s d'échauffement, C = {}.\n\
+         - « servis » : clients qui ont reçu au moins un écho pendant la mesure ; \
          CPU par aller-retour (a-r) lu dans /proc, serveur et générateur de charge (compare).\n\n\
          {}\n{}\n\n",
         machine(),
