@@ -231,8 +231,8 @@ pub fn ping_pong(addrs: &[SocketAddr], plan: &Plan, tick: &mut dyn FnMut(Duratio
             Some("a fermé toutes les connexions".into())
         } else if step.round_trips == 0 {
             Some(format!(
-                "aucun écho en {:.1} s",
-                plan.duration.as_secs_f64()
+                "aucun écho en {} s",
+                crate::report::decimal(plan.duration.as_secs_f64(), 1)
             ))
         } else if open == 0 {
             Some("a fermé toutes les connexions en cours de mesure".into())
