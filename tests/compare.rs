@@ -419,3 +419,38 @@ fn killing_compare_leaves_no_server_running() {
     let _ = BufReader::new(child.stderr.take().unwrap()).read_line(&mut err);
     let _ = std::fs::remove_dir_all(&out_dir);
 }
+
+#[test]
+fn a_server_that_stops_answering_gets_its_row_marked() {
+    // Echoes for 0.1 s, then keeps the connection open and says nothing.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    thread::spawn(move || {
+        use std::io::{Read, Write};
+        let Ok((mut conn, _)) = listener.accept() else {
+            return;
+        };
+        let started = Instant::now();
+        let mut buf = [0u8; 1500];
+        while started.elapsed() < Duration::from_millis(100) {
+            match conn.read(&mut buf) {
+                Ok(n) if n > 0 => {
+                    let _ = conn.write_all(&buf[..n]);
+                }
+                _ => return,
+            }
+        }
+        thread::sleep(Duration::from_secs(3));
+    });
+    let plan = load::Plan {
+        clients: 1,
+        size: 64,
+        warm_up: Duration::ZERO,
+        duration: Duration::from_millis(900),
+        server_pid: None,
+    };
+    let step = load::ping_pong(&[addr], &plan, &mut |_| {});
+    assert!(step.round_trips > 0, "it answered at first");
+    let why = step.failure.expect("marked");
+    assert!(why.starts_with("ne répond plus depuis"), "{why}");
+}

@@ -35,6 +35,10 @@ const CONNECT_RETRY: Duration = Duration::from_millis(25);
 const PARK_AFTER: Duration = Duration::from_millis(100);
 const PARKED_EVERY: Duration = Duration::from_millis(5);
 
+/// A server that has sent no echo for this long (or a third of the step)
+/// at the end of a step has stopped answering: its row is marked.
+const SILENCE: Duration = Duration::from_millis(500);
+
 /// How long the goodbyes at the end of a step may take.
 const FAREWELL: Duration = Duration::from_millis(300);
 
@@ -225,6 +229,9 @@ pub fn ping_pong(addrs: &[SocketAddr], plan: &Plan, tick: &mut dyn FnMut(Duratio
         step.own_cpu = since(server::own_cpu_time(), cpu_at_start.1);
     }
     step.served = clients.iter().filter(|c| c.served).count();
+    // A served client's `sent_at` is the time of its last echo.
+    let last_echo = clients.iter().filter(|c| c.served).map(|c| c.sent_at).max();
+    let silence = last_echo.map(|t| stop.saturating_duration_since(t));
     farewell(&clients, FAREWELL);
     if step.failure.is_none() {
         step.failure = if open == 0 && step.round_trips == 0 {
@@ -236,6 +243,11 @@ pub fn ping_pong(addrs: &[SocketAddr], plan: &Plan, tick: &mut dyn FnMut(Duratio
             ))
         } else if open == 0 {
             Some("a fermé toutes les connexions en cours de mesure".into())
+        } else if let Some(quiet) = silence.filter(|q| *q > SILENCE.max(plan.duration / 3)) {
+            Some(format!(
+                "ne répond plus depuis {} s",
+                crate::report::decimal(quiet.as_secs_f64(), 1)
+            ))
         } else {
             None
         };
