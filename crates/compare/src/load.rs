@@ -243,13 +243,15 @@ pub fn ping_pong(addrs: &[SocketAddr], plan: &Plan, tick: &mut dyn FnMut(Duratio
             ))
         } else if open == 0 {
             Some("a fermé toutes les connexions en cours de mesure".into())
-        } else if let Some(quiet) = silence.filter(|q| *q > SILENCE.max(plan.duration / 3)) {
-            Some(format!(
-                "ne répond plus depuis {} s",
-                crate::report::decimal(quiet.as_secs_f64(), 1)
-            ))
         } else {
-            None
+            silence
+                .filter(|quiet| *quiet > SILENCE.max(plan.duration / 3))
+                .map(|quiet| {
+                    format!(
+                        "ne répond plus depuis {} s",
+                        crate::report::decimal(quiet.as_secs_f64(), 1)
+                    )
+                })
         };
     }
     if let (None, Some(why)) = (&step.failure, refused)

@@ -168,8 +168,8 @@ fn main() {
         + panels.iter().filter(|p| p.strips.is_err()).count();
     if marked > 0 {
         warn!(
-            "erreur : {marked} mesure{s} marquée{s} dans le tableau ou l'image : un serveur n'a pas démarré, a refusé ou n'a plus répondu",
-            s = if marked > 1 { "s" } else { "" }
+            "erreur : {} dans le tableau ou l'image : un serveur n'a pas démarré, a refusé ou n'a plus répondu",
+            netlabs::plural(marked as u64, "", "mesure marquée", "mesures marquées")
         );
     }
     println!(

@@ -152,14 +152,13 @@ pub fn generator_note(rows: &[Row]) -> String {
     }
     if above.is_empty() {
         format!(
-            "CPU de compare par aller-retour inférieur à celui du serveur à C ≥ 10 : oui, sur {checked} ligne{} sur {checked} — le générateur de charge n'est pas ce qui limite le débit.",
-            plural(checked),
+            "CPU de compare par aller-retour inférieur à celui du serveur à C ≥ 10 : oui, sur {} sur {checked} — le générateur de charge n'est pas ce qui limite le débit.",
+            lines(checked),
         )
     } else {
         format!(
-            "CPU de compare par aller-retour inférieur à celui du serveur à C ≥ 10 : oui sur {} ligne{} sur {checked} ; pas pour {}.",
-            checked - above.len(),
-            plural(checked - above.len()),
+            "CPU de compare par aller-retour inférieur à celui du serveur à C ≥ 10 : oui sur {} sur {checked} ; pas pour {}.",
+            lines(checked - above.len()),
             above.join(", ")
         )
     }
@@ -183,8 +182,9 @@ pub fn decimal(x: f64, places: usize) -> String {
     format!("{x:.places$}").replace('.', ",")
 }
 
-fn plural(n: usize) -> &'static str {
-    if n > 1 { "s" } else { "" }
+/// `1 ligne`, `12 lignes`, `aucune ligne`.
+fn lines(n: usize) -> String {
+    netlabs::plural(n as u64, "aucune ligne", "ligne", "lignes")
 }
 
 /// Text made safe for XML: a `--target` name may hold `<` or `&`.
