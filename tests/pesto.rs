@@ -146,9 +146,31 @@ fn pesto_client_through_stdin() {
              Hello! How are you?\n\
              Message saved!\n\
              Message saved!\n\
-             Unknown command: bof\n",
+             Unknown command: bof\n\
+             Connection lost.\n",
         );
     assert_eq!(file.read(), "depuis le client\nwrite: encore\n");
+}
+
+#[test]
+fn pesto_client_input_ending_with_goodbye_prints_the_same_every_time() {
+    // The server closes after `goodbye` while the client reaches the end
+    // of its input: whichever comes first, the output is the same.
+    let file = TempFile::new("goodbye");
+    let server = start(&file);
+    for _ in 0..10 {
+        client("pesto-client")
+            .args(["--port", &server.port_arg()])
+            .write_stdin("hello\ngoodbye\n")
+            .assert()
+            .success()
+            .stdout(
+                "Connection with the server established!\n\
+                 Hello! How are you?\n\
+                 Noooo don't go awayyyyy...\n\
+                 Connection lost.\n",
+            );
+    }
 }
 
 #[test]
@@ -167,7 +189,8 @@ fn pesto_client_reconnect_closes_the_old_connection_first() {
              Message saved!\n\
              Connection lost.\n\
              Connection with the server established!\n\
-             Message saved!\n",
+             Message saved!\n\
+             Connection lost.\n",
         );
     assert_eq!(file.read(), "avant\naprès\n");
     server.wait_for_log("client connecté");

@@ -21,7 +21,8 @@
 //! Type a command and Enter: `hello`, `write: TEXT`, `goodbye`, anything.
 //! `reconnect` closes the connection and opens a new one. End of
 //! input (Ctrl-D, or the end of a pipe) closes the connection once the
-//! server has answered, and exits.
+//! server has answered, and exits. Every end of a connection prints
+//! `Connection lost.`, ours included, as the seed's `connectionLost` does.
 //!
 //! Try it:
 //!
@@ -123,7 +124,15 @@ impl LineProtocol for Client {
         log!("{}", String::from_utf8_lossy(line));
     }
 
+    /// def connectionLost(self, reason): print("Connection lost.")
+    ///
+    /// Said for every end of a connection, as in the seed: the server's
+    /// close (after `goodbye`, or a crash), ours at the end of input, the
+    /// old one of a `reconnect`. Saying it only when the server closed first
+    /// would depend on timing: after `goodbye` the server closes at the very
+    /// moment the client may be reaching the end of its input.
     fn connection_lost(&mut self, _reason: Reason) {
+        log!("Connection lost.");
         let mine = |other: &Transport| {
             self.transport
                 .as_ref()
@@ -140,11 +149,8 @@ impl LineProtocol for Client {
             Link::Quitting => self.reactor.stop(),
             // A `reconnect` was waiting for this one to be over: connect
             // now, so that "Connection lost." comes before the new greeting.
-            Link::Replacing(_) => {
-                log!("Connection lost.");
-                self.reactor.call_from_thread(connect);
-            }
-            Link::Connected(_) | Link::Down => log!("Connection lost."),
+            Link::Replacing(_) => self.reactor.call_from_thread(connect),
+            Link::Connected(_) | Link::Down => {}
         }
     }
 }
