@@ -180,11 +180,7 @@ impl Args {
 
     /// Prints `erreur : MESSAGE` and the usage on stderr, then exits 2.
     pub fn usage_error(&self, message: &str) -> ! {
-        crate::warn(format_args!(
-            "erreur : {message}\n{}",
-            self.usage.trim_end()
-        ));
-        process::exit(2)
+        usage_error(self.usage, message)
     }
 
     fn parse_value<T: FromStr>(&self, name: &str, value: &str) -> T {
@@ -201,6 +197,13 @@ impl Args {
             .position(|a| a == "--")
             .unwrap_or(self.rest.len())
     }
+}
+
+/// Prints `erreur : MESSAGE` and `usage` on stderr, then exits 2: for a
+/// mistake seen after [`Args::rest`] has taken the arguments.
+pub fn usage_error(usage: &str, message: &str) -> ! {
+    crate::warn(format_args!("erreur : {message}\n{}", usage.trim_end()));
+    process::exit(2)
 }
 
 /// `::1`, `[::1]`, `127.0.0.1`… as an address.

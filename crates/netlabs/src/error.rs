@@ -25,11 +25,6 @@ macro_rules! fail {
     };
 }
 
-/// The system's own words for an error, without Rust's `(os error N)`.
-pub fn reason(err: &io::Error) -> String {
-    Why(err).to_string()
-}
-
 /// Shows an error as the system's own words, without Rust's
 /// `(os error N)`: `warn!("envoi impossible ({})", Why(&e))`.
 pub struct Why<'a>(pub &'a io::Error);
@@ -46,7 +41,7 @@ impl Display for Why<'_> {
 
 /// Why `bind` failed on `addr`, and what to do about it.
 pub fn bind(addr: SocketAddr, err: &io::Error) -> String {
-    let why = reason(err);
+    let why = Why(err);
     let port = addr.port();
     match err.kind() {
         ErrorKind::AddrInUse => format!(
@@ -77,8 +72,10 @@ pub fn connect(failures: &[(SocketAddr, io::Error)]) -> String {
         );
     }
     // Mixed causes: the last one is usually the most telling (IPv4 after IPv6).
-    let (addr, err) = failures.last().expect("at least one failure");
-    let why = reason(err);
+    let Some((addr, err)) = failures.last() else {
+        return "aucune adresse à essayer".to_string();
+    };
+    let why = Why(err);
     match err.kind() {
         ErrorKind::ConnectionRefused => {
             format!("connexion refusée par {addr} ({why}) ; le serveur est-il lancé ?")
@@ -91,7 +88,7 @@ pub fn connect(failures: &[(SocketAddr, io::Error)]) -> String {
 }
 
 /// The name could not be resolved.
-pub fn host_not_found(host: &str, why: &str) -> String {
+pub fn host_not_found(host: &str, why: impl Display) -> String {
     format!("hôte introuvable : {host} ({why}) ; vérifiez le nom, ou essayez --host 127.0.0.1")
 }
 
@@ -120,11 +117,11 @@ mod tests {
     }
 
     #[test]
-    fn reason_drops_the_os_error_number() {
+    fn why_drops_the_os_error_number() {
         let err = io::Error::from_raw_os_error(111);
-        assert!(!reason(&err).contains("os error"));
-        assert_eq!(Why(&err).to_string(), reason(&err));
-        assert!(!reason(&err).is_empty());
+        let why = Why(&err).to_string();
+        assert!(!why.contains("os error"));
+        assert!(!why.is_empty());
     }
 
     #[test]

@@ -82,15 +82,7 @@ fn local_addr(listener: &TcpListener) -> SocketAddr {
 /// Every address `host` resolves to (`localhost` gives `::1` and
 /// `127.0.0.1`), or one French line and exit 1.
 pub fn resolve(host: &str, port: u16) -> Vec<SocketAddr> {
-    match lookup(host, port) {
-        Ok(addrs) => {
-            if addrs.is_empty() {
-                fail(error::host_not_found(host, "aucune adresse"));
-            }
-            addrs
-        }
-        Err(e) => fail(error::host_not_found(host, &error::reason(&e))),
-    }
+    addresses(host, port).unwrap_or_else(|message| fail(message))
 }
 
 /// Connects to `host:port`, trying each address in turn, and returns the
@@ -102,21 +94,24 @@ pub fn connect(host: &str, port: u16) -> TcpStream {
 
 /// Like [`connect`], but returns the French message instead of exiting.
 pub fn try_connect(host: &str, port: u16) -> Result<TcpStream, String> {
-    let addrs = match lookup(host, port) {
-        Ok(addrs) => addrs,
-        Err(e) => return Err(error::host_not_found(host, &error::reason(&e))),
-    };
     let mut failures = Vec::new();
-    for addr in &addrs {
-        match TcpStream::connect_timeout(addr, CONNECT_TIMEOUT) {
+    for addr in addresses(host, port)? {
+        match TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT) {
             Ok(stream) => return Ok(stream),
-            Err(e) => failures.push((*addr, e)),
+            Err(e) => failures.push((addr, e)),
         }
     }
-    if failures.is_empty() {
-        return Err(error::host_not_found(host, "aucune adresse"));
-    }
     Err(error::connect(&failures))
+}
+
+/// Every address of `host`, at least one, or the French message saying
+/// the host was not found.
+fn addresses(host: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
+    match lookup(host, port) {
+        Ok(addrs) if addrs.is_empty() => Err(error::host_not_found(host, "aucune adresse")),
+        Ok(addrs) => Ok(addrs),
+        Err(e) => Err(error::host_not_found(host, Why(&e))),
+    }
 }
 
 /// `getaddrinfo`, plus one rule: `localhost` is always both loopback

@@ -126,6 +126,15 @@ impl Peers {
         }
     }
 
+    /// The budget of a server on `socket`, as bound by
+    /// [`bind_udp`](crate::net::bind_udp).
+    pub fn for_socket(socket: &UdpSocket) -> Peers {
+        let local = socket
+            .local_addr()
+            .unwrap_or_else(|e| crate::fail!("adresse locale inconnue ({})", crate::Why(&e)));
+        Peers::new(local)
+    }
+
     /// Decides about `datagram`, received from `from` at `now`, whose
     /// answer would be `reply`; when the verdict says answer, the caller
     /// sends `reply`, and this budget counts it as sent.

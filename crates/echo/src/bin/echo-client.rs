@@ -34,8 +34,7 @@ use std::thread;
 use std::time::Duration;
 
 use echo::PORT;
-use netlabs::Args;
-use netlabs::net;
+use netlabs::{Args, Why, fail, net};
 
 const USAGE: &str = "\
 echo-client — client echo TCP : envoie chaque ligne lue, affiche l'écho (TP5b, 1.3 Client Echo)
@@ -52,6 +51,10 @@ Une ligne vide ou la fin de l'entrée (Ctrl-D) termine.";
 /// end to send it.
 const LAST_LINE_WAIT: Duration = Duration::from_secs(1);
 
+/// How much of an echo one `recv` may take: a long line comes back in
+/// fewer system calls than with the TP's 1500 bytes.
+const READ_SIZE: usize = 64 * 1024;
+
 /// One line sent: its length, and whether it ends with a newline.
 struct Sent {
     len: usize,
@@ -66,12 +69,9 @@ fn main() {
 
     // s = socket(...); s.connect((host, port)) — each address in turn.
     let stream = net::connect(&host, port);
-    let reader = stream.try_clone().unwrap_or_else(|e| {
-        netlabs::fail(format!(
-            "socket inutilisable ({})",
-            netlabs::error::reason(&e)
-        ))
-    });
+    let reader = stream
+        .try_clone()
+        .unwrap_or_else(|e| fail!("socket inutilisable ({})", Why(&e)));
 
     // The main thread tells the printer how many bytes each line makes.
     let (lengths, lengths_rx) = mpsc::channel::<Sent>();
@@ -80,10 +80,10 @@ fn main() {
     let sent = send_lines(&stream, lengths);
     // Every echo back before we close: the printer ends after the last.
     if printer.join().is_err() {
-        netlabs::fail("le fil d'affichage s'est arrêté");
+        fail!("le fil d'affichage s'est arrêté");
     }
     if let Err(message) = sent {
-        netlabs::fail(message);
+        fail!("{message}");
     }
     // s.close(), on leaving main.
 }
@@ -100,10 +100,7 @@ fn send_lines(mut stream: &TcpStream, lengths: mpsc::Sender<Sent>) -> Result<(),
             Ok(0) => return Ok(()), // end of input
             Ok(_) => {}
             Err(e) => {
-                return Err(format!(
-                    "lecture de l'entrée impossible ({})",
-                    netlabs::error::reason(&e)
-                ));
+                return Err(format!("lecture de l'entrée impossible ({})", Why(&e)));
             }
         }
         if line == b"\n" || line == b"\r\n" {
@@ -113,7 +110,7 @@ fn send_lines(mut stream: &TcpStream, lengths: mpsc::Sender<Sent>) -> Result<(),
         if let Err(e) = stream.write_all(&line) {
             return Err(format!(
                 "envoi impossible ({}) ; le serveur a-t-il fermé la connexion ?",
-                netlabs::error::reason(&e)
+                Why(&e)
             ));
         }
         let whole = line.ends_with(b"\n");
@@ -149,17 +146,14 @@ fn print_echoes(stream: TcpStream, lengths: mpsc::Receiver<Sent>) {
             return; // nobody reads our output any more
         }
         if let Err(e) = received {
-            netlabs::fail(format!(
-                "réception impossible ({})",
-                netlabs::error::reason(&e)
-            ));
+            fail!("réception impossible ({})", Why(&e));
         }
         if echo.len() < sent.len {
-            netlabs::fail(format!(
+            fail!(
                 "le serveur a fermé la connexion avant de tout renvoyer ({} sur {})",
                 netlabs::plural(echo.len() as u64, "aucun octet", "octet", "octets"),
                 sent.len
-            ));
+            );
         }
     }
 }
@@ -174,7 +168,7 @@ fn read_echo(mut stream: &TcpStream, sent: &Sent, echo: &mut Vec<u8>) -> io::Res
         Some(LAST_LINE_WAIT)
     };
     stream.set_read_timeout(patience)?;
-    let mut buf = [0u8; 64 * 1024];
+    let mut buf = [0u8; READ_SIZE];
     while echo.len() < sent.len {
         let want = (sent.len - echo.len()).min(buf.len());
         match stream.read(&mut buf[..want]) {

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use echo::PORT;
 use netlabs::net::{Reply, UdpClient};
-use netlabs::{Args, warn};
+use netlabs::{Args, Why, fail, warn};
 
 /// How long to wait for each echo before calling the datagram lost.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(1);
@@ -59,10 +59,7 @@ fn main() {
             Ok(0) => break,
             Ok(_) if line == b"\n" || line == b"\r\n" => break,
             Ok(_) => {}
-            Err(e) => netlabs::fail(format!(
-                "lecture de l'entrée impossible ({})",
-                netlabs::error::reason(&e)
-            )),
+            Err(e) => fail!("lecture de l'entrée impossible ({})", Why(&e)),
         }
         if line.len() > MAX_DATAGRAM {
             warn!(
@@ -75,13 +72,7 @@ fn main() {
         // s.sendto(line, addr); data, addr = s.recvfrom(…), 1 s at most.
         let answer = client
             .request(&line, &mut reply, REPLY_TIMEOUT)
-            .unwrap_or_else(|e| {
-                netlabs::fail(format!(
-                    "envoi vers {} impossible ({})",
-                    client.peer(),
-                    netlabs::error::reason(&e)
-                ))
-            });
+            .unwrap_or_else(|e| fail!("envoi vers {} impossible ({})", client.peer(), Why(&e)));
         let shown = match answer {
             Reply::Datagram(n) => stdout.write_all(&reply[..n]),
             Reply::TimedOut => writeln!(stdout, "{LOST}"),

@@ -21,13 +21,12 @@
 //! coming back, over and over (a loop, logged once). The log itself has a
 //! budget: a flood is summarised, not written line by line.
 
-use std::net::SocketAddr;
 use std::time::Instant;
 
 use echo::{BIND, PORT};
 use netlabs::net::{self, canonical};
 use netlabs::udp::Peers;
-use netlabs::{Args, log, warn};
+use netlabs::{Args, Why, log, warn};
 
 /// Large enough for any datagram: UDP's largest payload is 65507 bytes over
 /// IPv4 (65535 minus the IP and UDP headers). A smaller buffer would cut
@@ -52,7 +51,7 @@ fn main() {
 
     // s = socket(AF_INET6, SOCK_DGRAM); s.bind(("", 7777))
     let socket = net::bind_udp(bind, port);
-    let mut peers = Peers::new(socket.local_addr().unwrap_or(SocketAddr::new(bind, port)));
+    let mut peers = Peers::for_socket(&socket);
 
     let mut buf = vec![0u8; BUF_SIZE];
     loop {
@@ -62,7 +61,7 @@ fn main() {
             Err(e) => {
                 // On Linux, an ICMP "port unreachable" for an earlier reply
                 // can surface here; it concerns that client only.
-                warn!("recvfrom a échoué : {}", netlabs::error::reason(&e));
+                warn!("recvfrom a échoué : {}", Why(&e));
                 continue;
             }
         };
@@ -81,11 +80,7 @@ fn main() {
         }
         // s.sendto(data, addr)
         if let Err(e) = socket.send_to(data, from) {
-            warn!(
-                "sendto vers {} a échoué : {}",
-                canonical(from),
-                netlabs::error::reason(&e)
-            );
+            warn!("sendto vers {} a échoué : {}", canonical(from), Why(&e));
         }
     }
 }

@@ -27,9 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 
 use kv::PORT;
-use netlabs::Args;
-use netlabs::error::reason;
-use netlabs::net;
+use netlabs::{Args, Why, fail, net};
 
 const USAGE: &str = "\
 kv-client — client du serveur clé-valeur (Chapitre 2.2, le « mini serveur de données clé-valeur » annoncé)
@@ -42,6 +40,10 @@ usage : kv-client [--host HÔTE] [--port N] [COMMANDE…]
 Avec des arguments, ils forment une commande : kv-client SET ville Lyon
 Sans argument, chaque ligne de l'entrée est une commande : SET clé valeur | GET clé | DEL clé | KEYS";
 
+/// How much of the answers one `recv` may take: a `KEYS` of a big store
+/// comes in a few reads.
+const READ_SIZE: usize = 16 * 1024;
+
 fn main() {
     let mut args = Args::parse(USAGE);
     let host = args.host("127.0.0.1");
@@ -52,7 +54,7 @@ fn main() {
     let stream = net::connect(&host, port);
     let reader = stream
         .try_clone()
-        .unwrap_or_else(|e| netlabs::fail(format!("socket inutilisable ({})", reason(&e))));
+        .unwrap_or_else(|e| fail!("socket inutilisable ({})", Why(&e)));
 
     // The answers, printed by a second thread as they arrive.
     let count = Arc::new(Count::new());
@@ -80,7 +82,7 @@ fn main() {
 
     let printed = printer.join().unwrap_or(Ok(()));
     if let Err(e) = sent.and(printed) {
-        netlabs::fail(format!("connexion perdue avec le serveur ({})", reason(&e)));
+        fail!("connexion perdue avec le serveur ({})", Why(&e));
     }
 }
 
@@ -138,7 +140,7 @@ fn send_lines(mut stream: &TcpStream, mut input: impl BufRead) -> io::Result<u64
 /// server closes.
 fn print_answers(mut stream: TcpStream, count: &Count) -> io::Result<()> {
     let mut out = io::stdout().lock();
-    let mut buf = [0u8; 16 * 1024];
+    let mut buf = [0u8; READ_SIZE];
     loop {
         let n = match stream.read(&mut buf) {
             Ok(0) => return Ok(()),

@@ -36,10 +36,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use netlabs::error::reason;
-use netlabs::net;
 use netlabs::sys::{self, Events, PollFd};
-use netlabs::{Args, log};
+use netlabs::{Args, Why, cli, fail, log, net, warn};
 use oneshot::{
     Method, Refusal, ok_head, parse_request, percent_encode, read_head, refusal_response, send_body,
 };
@@ -116,8 +114,7 @@ fn main() {
     }
     let files = args.rest();
     let [path] = files.as_slice() else {
-        netlabs::warn!("erreur : il faut un FICHIER, et un seul\n{USAGE}");
-        std::process::exit(2);
+        cli::usage_error(USAGE, "il faut un FICHIER, et un seul");
     };
     let offer = Arc::new(check_file(Path::new(path)));
 
@@ -152,7 +149,7 @@ fn main() {
             let spawned = thread::Builder::new()
                 .spawn(move || serve(stream, peer, &offer, &tally, &finished));
             if let Err(e) = spawned {
-                netlabs::warn!("pas de thread pour {peer} : {}", reason(&e));
+                warn!("pas de thread pour {peer} : {}", Why(&e));
             }
         }
     });
@@ -174,20 +171,20 @@ fn main() {
 fn check_file(path: &Path) -> Offer {
     match open(path) {
         Ok(Some(_)) => {}
-        Ok(None) => netlabs::fail(format!(
+        Ok(None) => fail!(
             "{} n'est pas un fichier ordinaire ; donnez le chemin d'un fichier",
             path.display()
-        )),
-        Err(e) if e.kind() == ErrorKind::NotFound => netlabs::fail(format!(
+        ),
+        Err(e) if e.kind() == ErrorKind::NotFound => fail!(
             "fichier introuvable : {} ({}) ; vérifiez le chemin",
             path.display(),
-            reason(&e)
-        )),
-        Err(e) => netlabs::fail(format!(
+            Why(&e)
+        ),
+        Err(e) => fail!(
             "impossible de lire {} ({}) ; vérifiez les droits",
             path.display(),
-            reason(&e)
-        )),
+            Why(&e)
+        ),
     }
     let name = path
         .file_name()
@@ -252,7 +249,7 @@ fn serve(
             log!(
                 "{} illisible ({}) : {target} demandé par {peer}",
                 offer.name,
-                reason(&e)
+                Why(&e)
             );
             return refuse(&mut stream, peer, Refusal::Gone);
         }
@@ -321,7 +318,7 @@ fn send_file(
     name: &str,
     deadline: Instant,
 ) -> Result<u64, String> {
-    let lost = |e: std::io::Error| format!("connexion perdue ({})", reason(&e));
+    let lost = |e: std::io::Error| format!("connexion perdue ({})", Why(&e));
     let mut out = Until { stream, deadline };
     out.write_all(ok_head(length, name).as_bytes())
         .map_err(lost)?;
@@ -363,7 +360,7 @@ impl Write for Until<'_> {
 /// acknowledged by its TCP, and no reset must come, before or after our
 /// close.
 fn received_all(stream: &TcpStream, deadline: Instant) -> Result<(), String> {
-    let lost = |e: std::io::Error| format!("connexion perdue ({})", reason(&e));
+    let lost = |e: std::io::Error| format!("connexion perdue ({})", Why(&e));
     wait_acknowledged(stream, deadline)?;
     watch_for_reset(stream, GRACE.min(left(deadline)))?;
 
@@ -399,16 +396,19 @@ fn wait_acknowledged(stream: &TcpStream, deadline: Instant) -> Result<(), String
             Ok(0) => return Ok(()),
             Ok(bytes) => bytes,
             Err(e) if e.kind() == ErrorKind::Unsupported => return Ok(()),
-            Err(e) => return Err(format!("connexion perdue ({})", reason(&e))),
+            Err(e) => return Err(format!("connexion perdue ({})", Why(&e))),
         };
         if waiting < last.0 {
             last = (waiting, Instant::now());
         }
         if last.1.elapsed() >= SEND_TIMEOUT || left(deadline).is_zero() {
-            return Err(match waiting {
-                1 => "1 octet jamais acquitté par le client".to_string(),
-                n => format!("{n} octets jamais acquittés par le client"),
-            });
+            let never = netlabs::plural(
+                waiting as u64,
+                "aucun octet jamais acquitté",
+                "octet jamais acquitté",
+                "octets jamais acquittés",
+            );
+            return Err(format!("{never} par le client"));
         }
         watch_for_reset(stream, ACK_POLL)?;
     }
@@ -418,8 +418,8 @@ fn wait_acknowledged(stream: &TcpStream, deadline: Instant) -> Result<(), String
 fn watch_for_reset(stream: &TcpStream, time: Duration) -> Result<(), String> {
     // No event asked: poll still reports an error or a hang-up.
     let mut fds = [PollFd::new(stream, Events::NONE)];
-    let woken = sys::poll_fds(&mut fds, Some(time))
-        .map_err(|e| format!("poll a échoué ({})", reason(&e)))?;
+    let woken =
+        sys::poll_fds(&mut fds, Some(time)).map_err(|e| format!("poll a échoué ({})", Why(&e)))?;
     if woken == 0 {
         return Ok(());
     }

@@ -35,7 +35,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use netlabs::{Args, Why, error, fail, log, records};
+use netlabs::{Args, Why, fail, log, plural, records, warn};
 use reactor::{Factory, LineProtocol, LineReceiver, Protocol, Reason, Transport};
 
 /// The seed's port. It writes files, so it listens on loopback only unless
@@ -136,7 +136,7 @@ impl Server {
         match self.journal.save_text(text) {
             Ok(()) => transport.send_line(b"Message saved!"),
             Err(e) => {
-                netlabs::warn!("erreur : écriture impossible ({})", error::reason(&e));
+                warn!("erreur : écriture impossible ({})", Why(&e));
                 transport.send_line(b"Message not saved!");
             }
         }
@@ -173,9 +173,9 @@ impl Factory for ServerFactory {
             fail!("impossible d'ouvrir {shown} en ajout ({}) ; vérifiez le dossier ou choisissez --file", Why(&e))
         });
         if cut > 0 {
-            netlabs::warn!(
-                "{shown} : dernière ligne incomplète ({cut} {} sans fin de ligne, reste d'un arrêt brutal) coupée",
-                if cut == 1 { "octet" } else { "octets" }
+            warn!(
+                "{shown} : dernière ligne incomplète ({} sans fin de ligne, reste d'un arrêt brutal) coupée",
+                plural(cut, "aucun octet", "octet", "octets")
             );
         }
         *self.journal.file.borrow_mut() = Some(file);

@@ -19,10 +19,9 @@
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::process;
 use std::time::{Duration, Instant};
 
-use netlabs::{Args, Why, fail, log, net, warn};
+use netlabs::{Args, Why, cli, fail, log, net, warn};
 use prime::{COURSE_LIST, TCP_PORT, reading};
 
 /// How long to wait for an answer before saying there is none.
@@ -66,8 +65,10 @@ fn main() {
         numbers = COURSE_LIST.iter().map(|s| s.to_string()).collect();
     }
     if let Some(bad) = numbers.iter().find(|n| n.contains(['\n', '\r'])) {
-        warn!("erreur : un nombre ne peut pas contenir de fin de ligne : {bad:?}\n{USAGE}");
-        process::exit(2);
+        cli::usage_error(
+            USAGE,
+            &format!("un nombre ne peut pas contenir de fin de ligne : {bad:?}"),
+        );
     }
 
     if per_number {

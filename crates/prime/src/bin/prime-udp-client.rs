@@ -17,9 +17,8 @@
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 
-use netlabs::error::reason;
 use netlabs::net::{Reply, UdpClient};
-use netlabs::{Args, log};
+use netlabs::{Args, Why, fail, log};
 use prime::{COURSE_LIST, UDP_PORT, reading};
 
 /// How long to wait for each answer before calling it lost.
@@ -61,26 +60,17 @@ fn main() {
         let datagram = format!("{number}\n");
         let answer = client
             .request(datagram.as_bytes(), &mut reply, REPLY_TIMEOUT)
-            .unwrap_or_else(|e| {
-                netlabs::fail(format!(
-                    "envoi vers {} impossible ({})",
-                    client.peer(),
-                    reason(&e)
-                ))
-            });
+            .unwrap_or_else(|e| fail!("envoi vers {} impossible ({})", client.peer(), Why(&e)));
         match answer {
-            Reply::Datagram(n) => log(reading(&reply[..n])),
-            Reply::TimedOut | Reply::Refused => log(reading(b"")),
+            Reply::Datagram(n) => log!("{}", reading(&reply[..n])),
+            Reply::TimedOut | Reply::Refused => log!("{}", reading(b"")),
         }
     }
 
     if stop {
-        log("Envoi du datagramme vide : le serveur s'arrête");
+        log!("Envoi du datagramme vide : le serveur s'arrête");
         if let Err(e) = send_empty(client.peer()) {
-            netlabs::fail(format!(
-                "envoi du datagramme vide impossible ({})",
-                reason(&e)
-            ));
+            fail!("envoi du datagramme vide impossible ({})", Why(&e));
         }
     }
 }

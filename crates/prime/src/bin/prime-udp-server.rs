@@ -25,13 +25,11 @@
 //! too: a flood is summarised, not written line by line.
 
 use std::io::ErrorKind;
-use std::net::SocketAddr;
 use std::time::Instant;
 
-use netlabs::error::reason;
 use netlabs::net::{self, canonical};
 use netlabs::udp::Peers;
-use netlabs::{Args, log};
+use netlabs::{Args, Why, log, warn};
 use prime::{BIND, MAX_LINE, Shown, UDP_PORT, judge, judge_too_long};
 
 /// Room for the largest UDP datagram: a smaller buffer would silently cut
@@ -58,7 +56,7 @@ fn main() {
     // s = socket(AF_INET, SOCK_DGRAM); s.bind(params) — and nothing else:
     // s.listen(1) and s.accept() have no meaning in UDP.
     let socket = net::bind_udp(bind, port);
-    let mut peers = Peers::new(socket.local_addr().unwrap_or(SocketAddr::new(bind, port)));
+    let mut peers = Peers::for_socket(&socket);
 
     let mut buf = vec![0u8; BUFFER_SIZE];
     loop {
@@ -68,7 +66,7 @@ fn main() {
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) => {
                 // One client's trouble (an ICMP error) never stops the server.
-                netlabs::warn!("réception impossible : {}", reason(&e));
+                warn!("réception impossible : {}", Why(&e));
                 continue;
             }
         };
@@ -78,7 +76,7 @@ fn main() {
         if data.is_empty() {
             log!("Connexion reçue: {}", canonical(peer));
             log!("Donnée reçue: {}", Shown(data));
-            log("Datagramme vide : fin du serveur");
+            log!("Datagramme vide : fin du serveur");
             break;
         }
 
@@ -96,12 +94,12 @@ fn main() {
         // Our own address, a loop, a flood: no answer (and few words).
         let allowed = peers.check(peer, data, verdict.reply, Instant::now());
         for note in &allowed.notes {
-            log(note);
+            log!("{note}");
         }
         if allowed.show {
             log!("Connexion reçue: {}", canonical(peer));
             log!("Donnée reçue: {}", Shown(data));
-            log(&verdict.phrase);
+            log!("{}", verdict.phrase);
         }
         if !allowed.answer {
             continue;
@@ -110,7 +108,7 @@ fn main() {
         // s.sendto(response, addr) — the course computes the response but
         // never sends it; without it, the client could only guess.
         if let Err(e) = socket.send_to(verdict.reply, peer) {
-            netlabs::warn!("envoi vers {} impossible : {}", canonical(peer), reason(&e));
+            warn!("envoi vers {} impossible : {}", canonical(peer), Why(&e));
         }
     }
 }
