@@ -149,14 +149,12 @@ pub fn parse(line: &[u8]) -> Result<Command<'_>, Refusal> {
 /// Skips blanks, then cuts one word: `(word, what follows it)`. What
 /// follows starts with the blank after the word, if any.
 fn split_word(text: &[u8]) -> (&[u8], &[u8]) {
-    let text = &text[text
-        .iter()
-        .position(|b| !is_blank(*b))
-        .unwrap_or(text.len())..];
+    let text = trim_blanks(text);
     let end = text.iter().position(|b| is_blank(*b)).unwrap_or(text.len());
     text.split_at(end)
 }
 
+/// The text without its leading blanks.
 fn trim_blanks(text: &[u8]) -> &[u8] {
     let start = text
         .iter()

@@ -258,8 +258,10 @@ impl UdpClient {
     /// Resolves `host` and connects to its first address, or prints one
     /// French line and exits 1.
     pub fn connect(host: &str, port: u16) -> UdpClient {
+        // `resolve` gives at least one address, or exits.
         let addrs = resolve(host, port);
-        let socket = udp_socket_for(addrs[0]).unwrap_or_else(|e| fail(udp_error(addrs[0], &e)));
+        let first = addrs[0];
+        let socket = udp_socket_for(first).unwrap_or_else(|e| fail(udp_error(first, &e)));
         UdpClient {
             socket,
             addrs,
@@ -270,6 +272,13 @@ impl UdpClient {
     /// The server address in use now.
     pub fn peer(&self) -> SocketAddr {
         self.addrs[self.current]
+    }
+
+    /// Sends `datagram` to the current address, and waits for nothing. An
+    /// error left by an earlier request (a refusal) is not this one's.
+    pub fn send(&self, datagram: &[u8]) -> io::Result<()> {
+        self.discard_late_replies(&mut [0u8; 1])?;
+        self.socket.send(datagram).map(|_| ())
     }
 
     /// Sends `datagram` and waits up to `timeout` for the answer, written to
@@ -343,13 +352,15 @@ impl UdpClient {
     }
 }
 
+/// A UDP socket on any local address and port of `addr`'s family,
+/// connected to `addr`.
 fn udp_socket_for(addr: SocketAddr) -> io::Result<UdpSocket> {
-    let any: SocketAddr = if addr.is_ipv4() {
-        "0.0.0.0:0".parse().unwrap()
+    let any: IpAddr = if addr.is_ipv4() {
+        Ipv4Addr::UNSPECIFIED.into()
     } else {
-        "[::]:0".parse().unwrap()
+        Ipv6Addr::UNSPECIFIED.into()
     };
-    let socket = UdpSocket::bind(any)?;
+    let socket = UdpSocket::bind(SocketAddr::new(any, 0))?;
     socket.connect(addr)?;
     Ok(socket)
 }

@@ -14,7 +14,6 @@
 //! prime-udp-client 17                          # no server: Pas de réponses
 //! ```
 
-use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 
 use netlabs::net::{Reply, UdpClient};
@@ -69,20 +68,8 @@ fn main() {
 
     if stop {
         log!("Envoi du datagramme vide : le serveur s'arrête");
-        if let Err(e) = send_empty(client.peer()) {
+        if let Err(e) = client.send(b"") {
             fail!("envoi du datagramme vide impossible ({})", Why(&e));
         }
     }
-}
-
-/// Sends the empty datagram, which has no answer to wait for.
-fn send_empty(server: SocketAddr) -> std::io::Result<()> {
-    let any: SocketAddr = if server.is_ipv4() {
-        SocketAddr::from(([0, 0, 0, 0], 0))
-    } else {
-        SocketAddr::from(([0u16; 8], 0))
-    };
-    let socket = UdpSocket::bind(any)?;
-    socket.send_to(b"", server)?;
-    Ok(())
 }
