@@ -135,14 +135,19 @@ mod tests {
         let mut out = Vec::new();
         for chunk in input.chunks(size) {
             buffer.push(chunk);
-            while let Some(line) = buffer.next_line() {
-                out.push(match line {
-                    Line::Complete(l) => Some(l.to_vec()),
-                    Line::TooLong => None,
-                });
-            }
+            take_lines(&mut buffer, &mut out);
         }
         out
+    }
+
+    /// Every line ready in `buffer`, a too-long one as `None`.
+    fn take_lines(buffer: &mut LineBuffer, out: &mut Vec<Option<Vec<u8>>>) {
+        while let Some(line) = buffer.next_line() {
+            out.push(match line {
+                Line::Complete(l) => Some(l.to_vec()),
+                Line::TooLong => None,
+            });
+        }
     }
 
     fn some(text: &str) -> Option<Vec<u8>> {
@@ -214,17 +219,9 @@ mod tests {
         let mut buffer = LineBuffer::new(max);
         let mut out = Vec::new();
         buffer.push(input);
-        for closed in [false, true] {
-            if closed {
-                buffer.finish();
-            }
-            while let Some(line) = buffer.next_line() {
-                out.push(match line {
-                    Line::Complete(l) => Some(l.to_vec()),
-                    Line::TooLong => None,
-                });
-            }
-        }
+        take_lines(&mut buffer, &mut out);
+        buffer.finish();
+        take_lines(&mut buffer, &mut out);
         out
     }
 
