@@ -1,6 +1,7 @@
-//! The HTTP/1.0 that `oneshot` speaks, with no socket: reading a request
-//! head, and writing a response head. Small enough to read in one go, and
-//! tested without a network.
+//! The HTTP/1.0 that `oneshot` speaks: reading a request head (within a
+//! size and a time limit), and writing a response head and body. Small
+//! enough to read in one go; everything but `read_head` is tested without
+//! a network.
 //!
 //! An HTTP/1.0 exchange (RFC 1945) is text lines ended by `\r\n`:
 //!

@@ -196,6 +196,18 @@ fn check_file(path: &Path) -> Offer {
     }
 }
 
+/// Opens the file to serve and tells its length, or `None` when the path
+/// is not an ordinary file. Its kind is looked at first: opening a named
+/// pipe (`mkfifo`) would wait for a writer, forever.
+fn open(path: &Path) -> std::io::Result<Option<(File, u64)>> {
+    if !std::fs::metadata(path)?.is_file() {
+        return Ok(None);
+    }
+    let file = File::open(path)?;
+    let length = file.metadata()?.len();
+    Ok(Some((file, length)))
+}
+
 /// The host part of the URL to give: the address others reach us at.
 fn url_host(bind: IpAddr) -> String {
     let ip = if bind.is_unspecified() {
@@ -432,18 +444,6 @@ fn watch_for_reset(stream: &TcpStream, time: Duration) -> Result<(), String> {
 /// Time left before `deadline`.
 fn left(deadline: Instant) -> Duration {
     deadline.saturating_duration_since(Instant::now())
-}
-
-/// Opens the file to serve and tells its length, or `None` when the path
-/// is not an ordinary file. Its kind is looked at first: opening a named
-/// pipe (`mkfifo`) would wait for a writer, forever.
-fn open(path: &Path) -> std::io::Result<Option<(File, u64)>> {
-    if !std::fs::metadata(path)?.is_file() {
-        return Ok(None);
-    }
-    let file = File::open(path)?;
-    let length = file.metadata()?.len();
-    Ok(Some((file, length)))
 }
 
 /// Answers a refused request and logs why.
