@@ -46,6 +46,8 @@ use reactor::{
     Transport,
 };
 
+/// The seed's `main`: `host = "127.0.0.1"`, `port = 1234`, where
+/// `pesto-server` listens.
 const PORT: u16 = 1234;
 const HOST: &str = "127.0.0.1";
 

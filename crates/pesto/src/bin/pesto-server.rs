@@ -42,6 +42,8 @@ use reactor::{Factory, LineProtocol, LineReceiver, Protocol, Reason, Transport};
 /// `--bind` says otherwise.
 const PORT: u16 = 1234;
 const BIND: &str = "127.0.0.1";
+
+/// The seed's `open('file.txt', 'a')`, in the folder the server runs in.
 const FILE: &str = "file.txt";
 
 const USAGE: &str = "\

@@ -24,6 +24,9 @@ use std::time::{Duration, Instant};
 use netlabs::{Args, Why, cli, fail, log, net, warn};
 use prime::{COURSE_LIST, TCP_PORT, reading};
 
+/// The course's `BUFFER_SIZE = 1024`: the most one `recv` takes.
+const BUFFER_SIZE: usize = 1024;
+
 /// How long to wait for an answer before saying there is none.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -124,7 +127,7 @@ fn ask(stream: &mut TcpStream, pending: &mut Vec<u8>, number: &str) -> Answer {
 /// until a whole line is there, since one recv may bring part of it.
 /// Bytes after the `\n` stay in `pending` for the next answer.
 fn read_answer(stream: &mut TcpStream, pending: &mut Vec<u8>) -> Answer {
-    let mut buf = [0u8; 1024];
+    let mut buf = [0u8; BUFFER_SIZE];
     let mut foreign = Foreign::new();
     loop {
         if let Some(end) = pending.iter().position(|&b| b == b'\n') {
