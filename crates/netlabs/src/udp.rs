@@ -38,6 +38,8 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
+use crate::net::canonical;
+
 /// Answers a peer may get per second, sustained: more than a client in a
 /// tight loop gets on the loopback (about 60 000 a second, measured), ten
 /// thousand times what a person types. Loops are found by their repeats
@@ -210,10 +212,13 @@ impl Peers {
         }
         self.log_tokens -= 1.0;
         if self.not_shown > 0 {
-            notes.push(match self.not_shown {
-                1 => "(1 datagramme non détaillé dans ce journal)".to_string(),
-                n => format!("({n} datagrammes non détaillés dans ce journal)"),
-            });
+            let not_shown = crate::plural(
+                self.not_shown,
+                "aucun datagramme non détaillé",
+                "datagramme non détaillé",
+                "datagrammes non détaillés",
+            );
+            notes.push(format!("({not_shown} dans ce journal)"));
             self.not_shown = 0;
         }
         true
@@ -293,12 +298,6 @@ impl Peer {
         self.run_length = 0;
         false
     }
-}
-
-/// `::ffff:127.0.0.1` (an IPv4 client seen by an IPv6 socket) is
-/// `127.0.0.1`.
-fn canonical(addr: SocketAddr) -> SocketAddr {
-    SocketAddr::new(addr.ip().to_canonical(), addr.port())
 }
 
 /// True when `from` is our own socket: our port, and an address of this

@@ -278,14 +278,7 @@ fn serve(
             log!("GET {target} de {peer} : envoi de {}", offer.name);
             let deadline = accepted + time_allowed(length);
             let outcome = send_file(&stream, &mut file, length, &offer.name, deadline);
-            let (done, wanted) = {
-                let mut t = lock(tally);
-                t.in_flight -= 1;
-                if outcome.is_ok() {
-                    t.done += 1;
-                }
-                (t.done, t.wanted)
-            };
+            let (done, wanted) = settle(tally, outcome.is_ok());
             match outcome {
                 Ok(bytes) => {
                     log!(
@@ -313,6 +306,17 @@ fn reserve(tally: &Mutex<Tally>) -> bool {
     } else {
         false
     }
+}
+
+/// Gives back the download taken by [`reserve`], counted if it succeeded.
+/// Returns how many succeeded, and how many are wanted.
+fn settle(tally: &Mutex<Tally>, succeeded: bool) -> (u64, u64) {
+    let mut t = lock(tally);
+    t.in_flight -= 1;
+    if succeeded {
+        t.done += 1;
+    }
+    (t.done, t.wanted)
 }
 
 /// How long a connection may last, from its accept: the time-outs, and
