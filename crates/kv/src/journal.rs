@@ -42,7 +42,7 @@ use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use netlabs::{Why, log, plural, records, warn};
+use netlabs::{Why, log, octets, records, warn};
 
 use crate::{Command, Store, parse};
 
@@ -112,14 +112,14 @@ pub fn open(path: &Path, sync: bool, max_memory: usize) -> Result<Loaded, String
         // A record a kill cut in the middle: it never got its OK.
         notes.push(format!(
             "{shown} : dernier enregistrement incomplet ({} sans fin de ligne), ignoré",
-            plural(torn.len() as u64, "aucun octet", "octet", "octets")
+            octets(torn.len() as u64)
         ));
     }
     if (bytes.len() as u64) > length {
         notes.push(format!(
             "journal {shown} compacté : {} → {}",
-            plural(bytes.len() as u64, "aucun octet", "octet", "octets"),
-            plural(length, "aucun octet", "octet", "octets")
+            octets(bytes.len() as u64),
+            octets(length)
         ));
     }
     let journal = Journal {
@@ -240,8 +240,8 @@ impl Journal {
                 log!(
                     "journal {} compacté : {} → {}",
                     self.path.display(),
-                    plural(before, "aucun octet", "octet", "octets"),
-                    plural(self.length, "aucun octet", "octet", "octets")
+                    octets(before),
+                    octets(self.length)
                 );
             }
             Err(e) => {

@@ -82,13 +82,17 @@ pub fn plural(n: u64, none: &str, one: &str, many: &str) -> String {
     }
 }
 
+/// A count of bytes in French words: `aucun octet`, `1 octet`, `2 octets`.
+pub fn octets(n: u64) -> String {
+    plural(n, "aucun octet", "octet", "octets")
+}
+
 #[cfg(test)]
 mod tests {
-    use super::plural;
+    use super::{octets, plural};
 
     #[test]
     fn french_counts() {
-        let octets = |n| plural(n, "aucun octet", "octet", "octets");
         assert_eq!(octets(0), "aucun octet");
         assert_eq!(octets(1), "1 octet");
         assert_eq!(octets(2), "2 octets");

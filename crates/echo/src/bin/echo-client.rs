@@ -151,7 +151,7 @@ fn print_echoes(stream: TcpStream, lengths: mpsc::Receiver<Sent>) {
         if echo.len() < sent.len {
             fail!(
                 "le serveur a fermé la connexion avant de tout renvoyer ({} sur {})",
-                netlabs::plural(echo.len() as u64, "aucun octet", "octet", "octets"),
+                netlabs::octets(echo.len() as u64),
                 sent.len
             );
         }

@@ -72,7 +72,7 @@ fn main() {
             log!("{note}");
         }
         if verdict.show {
-            let size = netlabs::plural(n as u64, "aucun octet", "octet", "octets");
+            let size = netlabs::octets(n as u64);
             log!("datagramme de {} : {size}", canonical(from));
         }
         if !verdict.answer {

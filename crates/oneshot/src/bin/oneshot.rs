@@ -283,7 +283,7 @@ fn serve(
                 Ok(bytes) => {
                     log!(
                         "téléchargement réussi par {peer} : {} ({done}/{wanted})",
-                        netlabs::plural(bytes, "aucun octet", "octet", "octets")
+                        netlabs::octets(bytes)
                     );
                     if done == wanted {
                         let _ = finished.send(());
@@ -342,7 +342,7 @@ fn send_file(
     if sent < length {
         return Err(format!(
             "le fichier a rétréci pendant l'envoi ({} sur {length})",
-            netlabs::plural(sent, "aucun octet", "octet", "octets")
+            netlabs::octets(sent)
         ));
     }
     received_all(stream, deadline)?;

@@ -35,7 +35,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use netlabs::{Args, Why, fail, log, plural, records, warn};
+use netlabs::{Args, Why, fail, log, octets, records, warn};
 use reactor::{Factory, LineProtocol, LineReceiver, Protocol, Reason, Transport};
 
 /// The seed's port. It writes files, so it listens on loopback only unless
@@ -177,7 +177,7 @@ impl Factory for ServerFactory {
         if cut > 0 {
             warn!(
                 "{shown} : dernière ligne incomplète ({} sans fin de ligne, reste d'un arrêt brutal) coupée",
-                plural(cut, "aucun octet", "octet", "octets")
+                octets(cut)
             );
         }
         *self.journal.file.borrow_mut() = Some(file);
