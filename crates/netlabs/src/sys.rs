@@ -1,5 +1,6 @@
-//! The workspace's only foreign functions: `poll(2)`, `listen(2)` and the
-//! descriptor limit (`getrlimit(2)` / `setrlimit(2)`).
+//! The workspace's only foreign functions: `poll(2)`, `listen(2)`, the
+//! descriptor limit (`getrlimit(2)` / `setrlimit(2)`), and the bytes a TCP
+//! peer has not acknowledged yet (`ioctl(SIOCOUTQ)`, for `oneshot`).
 //!
 //! The Rust standard library wraps sockets but not `poll`, which the
 //! `select` version of TP5b (2.1) needs, and it calls `listen` with a fixed
@@ -9,12 +10,12 @@
 //! in a safe function. Every `unsafe` block of the workspace is in this file
 //! and says why it is sound; the compiler refuses `unsafe` anywhere else
 //! (`unsafe_code` lint, see the workspace's `Cargo.toml`).
-
-#![allow(unsafe_code)]
 //!
 //! Python's `select.select(r, w, x)` is the same idea with three lists;
 //! `poll` takes one array of `pollfd` records instead, each saying which
 //! events we wait for (`events`) and, on return, which happened (`revents`).
+
+#![allow(unsafe_code)]
 
 use std::io;
 use std::ops::BitOr;
