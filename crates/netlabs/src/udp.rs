@@ -171,7 +171,7 @@ impl Peers {
         verdict
     }
 
-    /// How many peers are remembered (bounded by [`MAX_PEERS`]).
+    /// How many peers are remembered (bounded by `MAX_PEERS`).
     pub fn len(&self) -> usize {
         self.peers.len()
     }
