@@ -11,9 +11,10 @@
 //!   line;
 //! - [`sys`]: the workspace's only foreign functions, `poll(2)` among them;
 //! - [`udp`]: the answer budget that keeps UDP servers out of echo loops;
-//! - [`log!`] (stdout), [`warn!`] (stderr), [`fail!`] (`erreur : …`, exit
-//!   1) and [`Why`] (an error in the system's words): one way to log and
-//!   to fail in every program; [`plural`] and [`octets`]: counts in French.
+//! - [`log!`] (stdout), [`warn!`] (stderr), [`fail!`] (`erreur : …` and
+//!   exit 1) and [`Why`] (an error in the system's words): one way to log
+//!   and to fail in every program; [`plural`] and [`octets`]: counts in
+//!   French.
 //!
 //! The programs themselves stay in their own crates and read top to bottom,
 //! like the course's Python.
