@@ -75,26 +75,7 @@ impl Args {
     /// Takes `--name VALUE` or `--name=VALUE` and parses VALUE; the last one
     /// given wins. A missing or unparsable value is a usage error.
     pub fn value<T: FromStr>(&mut self, name: &str) -> Option<T> {
-        let mut found = None;
-        let mut i = 0;
-        while i < self.options_end() {
-            let arg = &self.rest[i];
-            if arg == name {
-                if i + 1 >= self.options_end() {
-                    self.usage_error(&format!("l'option {name} attend une valeur"));
-                }
-                let value = self.rest.remove(i + 1);
-                self.rest.remove(i);
-                found = Some(self.parse_value(name, &value));
-            } else if let Some(value) = arg.strip_prefix(name).and_then(|v| v.strip_prefix('=')) {
-                let value = value.to_string();
-                self.rest.remove(i);
-                found = Some(self.parse_value(name, &value));
-            } else {
-                i += 1;
-            }
-        }
-        found
+        self.values(name).pop()
     }
 
     /// Takes every `--name VALUE` or `--name=VALUE`, in the order given, for
