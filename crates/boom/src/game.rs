@@ -51,8 +51,12 @@
 //!   free corner, the pawn goes to the free tile farthest from every other
 //!   pawn (ties: the first in reading order), and the tiles around it are
 //!   cleared as for a corner. A tile is free when it is not HARD and holds
-//!   no pawn (alive or dead), no bomb and no fire. Only when no tile at all
-//!   is free is the player refused ([`Game::join`] returns `None`).
+//!   no pawn (alive or dead), no bomb and no fire.
+//! - **a full game.** At most [`MAX_PAWNS`] pawns, one per letter: every
+//!   letter on the board names one player, and the legend of the screens
+//!   stays a few lines long. A player who comes then, or when no tile at
+//!   all is free, is refused ([`Game::join`] returns `None`). The letters
+//!   still wrap: after `Z` the next one in turn is `A` again, if `A` left.
 //! - **memory.** A pawn is removed when its player leaves; a bomb and a
 //!   burning tile are one entry each, removed when they explode or go out:
 //!   the game holds at most one entry per tile, however many come and go.
@@ -81,6 +85,11 @@ pub const FIRE: Duration = Duration::from_secs(1);
 
 /// Pawn names, given in turn (the seed's `string.uppercase[num % 26]`).
 const NAMES: &[u8; 26] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+/// Pawns on the board at once: one per letter, so that no two players
+/// share a name, and a screen stays small whatever the number of
+/// connections (each screen names every player).
+pub const MAX_PAWNS: usize = NAMES.len();
 
 /// How each thing is drawn in [`Game::row`]. A live pawn is its letter, a
 /// dead one its letter in lower case.
@@ -244,10 +253,14 @@ impl Game {
     }
 
     /// A new pawn (the seed's `board.insertPawn`): in a free corner, or on
-    /// the free tile farthest from the others; `None` if no tile is free.
+    /// the free tile farthest from the others; `None` if the game is full
+    /// ([`MAX_PAWNS`] pawns, or no tile free).
     pub fn join(&self) -> Option<PawnId> {
         let id = {
             let mut b = self.inner.board.borrow_mut();
+            if b.pawns.len() >= MAX_PAWNS {
+                return None;
+            }
             let pos = b.free_spot()?;
             let id = PawnId(b.joined);
             let name = b.free_name();
@@ -556,15 +569,16 @@ impl Board {
         best.map(|(_, pos)| pos)
     }
 
-    /// The next letter in turn, skipping the letters of the pawns present
-    /// while one is left (after `Z`, `A` again).
+    /// The next letter in turn (after `Z`, `A` again), skipping the
+    /// letters in use: there is one left, since pawns are fewer than
+    /// letters when one joins.
     fn free_name(&self) -> char {
         let start = (self.joined % NAMES.len() as u64) as usize;
         let taken = |c: char| self.pawns.values().any(|p| p.name == c);
         (0..NAMES.len())
             .map(|i| NAMES[(start + i) % NAMES.len()] as char)
             .find(|&c| !taken(c))
-            .unwrap_or(NAMES[start] as char)
+            .unwrap_or('?')
     }
 
     fn glyph(&self, pos: Pos) -> char {
@@ -717,6 +731,21 @@ mod tests {
         assert_eq!(g.pawn(a).unwrap().name, 'A');
         assert_eq!(g.pawn(next).unwrap().name, 'B');
         assert_eq!(g.entries(), 2, "the 25 who left left nothing behind");
+    }
+
+    #[test]
+    fn one_pawn_per_letter_at_most() {
+        let clock = Clock::manual();
+        let g = Game::new(11, 11, clock);
+        let ids: Vec<PawnId> = (0..MAX_PAWNS).map(|_| g.join().unwrap()).collect();
+        let names: String = g.pawns().iter().map(|(_, p)| p.name).collect();
+        assert_eq!(names, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+        assert_eq!(g.join(), None, "a 27th would share a letter");
+        // M leaves: the next one is M, the only letter free.
+        g.leave(ids[12]);
+        let next = g.join().unwrap();
+        assert_eq!(g.pawn(next).unwrap().name, 'M');
+        assert_eq!(g.join(), None);
     }
 
     #[test]
