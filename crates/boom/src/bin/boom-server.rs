@@ -29,7 +29,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
-use boom::game::{self, Direction, Game, PawnId, PawnView};
+use boom::game::{self, Direction, Game, MAX_PAWNS, PawnId, PawnView};
 use boom::telnet::{self, Filter};
 use netlabs::{Args, Why, fail, log};
 use reactor::{Clock, DelayedCall, Factory, Protocol, Reactor, Reason, Transport};
@@ -58,6 +58,19 @@ const MAX_BEHIND: usize = 16 * 1024;
 /// How often to look whether a player who was behind has caught up (the
 /// reactor tells a protocol of no "drained" event: we ask the transport).
 const CATCH_UP: Duration = Duration::from_millis(100);
+
+/// Keys played from one read. A person types a few between two reads (nc
+/// sends a line: `ddse`); a read of thousands is a flood, and the keys
+/// past these are dropped: one player's bytes then cost the loop a short,
+/// bounded time per read, and the others do not wait behind them.
+const MAX_KEYS: usize = 32;
+
+/// Characters in a line of the screen, at most: an 80-column terminal
+/// shows each line whole (at the 80th, some terminals already wrap).
+const COLUMNS: usize = 79;
+
+/// The last line of every screen (78 characters).
+const KEYS: &str = "touches : w haut, a gauche, s bas, d droite, e bombe (nc : touche puis Entrée)";
 
 /// ANSI: cursor to the top left, then clear the screen.
 const CLEAR: &str = "\x1b[H\x1b[2J";
@@ -215,53 +228,40 @@ impl Arena {
     fn redraw_all(this: &Rc<Arena>) {
         this.last_frame.set(Some(this.clock.now()));
         this.log_deaths();
-        let frame = this.frame();
-        let mut anyone_behind = false;
-        for (&id, player) in this.players.borrow_mut().iter_mut() {
-            if player.transport.pending() > MAX_BEHIND {
-                player.behind = true;
-                anyone_behind = true;
-            } else {
-                player.transport.write(frame.screen(id).as_bytes());
-                player.behind = false;
-            }
-        }
-        if anyone_behind {
-            Arena::schedule_catch_up(this);
-        }
+        Arena::send_screens(this, |_| true);
     }
 
     /// Players who were behind and have drained get the latest screen.
     fn catch_up(this: &Rc<Arena>) {
-        let frame = this.frame();
-        let mut still_behind = false;
-        for (&id, player) in this.players.borrow_mut().iter_mut() {
-            if !player.behind {
-                continue;
-            }
-            if player.transport.pending() > MAX_BEHIND {
-                still_behind = true;
-            } else {
-                player.transport.write(frame.screen(id).as_bytes());
-                player.behind = false;
-            }
-        }
-        if still_behind {
-            Arena::schedule_catch_up(this);
-        }
+        Arena::send_screens(this, |player| player.behind);
     }
 
-    fn schedule_catch_up(this: &Rc<Arena>) {
-        if this
+    /// The screen of this moment to each player `who` picks, unless its
+    /// socket is more than MAX_BEHIND bytes behind: that player is marked,
+    /// and looked at again in CATCH_UP.
+    fn send_screens(this: &Rc<Arena>, who: fn(&Player) -> bool) {
+        let frame = this.frame();
+        let mut anyone_behind = false;
+        for (&id, player) in this.players.borrow_mut().iter_mut() {
+            if !who(player) {
+                continue;
+            }
+            player.behind = player.transport.pending() > MAX_BEHIND;
+            if player.behind {
+                anyone_behind = true;
+            } else {
+                player.transport.write(frame.screen(id).as_bytes());
+            }
+        }
+        let scheduled = this
             .catch_up
             .borrow()
             .as_ref()
-            .is_some_and(|c| c.is_active())
-        {
-            return;
+            .is_some_and(|c| c.is_active());
+        if anyone_behind && !scheduled {
+            let call = later(this, CATCH_UP, Arena::catch_up);
+            *this.catch_up.borrow_mut() = Some(call);
         }
-        let call = later(this, CATCH_UP, Arena::catch_up);
-        *this.catch_up.borrow_mut() = Some(call);
     }
 
     /// What every screen of this frame shows, drawn once for all players.
@@ -304,25 +304,31 @@ struct Frame {
 
 impl Frame {
     /// One player's screen: clear, the grid, who plays (alive or dead, and
-    /// which one is "you"), the keys.
+    /// which one is "you"; on more lines if one is not enough), the keys.
     fn screen(&self, you: PawnId) -> String {
         let mut screen = String::with_capacity(self.grid.len() + 16 * self.pawns.len() + 200);
         screen.push_str(&self.grid);
-        screen.push_str("joueurs :");
+        let mut line = String::from("joueurs :");
         let mut you_alive = true;
         for (i, (id, pawn)) in self.pawns.iter().enumerate() {
-            let sep = if i == 0 { " " } else { ", " };
             let state = if pawn.alive { "en vie" } else { "mort" };
             let mark = if *id == you { " (vous)" } else { "" };
-            let _ = write!(screen, "{sep}{}{mark} {state}", pawn.name);
+            let comma = if i + 1 < self.pawns.len() { "," } else { "" };
+            let item = format!(" {}{mark} {state}{comma}", pawn.name);
+            if line.len() + item.len() > COLUMNS {
+                screen.push_str(&line);
+                screen.push_str("\r\n");
+                line = " ".repeat("joueurs :".len()); // under the first name
+            }
+            line.push_str(&item);
             if *id == you {
                 you_alive = pawn.alive;
             }
         }
+        screen.push_str(&line);
         screen.push_str("\r\n");
-        screen.push_str(
-            "touches : w haut, a gauche, s bas, d droite, e bombe (avec nc : la touche puis Entrée)\r\n",
-        );
+        screen.push_str(KEYS);
+        screen.push_str("\r\n");
         if !you_alive {
             screen.push_str(
                 "vous êtes mort : regardez la suite, ou partez et revenez pour rejouer\r\n",
@@ -361,11 +367,14 @@ impl Protocol for BoomProtocol {
         let game = &self.arena.game;
         let Some(id) = game.join() else {
             transport.write(
-                "la partie est pleine : plus une case libre sur le plateau ; revenez plus tard\r\n"
-                    .as_bytes(),
+                format!(
+                    "la partie est pleine ({MAX_PAWNS} joueurs au plus, une case libre \
+                     chacun) ; revenez plus tard\r\n"
+                )
+                .as_bytes(),
             );
             transport.lose_connection();
-            log!("{} refusé : plus une case libre", self.peer);
+            log!("{} refusé : la partie est pleine", self.peer);
             return;
         };
         self.pawn = Some(id);
@@ -390,11 +399,13 @@ impl Protocol for BoomProtocol {
         self.keys.clear();
         self.answers.clear();
         self.filter.feed(data, &mut self.keys, &mut self.answers);
-        if !self.answers.is_empty() {
+        // Answers to a client that does not read its screens would pile up:
+        // it gets none while it is behind (they only refuse options).
+        if !self.answers.is_empty() && transport.pending() <= MAX_BEHIND {
             transport.write(&self.answers);
         }
         let game = &self.arena.game;
-        for &key in &self.keys {
+        for &key in self.keys.iter().take(MAX_KEYS) {
             // A refused move (YoureDead, IllegalMove) changes nothing.
             let _ = match key {
                 b'w' => game.step(id, Direction::Up),
@@ -427,11 +438,7 @@ impl Protocol for BoomProtocol {
 
 /// "aucun joueur", "1 joueur", "2 joueurs".
 fn count(n: usize) -> String {
-    match n {
-        0 => "aucun joueur".to_string(),
-        1 => "1 joueur".to_string(),
-        n => format!("{n} joueurs"),
-    }
+    netlabs::plural(n as u64, "aucun joueur", "joueur", "joueurs")
 }
 
 #[cfg(test)]
@@ -483,7 +490,7 @@ mod tests {
              | % % % % % |\n\
              +-----------+\n\
              joueurs : A (vous) en vie\n\
-             touches : w haut, a gauche, s bas, d droite, e bombe (avec nc : la touche puis Entrée)\n"
+             touches : w haut, a gauche, s bas, d droite, e bombe (nc : touche puis Entrée)\n"
         );
     }
 
@@ -556,28 +563,89 @@ mod tests {
     }
 
     #[test]
+    fn a_read_plays_its_first_keys_only() {
+        let (mut f, clock) = arena();
+        let (mut a, ta) = player(&mut f);
+        // MAX_KEYS keys that do nothing, then `d`: past the limit, dropped.
+        let mut flood = vec![b'x'; MAX_KEYS];
+        flood.push(b'd');
+        a.data_received(&ta, &flood);
+        clock.advance(FRAME);
+        assert!(last_screen(&ta).contains("| A . % % % |"), "not moved");
+        a.data_received(&ta, b"d");
+        clock.advance(FRAME);
+        assert!(last_screen(&ta).contains("| . A % % % |"), "moved");
+    }
+
+    #[test]
+    fn a_client_who_does_not_read_gets_no_telnet_answers() {
+        let (mut f, _clock) = arena();
+        let (mut a, ta) = player(&mut f);
+        // Its socket takes nothing: what is written only piles up.
+        ta.write(&[0; MAX_BEHIND]);
+        let do_ttype = [telnet::IAC, telnet::DO, 24].repeat(1000);
+        a.data_received(&ta, &do_ttype);
+        let before = ta.pending();
+        a.data_received(&ta, &do_ttype);
+        assert_eq!(ta.pending(), before, "no answer piled up");
+    }
+
+    #[test]
+    fn a_screen_of_26_players_fits_an_80_by_24_terminal() {
+        let clock = Clock::manual();
+        let arena = Arena::new(
+            Game::new(game::WIDTH, game::HEIGHT, clock.clone()),
+            clock.clone(),
+        );
+        let mut f = BoomFactory { arena };
+        let players: Vec<_> = (0..MAX_PAWNS).map(|_| player(&mut f)).collect();
+        let (mut a, ta) = players.into_iter().next().unwrap();
+        a.data_received(&ta, b"e");
+        clock.advance(game::FUSE); // A is dead: the longest screen
+        clock.advance(FRAME);
+        let screen = last_screen(&ta);
+        assert!(screen.contains("vous êtes mort"), "{screen}");
+        assert!(screen.lines().count() <= 24, "{screen}");
+        for line in screen.lines() {
+            assert!(line.chars().count() <= COLUMNS, "{line:?}");
+        }
+        // Every player named, the legend on lines of its own.
+        assert!(screen.contains("joueurs : A (vous) mort, B en vie, C en vie,"));
+        assert!(screen.contains(" Z en vie\n"), "{screen}");
+        // A 27th is refused, politely.
+        let (_late, t) = player(&mut f);
+        assert!(
+            t.text()
+                .contains("la partie est pleine (26 joueurs au plus")
+        );
+        assert!(t.is_disconnecting());
+    }
+
+    #[test]
     fn a_player_who_does_not_read_gets_the_latest_screen_once_drained() {
         let (mut f, clock) = arena();
         let (mut a, ta) = player(&mut f);
         let (_b, tb) = player(&mut f);
         // B never reads: a recording transport keeps everything, so its
-        // "pending" bytes only grow, as with a peer that does not read.
+        // "pending" bytes only grow, as with a peer that does not read. A
+        // reads: its transport is cleared before each key.
+        let mut play = |key: &[u8]| {
+            ta.clear();
+            a.data_received(&ta, key);
+            clock.advance(FRAME);
+        };
         let mut frames = 0;
         while tb.pending() <= MAX_BEHIND {
-            a.data_received(&ta, if frames % 2 == 0 { b"d" } else { b"a" });
-            clock.advance(FRAME);
+            play(if frames % 2 == 0 { b"d" } else { b"a" });
             frames += 1;
             assert!(frames < 1000);
         }
         let stuck = tb.pending();
         for _ in 0..50 {
-            a.data_received(&ta, b"d");
-            clock.advance(FRAME);
-            a.data_received(&ta, b"a");
-            clock.advance(FRAME);
+            play(b"d");
+            play(b"a");
         }
-        a.data_received(&ta, b"d");
-        clock.advance(FRAME);
+        play(b"d");
         assert_eq!(tb.pending(), stuck, "no screen queued while B is behind");
         assert!(
             last_screen(&ta).contains("| . A % % % |"),
