@@ -1,7 +1,9 @@
 //! `boom-server` (seed `bite-sized-twisted-triforce.txt`, "Toward a better
 //! boom"; CATALOGUE section 4) played over raw sockets, as telnet or nc
 //! would: the negotiation, two players, a move one makes and the other
-//! sees, a bomb that burns a tile after its fuse, a player who leaves.
+//! sees, a bomb that burns a tile after its fuse, a player who leaves; a
+//! player who floods and never reads, who must slow nobody; the 27th
+//! player, refused.
 //! No sleep: each step reads until the expected screen comes, bounded by
 //! `WAIT`.
 
@@ -9,7 +11,8 @@ mod util;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::time::Instant;
+use std::thread;
+use std::time::{Duration, Instant};
 
 use predicates::prelude::*;
 use util::{Server, WAIT, client};
@@ -163,6 +166,56 @@ fn a_pawn_that_stays_on_its_bomb_dies_and_stays_dead() {
     let screen = a.wait_screen("the fire out", |s| row(s, 0) == "| a . % % % |");
     assert!(screen.contains("A (vous) mort"));
     server.wait_for_log("A est mort");
+}
+
+#[test]
+fn a_player_who_floods_and_never_reads_slows_nobody() {
+    let server = Server::start("boom-server", &["--bind", "127.0.0.1", "--port", "0"]);
+    let mut a = Player::join(&server);
+    a.wait_screen("A", |s| s.contains("A (vous) en vie"));
+    let mut b = Player::join(&server);
+    b.wait_screen("B", |s| s.contains("B (vous) en vie"));
+    // C sends keys and telnet requests as fast as it can, and never reads
+    // a byte of its screens nor of the answers.
+    let mut c = util::connect(server.loopback());
+    let flood = thread::spawn(move || {
+        let keys = [b"dasw".repeat(4096), [255, 253, 24].repeat(4096)].concat();
+        let end = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < end && c.write_all(&keys).is_ok() {}
+        c
+    });
+    // Meanwhile A plays, and B, who reads, sees every move.
+    for _ in 0..10 {
+        a.send(b"d");
+        b.wait_screen("A on the right", |s| row(s, 0).starts_with("| . A"));
+        a.send(b"a");
+        b.wait_screen("A on the left", |s| row(s, 0).starts_with("| A ."));
+    }
+    let c = flood.join().expect("the flood");
+    drop(c);
+    server.wait_for_log("C part");
+}
+
+#[test]
+fn the_27th_player_is_refused_politely() {
+    let server = Server::start("boom-server", &["--bind", "127.0.0.1", "--port", "0"]);
+    let mut players: Vec<Player> = (0..26).map(|_| Player::join(&server)).collect();
+    players[25].wait_screen("Z", |s| s.contains("Z (vous) en vie"));
+    let mut late = util::connect(server.loopback());
+    let mut said = Vec::new();
+    late.read_to_end(&mut said)
+        .expect("the refusal, then the end");
+    let said = String::from_utf8_lossy(&said);
+    assert!(
+        said.contains("la partie est pleine (26 joueurs au plus"),
+        "{said}"
+    );
+    server.wait_for_log("refusé : la partie est pleine");
+    // One leaves: the next one gets its letter.
+    players.remove(3);
+    server.wait_for_log("D part");
+    let mut d = Player::join(&server);
+    d.wait_screen("D again", |s| s.contains("D (vous) en vie"));
 }
 
 #[test]
