@@ -110,7 +110,8 @@ printf '  (2 s plus tard, sans que personne n'\''ait rien tapé : les mèches, d
 screen 3 'B mort'
 printf '  (1 s de plus : le feu est éteint, les cases molles touchées sont vides ; B reste mort)\n'
 screen 3 '| % % % % % . b |'
-printf '  (B s'\''en va : il disparaît de l'\''écran de A)\n'
+printf '  (B part avec Ctrl-C, l'\''octet 3 : il disparaît de l'\''écran de A)\n'
+send 4 '\003'
 exec 4>&-
 screen 3 'joueurs : A (vous) en vie'
 exec 3>&-

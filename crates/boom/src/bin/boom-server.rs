@@ -41,6 +41,8 @@ const BIND: &str = "0.0.0.0";
 /// Board sides a terminal can show: odd, so that the HARD tiles (x and y
 /// both odd) leave a free ring along every edge and every corner is free;
 /// at most 37 tiles, 77 columns with the frame: an 80-column terminal.
+/// (In height, 24 lines hold a board of 15 with its frame and the 4 to 6
+/// lines under it; a higher one needs a higher terminal.)
 const MIN_SIDE: usize = 3;
 const MAX_SIDE: usize = 37;
 
@@ -86,7 +88,8 @@ usage : boom-server [--bind ADDR] [--port N] [--width N] [--height N]
   --bind ADDR    adresse d'écoute (défaut 0.0.0.0 = toutes les interfaces IPv4)
   --port N       port TCP (défaut 8900 ; 0 = un port libre choisi par le système)
   --width N      largeur du plateau, impaire, de 3 à 37 (défaut 11)
-  --height N     hauteur du plateau, impaire, de 3 à 37 (défaut 11)
+  --height N     hauteur du plateau, impaire, de 3 à 37 (défaut 11 ; au-delà
+                 de 15, il faut un terminal de plus de 24 lignes)
   -h, --help     cette aide
 
 Jouez : telnet 127.0.0.1 8900 (touches w a s d, e = bombe ; Ctrl-] puis quit
