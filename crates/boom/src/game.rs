@@ -631,6 +631,17 @@ mod tests {
         (Game::new(5, 5, clock.clone()), clock)
     }
 
+    /// A joins, drops its bomb at (1, 0), and takes shelter at (0, 1), out
+    /// of the flame's reach.
+    fn bomb_then_shelter(g: &Game) -> PawnId {
+        let a = g.join().unwrap();
+        g.step(a, Right).unwrap();
+        g.drop_bomb(a).unwrap();
+        g.step(a, Left).unwrap();
+        g.step(a, Down).unwrap();
+        a
+    }
+
     /// The whole board, one row a line.
     fn picture(game: &Game) -> Vec<String> {
         (0..game.size().1).map(|y| game.row(y)).collect()
@@ -781,11 +792,7 @@ mod tests {
     #[test]
     fn the_bomb_explodes_after_its_fuse_and_comes_back() {
         let (g, clock) = game();
-        let a = g.join().unwrap();
-        g.step(a, Right).unwrap();
-        g.drop_bomb(a).unwrap();
-        g.step(a, Left).unwrap();
-        g.step(a, Down).unwrap(); // (0, 1): out of the flame's reach
+        let a = bomb_then_shelter(&g);
         clock.advance(FUSE - MS);
         assert!(g.has_bomb((1, 0)));
         assert_eq!(g.pawn(a).unwrap().bombs, 0);
@@ -936,11 +943,7 @@ mod tests {
     #[test]
     fn walking_into_fire_kills() {
         let (g, clock) = game();
-        let a = g.join().unwrap();
-        g.step(a, Right).unwrap();
-        g.drop_bomb(a).unwrap();
-        g.step(a, Left).unwrap();
-        g.step(a, Down).unwrap(); // (0, 1): safe
+        let a = bomb_then_shelter(&g);
         clock.advance(FUSE);
         assert!(g.pawn(a).unwrap().alive);
         assert_eq!(g.step(a, Up), Ok(()), "into the fire at (0, 0)");
