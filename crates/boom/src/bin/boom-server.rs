@@ -21,6 +21,12 @@
 //! every player; a bomb explodes 2 s after `e` although nobody types (a
 //! timer, `call_later`, woke the loop up); leave with Ctrl-] then `quit`
 //! and the pawn disappears from the others' screens.
+//!
+//! One loop serves everyone, so no player may hold it up: screens go out
+//! at most once a frame (FRAME), a read plays a few keys at most
+//! (MAX_KEYS), and a player whose socket does not take its screens is
+//! skipped until it does (MAX_BEHIND). Try `yes d | nc 127.0.0.1 8900`
+//! beside a telnet player: the telnet player does not notice.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
