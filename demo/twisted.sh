@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # make demo, the reactor tour (docs/twisted.md): the triforce Protocol,
-# Transport, Factory on our reactor, server by server, on free ports.
+# Transport, Factory on our reactor, server by server, on free ports, in
+# the sheet's order (twisted-echo, obstinate, pesto, the reactor's echo,
+# boom).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source demo/lib.sh
@@ -34,15 +36,6 @@ receive() {
 	fi
 }
 
-title "echo-reactor-server : l'echo de TP5b sur le réacteur (un thread, poll)"
-start echo-reactor-server --port 0
-open 3 A
-send 3 'bonjour le réacteur\n'
-receive 3
-exec 3>&-
-sleep 0.2
-stop
-
 title "twisted-echo : Echo + EchoFactory, la fabrique compte les connexions (--max 2)"
 start twisted-echo --port 0 --max 2
 open 3 A
@@ -75,6 +68,15 @@ show "printf 'hello\nwrite: bonjour depuis la démo\nwrite: test\nquoi ?\ngoodby
 sleep 0.2
 stop
 show "cat $DEMO_TMP/file.txt"
+
+title "echo-reactor-server : l'echo de TP5b sur le réacteur (un thread, poll)"
+start echo-reactor-server --port 0
+open 3 A
+send 3 'bonjour le réacteur\n'
+receive 3
+exec 3>&-
+sleep 0.2
+stop
 
 title "boom-server : un Bomberman en telnet (les bombes sur call_later, un plateau pour tous)"
 
