@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# make demo, Chapitre 2.2: the prime server over TCP and UDP, the key-value
-# store, and oneshot (woof), each on a free port, transcript printed.
+# make demo, Chapitre 2.2, in the sheet's order: the prime server over TCP
+# and UDP, oneshot (woof), then the key-value store, each on a free port,
+# transcript printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source demo/lib.sh
@@ -39,21 +40,9 @@ show "prime-udp-client --port $PORT --stop 4 17 abc"
 wait_for "$LOG" "fin du serveur"
 stop
 
-title "Le serveur clé-valeur annoncé par le chapitre : kv-server et kv-client"
-# In the demo's own folder, so that data.kv is the file shown.
+# From here on, in the demo's own folder: message.txt and data.kv are
+# written there, and shown.
 cd "$DEMO_TMP"
-DATA=data.kv
-start kv-server --port 0 --save "$DATA"
-show "kv-client --port $PORT SET ville Lyon"
-show "kv-client --port $PORT GET ville"
-show "printf 'SET langue Rust\nset phrase une valeur avec des espaces\nKEYS\nDEL ville\nGET ville\nBONJOUR\n' | kv-client --port $PORT"
-wait_for "$DATA" "SET phrase"
-show "cat data.kv"
-printf '(arrêt brutal : kill -9, puis relance sur le même fichier)\n'
-stop KILL
-start kv-server --port 0 --save "$DATA"
-show "kv-client --port $PORT KEYS"
-stop
 
 title "oneshot, le woof du chapitre : un fichier, un téléchargement, puis l'arrêt"
 show "printf 'Bonjour, voici le fichier promis.\\n' > message.txt"
@@ -67,4 +56,18 @@ else
 	show "python3 -c 'import urllib.request; print(urllib.request.urlopen(\"$URL\").read().decode(), end=\"\")'"
 fi
 wait_for "$LOG" "fin du serveur"
+stop
+
+title "Le serveur clé-valeur annoncé par le chapitre : kv-server et kv-client"
+DATA=data.kv
+start kv-server --port 0 --save "$DATA"
+show "kv-client --port $PORT SET ville Lyon"
+show "kv-client --port $PORT GET ville"
+show "printf 'SET langue Rust\nset phrase une valeur avec des espaces\nKEYS\nDEL ville\nGET ville\nBONJOUR\n' | kv-client --port $PORT"
+wait_for "$DATA" "SET phrase"
+show "cat data.kv"
+printf '(arrêt brutal : kill -9, puis relance sur le même fichier)\n'
+stop KILL
+start kv-server --port 0 --save "$DATA"
+show "kv-client --port $PORT KEYS"
 stop
