@@ -294,7 +294,9 @@ fn a_short_run_on_the_four_servers_and_a_refusing_target() {
     let out_dir = std::env::temp_dir().join(format!("compare-test-{}", std::process::id()));
     let started = Instant::now();
     let out = compare()
-        .args(["--duration", "0.3", "--clients", "1,3", "--out"])
+        // 0.6 s a step: long enough for a busy CI machine to schedule every
+        // server, short enough for the whole run to take a few seconds.
+        .args(["--duration", "0.6", "--clients", "1,3", "--out"])
         .arg(&out_dir)
         .args(["--target", &format!("refus={refused}")])
         .output()
