@@ -35,6 +35,11 @@ const MANY: usize = 20;
 /// The longest step 2 may take.
 const MANY_DEADLINE: Duration = Duration::from_secs(4);
 
+/// More than the socket buffers between two processes on one machine can
+/// hold (a few MiB each way): an echo server that read this much from a
+/// client that reads nothing holds the echo in its own memory.
+const UNBOUNDED: usize = 64 << 20;
+
 /// How long the client of step 3 sends without reading.
 const FLOOD_TIME: Duration = Duration::from_millis(1500);
 
@@ -201,7 +206,14 @@ fn flooder(target: &Target, report: &mut Report) {
     )
     .replace('.', ",");
     drop(flooded);
+    let sent = sent.load(Ordering::Relaxed);
     match outcome {
+        // An echo server that read far more than the socket buffers hold
+        // from a client that reads nothing keeps the echo in memory.
+        Ok(Ok(took)) if target.kind == Kind::Echo && sent > UNBOUNDED => report.note(format!(
+            "modèle : un client qui envoie sans lire ne gêne pas les autres (un autre client servi en {}), mais le serveur a lu {volume} de ce client, bien plus qu'il n'a pu lui renvoyer : le reste de l'écho attend dans sa mémoire, qui grandit sans limite — cessez de lire un client tant que son écho n'est pas parti (TP5b 2.1 ; asyncio : await writer.drain() ; Twisted : pauseProducing)",
+            seconds(took)
+        )),
         Ok(Ok(took)) => report.note(format!(
             "modèle : un client qui envoie sans lire ({volume} envoyés) ne gêne pas les autres : un autre client servi en {}",
             seconds(took)

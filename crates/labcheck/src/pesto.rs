@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use crate::report::{Check, Failure, Report};
-use crate::wire::{ANSWER_WAIT, Conn, show, unique};
+use crate::wire::{ANSWER_WAIT, Conn, End, Got, show, unique};
 use crate::{Target, tcp};
 
 const SECTION: &str = "Pesto, Server (docs/twisted.md 6)";
@@ -43,24 +43,27 @@ pub fn checks(target: &Target, report: &mut Report) {
             format!("sendLine finit chaque ligne par \\r\\n (le délimiteur de LineReceiver), pas \\n seul — {SECTION}"),
         ))
     });
-    report.check("hello, fini par \\n ou par \\r\\n", || {
+    report.check("hello → Hello! How are you?", || {
+        let mut c = tcp::session(target)?;
+        exchange(
+            &mut c,
+            b"hello\r\n",
+            HELLO,
+            "à hello, le serveur répond « Hello! How are you? » ; une ligne finie par \\r\\n (sendLine du client, telnet) est la ligne hello : retirez le \\r",
+        )
+    });
+    report.check("une ligne finie par \\n seul (nc) est lue aussi", || {
         let mut c = tcp::session(target)?;
         exchange(
             &mut c,
             b"hello\n",
             HELLO,
-            "à hello, le serveur répond « Hello! How are you? »",
-        )?;
-        exchange(
-            &mut c,
-            b"hello\r\n",
-            HELLO,
-            "un client peut finir ses lignes par \\r\\n (telnet) : la ligne est hello",
+            "LineOnlyReceiver ne coupe que sur son delimiter, b'\\r\\n' par défaut : une ligne finie par \\n seul (nc, un script) n'arrive jamais à lineReceived ; mettez delimiter = b'\\n' et retirez le \\r final (line.rstrip(b'\\r'))",
         )
     });
     report.check("write: → Message saved!", || {
         let mut c = tcp::session(target)?;
-        let line = format!("write: labcheck {id} : bonjour à tous\n");
+        let line = format!("write: labcheck {id} : bonjour à tous\r\n");
         exchange(
             &mut c,
             line.as_bytes(),
@@ -72,17 +75,19 @@ pub fn checks(target: &Target, report: &mut Report) {
         let mut c = tcp::session(target)?;
         let line = format!("bonjour {id}");
         let want = format!("Unknown command: {line}\r\n");
-        exchange(&mut c, format!("{line}\n").as_bytes(), want.as_bytes(), "toute autre ligne reçoit « Unknown command: » suivi de la ligne (le billet ne répond rien : le client ne sait pas que sa commande est perdue)")
+        exchange(&mut c, format!("{line}\r\n").as_bytes(), want.as_bytes(), "toute autre ligne reçoit « Unknown command: » suivi de la ligne (le billet ne répond rien : le client ne sait pas que sa commande est perdue)")
     });
     report.check("deux lignes dans une seule écriture", || {
         let mut c = tcp::session(target)?;
-        let sent = b"hello\nhello\n";
+        let sent = b"hello\r\nhello\r\n";
         c.send(sent).map_err(|e| Failure::new(show(sent), crate::wire::write_error(&e), "envoi impossible"))?;
         let mut came = Vec::new();
+        let mut end = None;
         for _ in 0..2 {
             let got = c.line(ANSWER_WAIT);
             came.extend_from_slice(&got.bytes);
             if !got.complete() {
+                end = Some(got.end);
                 break;
             }
         }
@@ -92,29 +97,34 @@ pub fn checks(target: &Target, report: &mut Report) {
         }
         Err(Failure::new(
             format!("{} en une seule écriture", show(sent)),
-            format!("{} (attendu deux fois {})", show(&came), show(HELLO)),
+            format!("{} (attendu deux fois {})", Got { bytes: came, end: end.unwrap_or(End::Complete) }, show(HELLO)),
             format!("dataReceived reçoit des octets, pas des lignes : deux lignes peuvent arriver ensemble ; utilisez lineReceived de LineOnlyReceiver — {SECTION}"),
         ))
     });
     report.check("une ligne coupée en deux écritures", || {
         let mut c = tcp::session(target)?;
-        let meaning = format!("dataReceived reçoit des octets, pas des lignes : une ligne peut arriver en deux morceaux ; utilisez lineReceived de LineOnlyReceiver — {SECTION}");
-        c.send(b"hel").map_err(|e| Failure::new("b'hel'", crate::wire::write_error(&e), meaning.clone()))?;
+        // `exchange` adds the section to the meaning; the early failure
+        // says it itself.
+        let meaning = "dataReceived reçoit des octets, pas des lignes : une ligne peut arriver en deux morceaux ; utilisez lineReceived de LineOnlyReceiver";
+        c.send(b"hel").map_err(|e| Failure::new("b'hel'", crate::wire::write_error(&e), format!("{meaning} — {SECTION}")))?;
         let early = c.line(Duration::from_millis(300));
         if !early.bytes.is_empty() {
-            return Err(Failure::new("b'hel' puis, 0,3 s après, b'lo\\n'", format!("{} dès b'hel'", show(&early.bytes)), meaning));
+            return Err(Failure::new("b'hel' puis, 0,3 s après, b'lo\\r\\n'", format!("{} dès b'hel'", show(&early.bytes)), format!("{meaning} — {SECTION}")));
         }
-        exchange(&mut c, b"lo\n", HELLO, &meaning)
+        exchange(&mut c, b"lo\r\n", HELLO, meaning).map_err(|f| Failure {
+            sent: "b'hel' puis, 0,3 s après, b'lo\\r\\n'".into(),
+            ..f
+        })
     });
     report.check("goodbye → réponse, puis connexion fermée", || {
         let mut c = tcp::session(target)?;
-        exchange(&mut c, b"goodbye\n", GOODBYE, "à goodbye, le serveur répond « Noooo don't go awayyyyy... »")?;
+        exchange(&mut c, b"goodbye\r\n", GOODBYE, "à goodbye, le serveur répond « Noooo don't go awayyyyy... »")?;
         let after = c.until_closed(ANSWER_WAIT);
         if after.bytes.is_empty() && after.end == crate::wire::End::Closed {
             return Ok(());
         }
         Err(Failure::new(
-            "b'goodbye\\n'",
+            "b'goodbye\\r\\n'",
             format!("{} puis {after} (attendu la fermeture)", show(GOODBYE)),
             format!("après goodbye, le serveur ferme la connexion : self.transport.loseConnection() — {SECTION}"),
         ))

@@ -163,7 +163,13 @@ const NEAR_2_64: &[Case] = &[
 
 pub fn tcp(target: &Target, report: &mut Report) {
     report.check("17 → T suivi de \\n", || {
-        ask_each(target, &[case("17", "T", "17 est premier")])
+        let mut conn = target.open()?;
+        exchange_exact(
+            &mut conn,
+            b"17\n",
+            b"T\n",
+            "17 est premier — Chapitre 2.2 1.1",
+        )
     });
     report.check("la liste du cours sur une seule connexion", || {
         ask_each(target, COURSE_LIST)
@@ -211,12 +217,36 @@ fn ask_each(target: &Target, cases: &[Case]) -> Check {
     Ok(())
 }
 
-/// Sends `line`, expects exactly `want` as the next line.
+/// Sends `line`, expects exactly `want` (`T\n`) as the next line: the
+/// first check, the one that says whether the answer ends as the course's
+/// client expects.
+fn exchange_exact(conn: &mut Conn, line: &[u8], want: &[u8], meaning: &str) -> Check {
+    answer(conn, line, want, meaning, |got| got == want)
+}
+
+/// Sends `line`, expects `want` as the next line; `T\r\n` counts as
+/// `T\n` here (a server ending its answers with `\r\n` fails the first
+/// check only, with its explanation, not every check).
 fn exchange(conn: &mut Conn, line: &[u8], want: &[u8], meaning: &str) -> Check {
+    answer(conn, line, want, meaning, |got| same_answer(got, want))
+}
+
+/// `T\n`, or `T\r\n`, for `want` = `T\n`.
+fn same_answer(got: &[u8], want: &[u8]) -> bool {
+    got == want || got.strip_suffix(b"\r\n") == want.strip_suffix(b"\n")
+}
+
+fn answer(
+    conn: &mut Conn,
+    line: &[u8],
+    want: &[u8],
+    meaning: &str,
+    right: impl Fn(&[u8]) -> bool,
+) -> Check {
     conn.send(line)
         .map_err(|e| Failure::new(show(line), crate::wire::write_error(&e), meaning))?;
     let got = conn.line(ANSWER_WAIT);
-    if got.complete() && got.bytes == want {
+    if got.complete() && right(&got.bytes) {
         return Ok(());
     }
     let came = format!("{got} (attendu {})", show(want));
@@ -227,6 +257,14 @@ fn exchange(conn: &mut Conn, line: &[u8], want: &[u8], meaning: &str) -> Check {
 /// A wrong answer's likeliest cause; `fallback` when it is simply wrong.
 fn answer_meaning(got: &[u8], end: &crate::wire::End, want: &[u8], fallback: &str) -> String {
     use crate::wire::End;
+    if got.strip_suffix(b"\r\n").is_some() && same_answer(got, want) {
+        return "la réponse finit par \\r\\n : le protocole répond T\\n, F\\n ou E\\n, fini par \\n seul (le client du cours compare avec b'T\\n') — Chapitre 2.2 1.1".into();
+    }
+    if same_answer(got, b"E\n") && !same_answer(want, b"E\n") {
+        return format!(
+            "le serveur répond E (pas un entier) à un entier que int() accepte : convertissez avec int(), qui prend signe, espaces et 1_000, pas avec isdigit() ni une expression régulière ; {fallback}"
+        );
+    }
     if !got.is_empty() && !got.ends_with(b"\n") && want.starts_with(got) {
         return "la réponse n'a pas de fin de ligne : le protocole répond une ligne, T\\n, F\\n ou E\\n (le client du cours compare avec b'T\\n') — Chapitre 2.2 1.1".into();
     }
@@ -256,10 +294,10 @@ fn two_in_one_write(target: &Target) -> Check {
         None
     };
     if first.complete()
-        && first.bytes == b"F\n"
+        && same_answer(&first.bytes, b"F\n")
         && let Some(second) = &second
         && second.complete()
-        && second.bytes == b"T\n"
+        && same_answer(&second.bytes, b"T\n")
     {
         return Ok(());
     }
@@ -308,7 +346,7 @@ fn one_in_two_writes(target: &Target) -> Check {
     conn.send(b"7\n")
         .map_err(|e| fail(crate::wire::write_error(&e)))?;
     let got = conn.line(ANSWER_WAIT);
-    if got.complete() && got.bytes == b"T\n" {
+    if got.complete() && same_answer(&got.bytes, b"T\n") {
         return Ok(());
     }
     let meaning = answer_meaning(
@@ -326,22 +364,24 @@ fn one_in_two_writes(target: &Target) -> Check {
 
 pub fn udp(target: &Target, report: &mut Report) {
     report.check("17 → T suivi de \\n", || {
-        datagrams(target, &[case("17", "T", "17 est premier")])
+        datagrams(target, &[case("17", "T", "17 est premier")], true)
     });
     report.check("la réponse vient du port du serveur", || same_port(target));
-    report.check("la liste du cours", || datagrams(target, COURSE_LIST));
+    report.check("la liste du cours", || {
+        datagrams(target, COURSE_LIST, false)
+    });
     report.check("2 et 3 sont premiers, 9 et 25 non", || {
-        datagrams(target, SMALL)
+        datagrams(target, SMALL, false)
     });
     report.check("0, 1 et les négatifs → F", || {
-        datagrams(target, NOT_PRIME)
+        datagrams(target, NOT_PRIME, false)
     });
     report.check("ce qui n'est pas un entier → E", || {
         // Never an empty datagram: it stops the course's server.
-        datagrams(target, &NOT_INTEGERS[..3])
+        datagrams(target, &NOT_INTEGERS[..3], false)
     });
     report.check("exact et immédiat près de 2**64", || {
-        datagrams(target, NEAR_2_64)
+        datagrams(target, NEAR_2_64, false)
     });
     report.note(
         "UDP : pas de connexion, une seule boucle recvfrom/sendto sert tout le monde — Chapitre 2.2 1.2".into(),
@@ -350,7 +390,9 @@ pub fn udp(target: &Target, report: &mut Report) {
 
 /// Each case in its own datagram (`17\n`, like the course's client),
 /// answered by one datagram.
-fn datagrams(target: &Target, cases: &[Case]) -> Check {
+/// `exact`: `T\r\n` is wrong (the first check), otherwise it counts as
+/// `T\n`, as over TCP.
+fn datagrams(target: &Target, cases: &[Case], exact: bool) -> Check {
     let udp = Udp::open(target.addr)
         .map_err(|e| Failure::new("rien", e.to_string(), "socket UDP locale impossible"))?;
     for c in cases {
@@ -359,6 +401,7 @@ fn datagrams(target: &Target, cases: &[Case]) -> Check {
         let answer = udp.ask(line.as_bytes(), ANSWER_WAIT);
         let meaning = match &answer {
             Datagram::From(got, _) if got.as_slice() == want.as_bytes() => continue,
+            Datagram::From(got, _) if !exact && same_answer(got, want.as_bytes()) => continue,
             Datagram::From(got, _) => {
                 answer_meaning(got, &crate::wire::End::Complete, want.as_bytes(), c.meaning)
             }

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use crate::report::{Check, Failure};
-use crate::wire::{ANSWER_WAIT, Conn, Got, show, write_error};
+use crate::wire::{ANSWER_WAIT, Conn, Got, seconds, show, write_error};
 use crate::{Kind, Target};
 
 /// How long the server is given to meet a reset before we knock again: if
@@ -35,7 +35,9 @@ pub fn ping_bytes(kind: Kind, n: usize) -> Vec<u8> {
         Kind::Echo => format!("labcheck ping {n} {}\n", crate::wire::unique()).into_bytes(),
         Kind::Prime | Kind::PrimeUdp => b"7\n".to_vec(),
         Kind::Kv => format!("GET labcheck-ping-{n}\n").into_bytes(),
-        Kind::Pesto => b"hello\n".to_vec(),
+        // As the seed's client and telnet end lines (LineOnlyReceiver's
+        // default delimiter); a bare `\n` is a check of its own.
+        Kind::Pesto => b"hello\r\n".to_vec(),
         Kind::EchoUdp => b"ping\n".to_vec(),
     }
 }
@@ -85,8 +87,16 @@ pub fn reset_survival(target: &Target, section: &str) -> Check {
             "le serveur n'accepte pas la requête",
         )
     })?;
-    // Wait for the answer to be there, unread (pesto's greeting is enough).
-    let _ = conn.readable_within(ANSWER_WAIT);
+    // Wait for the answer to be there, unread (pesto's greeting is
+    // enough): without unread bytes, closing sends no RST, and a server
+    // that never answers has failed elsewhere already.
+    if !conn.readable_within(ANSWER_WAIT) {
+        return Err(Failure::new(
+            show(&request),
+            format!("rien en {}", seconds(ANSWER_WAIT)),
+            "pas de réponse à une requête simple (voir les échecs plus haut) : la fermeture brutale (RST) ne peut pas se vérifier sans réponse laissée non lue",
+        ));
+    }
     drop(conn);
     std::thread::sleep(AFTER_RESET);
     let meaning = format!(

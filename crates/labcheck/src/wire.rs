@@ -66,12 +66,17 @@ impl Got {
     pub fn complete(&self) -> bool {
         self.end == End::Complete
     }
-}
 
-impl Got {
     /// How the reading ended, in a few words, for a sentence.
     pub fn end_words(&self) -> String {
-        match &self.end {
+        self.end.words()
+    }
+}
+
+impl End {
+    /// How a reading ended, in a few words, for a sentence.
+    pub fn words(&self) -> String {
+        match self {
             End::Complete => "réponse complète".into(),
             End::Closed => "connexion fermée".into(),
             End::Reset => "connexion réinitialisée".into(),
