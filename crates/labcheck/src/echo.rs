@@ -332,7 +332,10 @@ fn wait_for_writer(written: &AtomicUsize) {
 pub fn udp(target: &Target, report: &mut Report) {
     let id = unique();
     report.check("un datagramme revient à l'identique", || {
-        datagram_back(target, format!("bonjour {id}\n").as_bytes())
+        let bytes = format!("bonjour {id}\n").into_bytes();
+        let answer = open_udp(target)?.ask(&bytes, ANSWER_WAIT);
+        crate::give_up_if_silent(&answer);
+        judge_datagram(&bytes, answer)
     });
     report.check("la réponse vient du port du serveur", || {
         same_port(target, &id)
@@ -357,8 +360,12 @@ pub fn udp(target: &Target, report: &mut Report) {
 }
 
 fn datagram_back(target: &Target, bytes: &[u8]) -> Check {
-    let udp = open_udp(target)?;
-    let answer = udp.ask(bytes, ANSWER_WAIT);
+    let answer = open_udp(target)?.ask(bytes, ANSWER_WAIT);
+    judge_datagram(bytes, answer)
+}
+
+/// `bytes` must have come back whole and unchanged.
+fn judge_datagram(bytes: &[u8], answer: Datagram) -> Check {
     match &answer {
         Datagram::From(got, _) if got == bytes => Ok(()),
         Datagram::From(got, _) => {

@@ -35,9 +35,22 @@ pub fn checks(target: &Target, report: &mut Report) {
     });
     report.check("une valeur avec des espaces", || {
         let mut c = target.open()?;
-        let value = format!("deux  mots et\tune tabulation {id}");
-        ask(&mut c, &format!("SET {} {value}", key("b")), "OK", "la valeur est tout le reste de la ligne, espaces compris : découpez en trois au plus, line.split(' ', 2), pas line.split()")?;
-        ask(&mut c, &format!("GET {}", key("b")), &format!("VALUE {value}"), "la valeur est tout le reste de la ligne, espaces compris : découpez en trois au plus, line.split(' ', 2), pas line.split()")
+        // Short enough to be shown whole in a failure (48 bytes).
+        let value = format!("deux  mots\tet {id} \t");
+        let meaning = "la valeur est tout le reste de la ligne, espaces compris : découpez en trois au plus, line.split(' ', 2), pas line.split()";
+        ask(&mut c, &format!("SET {} {value}", key("b")), "OK", meaning)?;
+        let get = format!("GET {}", key("b"));
+        let got = ask_any(&mut c, &get)?;
+        let want = format!("VALUE {value}\n");
+        if got == want {
+            return Ok(());
+        }
+        let meaning = if got == format!("VALUE {}\n", value.trim_end()) {
+            format!("les espaces à la fin de la valeur ont disparu : le serveur nettoie la ligne (strip) ; ne retirez que la fin de ligne, line.rstrip('\\r\\n') — {SECTION}")
+        } else {
+            format!("{meaning} — {SECTION}")
+        };
+        Err(Failure::new(show(format!("{get}\n").as_bytes()), format!("{} (attendu {})", show(got.as_bytes()), show(want.as_bytes())), meaning))
     });
     report.check("commandes en minuscules (set, get, Del, keys)", || {
         let mut c = target.open()?;

@@ -37,7 +37,7 @@ mod wire;
 use std::cell::RefCell;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use netlabs::{Args, Why, fail};
@@ -119,9 +119,11 @@ impl Kind {
     }
 }
 
-/// Set once a connection is refused: the server is gone, and the checks
-/// left are reported as not run instead of each saying so at length.
-pub static SERVER_GONE: AtomicBool = AtomicBool::new(false);
+/// Set once there is no point going on — a connection refused (the server
+/// is gone), or a UDP server that answers no datagram at all — with the
+/// reason: the checks left are reported as not run, in one line each,
+/// instead of each waiting its time-out to say the same thing.
+pub static GIVEN_UP: OnceLock<&'static str> = OnceLock::new();
 
 /// The server under test: its kind, the one address that answered, and
 /// the connection that found it, kept for the first check (a server that
@@ -142,7 +144,7 @@ impl Target {
         }
         wire::connect(self.addr).map_err(|e| {
             if e.kind() == std::io::ErrorKind::ConnectionRefused {
-                SERVER_GONE.store(true, Ordering::Relaxed);
+                let _ = GIVEN_UP.set("le serveur ne tourne plus (voir plus haut)");
             }
             Failure::new(
                 format!("une nouvelle connexion à {}", self.addr),
@@ -153,6 +155,15 @@ impl Target {
                 ),
             )
         })
+    }
+}
+
+/// A UDP server that answers nothing to the first datagram of a run is
+/// silent (no `sendto`, or a crash): the other checks would each wait
+/// for nothing.
+pub fn give_up_if_silent(answer: &wire::Datagram) {
+    if let wire::Datagram::Nothing(_) = answer {
+        let _ = GIVEN_UP.set("le serveur ne répond à aucun datagramme (voir plus haut)");
     }
 }
 

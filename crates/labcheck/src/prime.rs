@@ -390,18 +390,22 @@ pub fn udp(target: &Target, report: &mut Report) {
 
 /// Each case in its own datagram (`17\n`, like the course's client),
 /// answered by one datagram.
-/// `exact`: `T\r\n` is wrong (the first check), otherwise it counts as
-/// `T\n`, as over TCP.
-fn datagrams(target: &Target, cases: &[Case], exact: bool) -> Check {
+/// `first`: the first check, where `T\r\n` is wrong (elsewhere it counts
+/// as `T\n`, as over TCP) and where silence means the server answers no
+/// datagram at all.
+fn datagrams(target: &Target, cases: &[Case], first: bool) -> Check {
     let udp = Udp::open(target.addr)
         .map_err(|e| Failure::new("rien", e.to_string(), "socket UDP locale impossible"))?;
     for c in cases {
         let line = format!("{}\n", c.ask);
         let want = format!("{}\n", c.want);
         let answer = udp.ask(line.as_bytes(), ANSWER_WAIT);
+        if first {
+            crate::give_up_if_silent(&answer);
+        }
         let meaning = match &answer {
             Datagram::From(got, _) if got.as_slice() == want.as_bytes() => continue,
-            Datagram::From(got, _) if !exact && same_answer(got, want.as_bytes()) => continue,
+            Datagram::From(got, _) if !first && same_answer(got, want.as_bytes()) => continue,
             Datagram::From(got, _) => {
                 answer_meaning(got, &crate::wire::End::Complete, want.as_bytes(), c.meaning)
             }
@@ -424,10 +428,15 @@ fn same_port(target: &Target) -> Check {
         .map_err(|e| Failure::new("rien", e.to_string(), "socket UDP locale impossible"))?;
     match udp.ask(b"29\n", ANSWER_WAIT) {
         Datagram::From(_, from) if from == netlabs::net::canonical(target.addr) => Ok(()),
-        answer => Err(Failure::new(
+        answer @ Datagram::From(..) => Err(Failure::new(
             format!("b'29\\n' à {}", target.addr),
             answer,
             "la réponse doit partir de la socket qui a reçu (sendto sur la même socket), sinon un client connecté ne la voit pas — Chapitre 2.2 1.2",
+        )),
+        answer => Err(Failure::new(
+            "b'29\\n'",
+            answer,
+            "pas de réponse : le serveur doit répondre à chaque datagramme par sendto(réponse, addr) — Chapitre 2.2 1.2",
         )),
     }
 }

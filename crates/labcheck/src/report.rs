@@ -86,12 +86,8 @@ impl Report {
     /// Runs one check, prints its line (and on failure, why), keeps it.
     pub fn check(&mut self, name: &str, check: impl FnOnce() -> Check) {
         let start = Instant::now();
-        let result = if crate::SERVER_GONE.load(std::sync::atomic::Ordering::Relaxed) {
-            Err(Failure::new(
-                "",
-                "",
-                "pas vérifié : le serveur ne tourne plus (voir plus haut)",
-            ))
+        let result = if let Some(why) = crate::GIVEN_UP.get() {
+            Err(Failure::new("", "", format!("pas vérifié : {why}")))
         } else {
             check()
         };
