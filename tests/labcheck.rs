@@ -64,15 +64,23 @@ fn labcheck(args: &[&str]) -> Run {
     }
 }
 
-/// A Python server of `tests/labcheck_servers/` with its variant, on a
-/// free port; `None` (test skipped, said so) where python3 is absent.
+/// A Python server on a free port: the course's own file where one fits
+/// (`docs/python/…`, the very file the sheets run, which takes the port as
+/// its only argument; `variant` is then empty), or a server of
+/// `tests/labcheck_servers/` with its variant. `None` (test skipped, said
+/// so) where python3 is absent.
 fn python(file: &str, variant: &str) -> Option<Server> {
     if !have("python3", "les serveurs d'essai de labcheck sont en Python") {
         return None;
     }
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/labcheck_servers/");
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
     let mut cmd = Command::new("python3");
-    cmd.arg(format!("{path}{file}")).args([variant, "0"]);
+    if file.starts_with("docs/python/") {
+        cmd.arg(format!("{root}/{file}")).arg("0");
+    } else {
+        cmd.arg(format!("{root}/tests/labcheck_servers/{file}"))
+            .args([variant, "0"]);
+    }
     Some(Server::spawn(cmd))
 }
 
@@ -110,7 +118,12 @@ fn every_project_server_passes_its_check() {
         ("prime", "prime-server", vec!["--forever".into()], 11),
         ("prime-udp", "prime-udp-server", vec![], 7),
         ("kv", "kv-server", vec![], 11),
-        ("pesto", "pesto-server", vec!["--file".into(), pesto_arg], 9),
+        (
+            "pesto",
+            "pesto-server",
+            vec!["--file".into(), pesto_arg],
+            10,
+        ),
     ];
     let jobs: Vec<thread::JoinHandle<(&str, usize, Run)>> = servers
         .into_iter()
@@ -184,14 +197,14 @@ fn python_servers_in_the_lab_style_pass_and_their_model_is_named() {
         ),
         (
             "echo",
-            "echo_tcp.py",
-            "thread",
+            "docs/python/tp5b/echo_thread.py",
+            "",
             &[
                 "plusieurs clients à la fois",
                 "20 clients connectés ensemble",
             ],
         ),
-        ("echo-udp", "echo_udp.py", "ok", &["UDP"]),
+        ("echo-udp", "docs/python/tp5b/echo_udp.py", "", &["UDP"]),
         (
             "prime",
             "prime_tcp.py",
@@ -232,10 +245,33 @@ fn each_student_mistake_fails_with_its_explanation() {
     let cases: Vec<(&str, &str, &str, &str, &[&str])> = vec![
         (
             "echo",
-            "echo_tcp.py",
-            "tp",
+            "docs/python/tp5b/echo_tcp.py",
+            "",
             "survit à un client qui réinitialise sa connexion (RST)",
             &["RST", "ConnectionResetError", "try/except"],
+        ),
+        (
+            "echo",
+            "docs/python/tp5b/echo_select.py",
+            "",
+            "survit à un client qui réinitialise sa connexion (RST)",
+            &["RST", "ConnectionResetError", "try/except"],
+        ),
+        (
+            "prime",
+            "docs/python/chapitre-2.2/serveur_tcp.py",
+            "",
+            "17 → T suivi de \\n",
+            &["b'T' puis plus rien", "pas de fin de ligne"],
+        ),
+        // A UDP server that never answers: one failure that says so, the
+        // other checks not run (not seven time-outs in a row).
+        (
+            "prime-udp",
+            "docs/python/chapitre-2.2/serveur_udp.py",
+            "",
+            "17 → T suivi de \\n",
+            &["rien en 2 s", "sendto(réponse, addr)"],
         ),
         (
             "echo",
@@ -327,6 +363,21 @@ fn each_student_mistake_fails_with_its_explanation() {
             "2 et 3 sont premiers",
             &["b'2\\n'", "b'F\\n' (attendu b'T\\n')", "2 est premier"],
         ),
+        // T\r\n fails the first check only, and says why.
+        (
+            "prime",
+            "prime_tcp.py",
+            "crlf",
+            "17 → T suivi de \\n",
+            &["b'T\\r\\n'", "finit par \\r\\n"],
+        ),
+        (
+            "prime",
+            "prime_tcp.py",
+            "isdigit",
+            "les négatifs → F",
+            &["b'-5\\n'", "b'E\\n'", "isdigit()"],
+        ),
         (
             "prime",
             "prime_tcp.py",
@@ -363,6 +414,13 @@ fn each_student_mistake_fails_with_its_explanation() {
         (
             "kv",
             "kv.py",
+            "strip",
+            "une valeur avec des espaces",
+            &[" \\t\\n')", "strip", "rstrip('\\r\\n')"],
+        ),
+        (
+            "kv",
+            "kv.py",
             "split",
             "une valeur avec des espaces",
             &["b'VALUE deux\\n'", "split(' ', 2)"],
@@ -386,7 +444,16 @@ fn each_student_mistake_fails_with_its_explanation() {
             "pesto.py",
             "data",
             "deux lignes dans une seule écriture",
-            &["Unknown command: hello\\nhello", "lineReceived"],
+            &["Unknown command: hello\\r\\nhello", "lineReceived"],
+        ),
+        // Twisted's LineOnlyReceiver with its default delimiter: only the
+        // bare-\n check fails, and names the delimiter.
+        (
+            "pesto",
+            "pesto.py",
+            "crlf-only",
+            "une ligne finie par \\n seul",
+            &["b'hello\\n'", "delimiter", "rstrip(b'\\r')"],
         ),
     ];
     let jobs: Vec<Job<Run>> = cases
@@ -425,6 +492,26 @@ fn each_student_mistake_fails_with_its_explanation() {
             run.explain()
         );
         assert!(run.err.is_empty(), "{}", run.explain());
+        // A server right but for one thing fails one check, not all those
+        // that meet the same thing on the way.
+        if [
+            ("prime_tcp.py", "crlf"),
+            ("pesto.py", "crlf-only"),
+            ("kv.py", "strip"),
+        ]
+        .contains(&(file, variant))
+        {
+            assert_eq!(failures, 1, "{file} {variant}: {}", run.explain());
+        }
+        if file.ends_with("serveur_udp.py") {
+            assert!(
+                run.out
+                    .contains("pas vérifié : le serveur n'a encore rien répondu"),
+                "{}",
+                run.explain()
+            );
+            assert!(run.took < Duration::from_secs(10), "{}", run.explain());
+        }
     }
 }
 
@@ -464,6 +551,17 @@ fn hostile_servers_never_hang_labcheck() {
             "{kind} {variant}: {}",
             run.explain()
         );
+        // A server that answers nothing is told once, at once: the other
+        // checks are not run, each waiting its time-out.
+        if variant == "stall" {
+            assert!(run.took < Duration::from_secs(10), "{}", run.explain());
+            assert!(
+                run.out
+                    .contains("pas vérifié : le serveur n'a encore rien répondu"),
+                "{}",
+                run.explain()
+            );
+        }
     }
 }
 

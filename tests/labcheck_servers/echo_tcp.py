@@ -1,14 +1,13 @@
 # Serveur echo TCP dans le style du TP5b, juste ou avec une erreur
 # d'étudiant : python3 echo_tcp.py VARIANTE PORT
-import select, socket, sys, threading
+# (le serveur du TP 1.2 tel quel et la version thread juste sont ceux du
+# cours : docs/python/tp5b/echo_tcp.py et echo_thread.py)
+import select
 
-variante, port = sys.argv[1], int(sys.argv[2])
+from commun import arguments, ecoute, un_thread_par_client
 
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", port))
-s.listen(1)
-print("en écoute sur 127.0.0.1:%d" % s.getsockname()[1], flush=True)
+variante, port, _ = arguments()
+s = ecoute(port)
 
 
 def repondre(sc, data):
@@ -41,17 +40,7 @@ def handle(sc):
         sc.close()
 
 
-if variante == "tp":
-    # Le serveur du TP 1.2 tel quel : un client à la fois, pas de try.
-    while True:
-        sc, addr = s.accept()
-        while True:
-            data = sc.recv(1500)
-            if len(data) == 0:
-                break
-            sc.send(data)
-        sc.close()
-elif variante in ("select", "send"):
+if variante in ("select", "send"):
     # TP 2.1 : select sur la socket serveur et les clients.
     l = []
     while True:
@@ -83,12 +72,10 @@ elif variante in ("select", "send"):
                     sc.close()
                     l.remove(sc)
 elif variante == "blocking":
+    # TP 1.2 avec son try : un client à la fois.
     while True:
         sc, addr = s.accept()
         handle(sc)
 else:
-    # TP 2.2 : un thread par client.
-    while True:
-        sc, addr = s.accept()
-        t = threading.Thread(None, handle, None, (sc,))
-        t.start()
+    # TP 2.2 : un thread par client, avec l'erreur de la variante.
+    un_thread_par_client(s, handle)

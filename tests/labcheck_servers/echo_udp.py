@@ -1,11 +1,12 @@
-# Serveur echo UDP dans le style du TP5b 1.4 : python3 echo_udp.py VARIANTE PORT
-import socket, sys
+# Serveur echo UDP dans le style du TP5b 1.4, avec une erreur d'étudiant :
+# python3 echo_udp.py VARIANTE PORT
+# (le serveur juste est celui du cours : docs/python/tp5b/echo_udp.py)
+import socket
 
-variante, port = sys.argv[1], int(sys.argv[2])
+from commun import arguments, ecoute
 
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", port))
-print("en attente sur 127.0.0.1:%d" % s.getsockname()[1], flush=True)
+variante, port, _ = arguments()
+s = ecoute(port, udp=True)
 
 taille = 1500 if variante == "small" else 65535   # small : erreur
 while True:

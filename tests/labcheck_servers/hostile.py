@@ -4,9 +4,13 @@
 #   flood    accepte, puis envoie des octets sans fin
 #   trickle  accepte, puis envoie un octet toutes les 50 ms
 #   random   répond n'importe quoi, ferme au hasard
-import os, random, socket, sys, threading, time
+import os
+import random
+import time
 
-variante, port = sys.argv[1], int(sys.argv[2])
+from commun import arguments, ecoute, un_thread_par_client
+
+variante, port, _ = arguments()
 
 
 def handle(conn):
@@ -32,11 +36,4 @@ def handle(conn):
         conn.close()
 
 
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", port))
-s.listen(1)
-print("en écoute sur 127.0.0.1:%d" % s.getsockname()[1], flush=True)
-while True:
-    conn, addr = s.accept()
-    threading.Thread(None, handle, None, (conn,), daemon=True).start()
+un_thread_par_client(ecoute(port), handle)

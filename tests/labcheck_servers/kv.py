@@ -1,14 +1,19 @@
 # Le serveur clé-valeur annoncé par le Chapitre 2.2, un thread par client :
 # python3 kv.py VARIANTE PORT
-import socket, sys, threading
+import threading
 
-variante, port = sys.argv[1], int(sys.argv[2])
+from commun import arguments, ecoute, un_thread_par_client
+
+variante, port, _ = arguments()
 donnees = {}
 verrou = threading.Lock()
 
 
 def commande(ligne):
-    ligne = ligne.decode("utf-8", "replace").rstrip("\r\n")
+    if variante == "strip":       # erreur : les espaces de la valeur perdus
+        ligne = ligne.decode("utf-8", "replace").strip()
+    else:
+        ligne = ligne.decode("utf-8", "replace").rstrip("\r\n")
     if variante == "split":       # erreur : la valeur coupée aux espaces
         mots = ligne.split()
     else:
@@ -44,11 +49,4 @@ def handle(conn):
         conn.close()
 
 
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", port))
-s.listen(1)
-print("en écoute sur 127.0.0.1:%d" % s.getsockname()[1], flush=True)
-while True:
-    conn, addr = s.accept()
-    threading.Thread(None, handle, None, (conn,)).start()
+un_thread_par_client(ecoute(port), handle)

@@ -1,9 +1,12 @@
 # Le serveur de commandes de Pesto sans Twisted, un thread par client :
 # python3 pesto.py VARIANTE PORT [FICHIER]
-import os, socket, sys, threading
+import os
+import threading
 
-variante, port = sys.argv[1], int(sys.argv[2])
-fichier = sys.argv[3] if len(sys.argv) > 3 else os.devnull
+from commun import arguments, ecoute, un_thread_par_client
+
+variante, port, reste = arguments()
+fichier = reste[0] if reste else os.devnull
 fin = b"\n" if variante == "lf" else b"\r\n"    # lf : erreur
 verrou = threading.Lock()
 
@@ -28,6 +31,20 @@ def ligne_recue(conn, ligne):
     return True
 
 
+def lignes_crlf(conn):
+    # Comme LineOnlyReceiver et son delimiter par défaut : une ligne ne
+    # finit qu'à b"\r\n" (crlf-only : erreur, nc envoie \n seul).
+    reste = b""
+    while True:
+        data = conn.recv(1024)
+        if not data:
+            return
+        reste += data
+        while b"\r\n" in reste:
+            ligne, reste = reste.split(b"\r\n", 1)
+            yield ligne
+
+
 def handle(conn):
     try:
         send_line(conn, b"Connection with the server established!")
@@ -38,7 +55,8 @@ def handle(conn):
                 if not data or not ligne_recue(conn, data):
                     break
         else:
-            for ligne in conn.makefile("rb"):
+            lignes = lignes_crlf(conn) if variante == "crlf-only" else conn.makefile("rb")
+            for ligne in lignes:
                 if not ligne_recue(conn, ligne):
                     break
     except OSError:
@@ -47,11 +65,4 @@ def handle(conn):
         conn.close()
 
 
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", port))
-s.listen(1)
-print("en écoute sur 127.0.0.1:%d" % s.getsockname()[1], flush=True)
-while True:
-    conn, addr = s.accept()
-    threading.Thread(None, handle, None, (conn,)).start()
+un_thread_par_client(ecoute(port), handle)

@@ -1,8 +1,8 @@
 # Serveur de nombres premiers du Chapitre 2.2 (avec la boucle autour
 # d'accept, un thread par client) : python3 prime_tcp.py VARIANTE PORT
-import math, socket, sys, threading
+from commun import arguments, ecoute, un_thread_par_client
 
-variante, port = sys.argv[1], int(sys.argv[2])
+variante, port, _ = arguments()
 
 
 def isprime(n):
@@ -36,6 +36,11 @@ def isprime(n):
 def verdict(data):
     if variante == "crash":       # erreur : int() sans try
         return b"T" if isprime(int(data)) else b"F"
+    if variante == "isdigit":     # erreur : refuse -5, +29, « 17 », 1_000
+        texte = data.decode("utf-8", "replace").strip()
+        if not texte.isdigit():
+            return b"E"
+        return b"T" if isprime(int(texte)) else b"F"
     try:
         if variante == "float":   # erreur : un float perd les chiffres
             number = int(float(data))
@@ -47,8 +52,8 @@ def verdict(data):
 
 
 def handle(conn):
+    fin = {"no-newline": b"", "crlf": b"\r\n"}.get(variante, b"\n")   # erreurs
     try:
-        fin = b"" if variante == "no-newline" else b"\n"   # erreur
         if variante == "one-recv":
             # erreur : un recv pris pour un message
             while True:
@@ -65,11 +70,4 @@ def handle(conn):
         conn.close()
 
 
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", port))
-s.listen(1)
-print("en écoute sur 127.0.0.1:%d" % s.getsockname()[1], flush=True)
-while True:
-    conn, addr = s.accept()
-    threading.Thread(None, handle, None, (conn,)).start()
+un_thread_par_client(ecoute(port), handle)

@@ -30,6 +30,10 @@ const STALLED: Duration = Duration::from_millis(300);
 /// server that trickles is cut off here.
 const BULK_DEADLINE: Duration = Duration::from_secs(20);
 
+/// How long the bulk test waits before it checks the pace (see
+/// [`BULK_DEADLINE`]).
+const BULK_PATIENCE: Duration = Duration::from_secs(8);
+
 /// The longest the reader waits for the writer before reading anyway.
 const WRITER_HEAD_START: Duration = Duration::from_secs(3);
 
@@ -222,13 +226,22 @@ fn bulk(target: &Target) -> Check {
     // Read until all came back, or no progress for BULK_IDLE.
     let mut got: Vec<u8> = Vec::with_capacity(BULK);
     let end = loop {
-        let left = BULK_DEADLINE.saturating_sub(started.elapsed());
-        if left.is_zero() {
+        let elapsed = started.elapsed();
+        let left = BULK_DEADLINE.saturating_sub(elapsed);
+        // Past BULK_PATIENCE, go on only at a pace that brings all of it
+        // back before BULK_DEADLINE: a slow but correct server does, a
+        // server that trickles does not.
+        let pace = got.len() as f64 / elapsed.as_secs_f64();
+        let late = elapsed >= BULK_PATIENCE && pace * BULK_DEADLINE.as_secs_f64() < BULK as f64;
+        if left.is_zero() || late {
             break End::TimedOut(BULK_DEADLINE);
         }
         let more = conn.read_until(BULK_IDLE.min(left), |b| (!b.is_empty()).then_some(b.len()));
+        let from = got.len();
         got.extend_from_slice(&more.bytes);
-        if got.len() >= BULK {
+        // Done when all came back, or as soon as a byte differs.
+        let until = got.len().min(BULK);
+        if got.len() >= BULK || got[from.min(until)..until] != data[from.min(until)..until] {
             break End::Complete;
         }
         if !more.complete() {
@@ -281,12 +294,13 @@ fn bulk_verdict(
         return Ok(());
     }
     // A true beginning came back, then nothing more.
-    let too_slow = took >= BULK_DEADLINE && matches!(end, End::TimedOut(_));
+    // Stopped by the bulk deadline (not by BULK_IDLE): still coming.
+    let too_slow = *end == End::TimedOut(BULK_DEADLINE);
     let came = match end {
         _ if too_slow => format!(
             "{} en {}, et ça continuait",
             size(got.len()),
-            wire::seconds(BULK_DEADLINE)
+            wire::seconds(took)
         ),
         End::TimedOut(_) if got.is_empty() => format!("rien en {}", wire::seconds(BULK_IDLE)),
         End::TimedOut(_) => format!(
@@ -303,7 +317,7 @@ fn bulk_verdict(
         (_, Err(why)) if got.is_empty() => format!("{why} ; rien n'est revenu"),
         _ if got.is_empty() => "rien ne revient : après recv, le serveur doit renvoyer les octets reçus avec sendall — TP5b 1.2".into(),
         _ if Some(got.len()) == after_last_newline => "tout revient sauf ce qui suit le dernier \\n : le serveur attend une fin de ligne (readline ?) ; un écho renvoie chaque recv tel quel — TP5b 1.2".into(),
-        _ if too_slow => format!("l'écho revient juste mais très lentement ({} par seconde) : le serveur lit-il quelques octets par recv, ou attend-il (sleep) ? recv(1500) et sendall suffisent — TP5b 1.2", size(got.len() / BULK_DEADLINE.as_secs() as usize)),
+        _ if too_slow => format!("l'écho revient juste mais très lentement ({} par seconde) : le serveur lit-il quelques octets par recv, ou attend-il (sleep) ? recv(1500) et sendall suffisent — TP5b 1.2", size((got.len() as f64 / took.as_secs_f64().max(0.001)) as usize)),
         (End::TimedOut(_), _) => "`send` n'envoie pas tout, `sendall` oui : sur une socket non bloquante (ou avec un délai), send renvoie combien d'octets il a pu envoyer, le reste est perdu si on l'ignore — TP5b 2.1".into(),
         _ => "le serveur a fermé la connexion en cours de route : une exception (decode sur des octets quelconques, BlockingIOError d'un send non bloquant ?) ; un écho renvoie les octets tels quels, avec sendall — TP5b 2.1".into(),
     };
@@ -332,10 +346,7 @@ fn wait_for_writer(written: &AtomicUsize) {
 pub fn udp(target: &Target, report: &mut Report) {
     let id = unique();
     report.check("un datagramme revient à l'identique", || {
-        let bytes = format!("bonjour {id}\n").into_bytes();
-        let answer = open_udp(target)?.ask(&bytes, ANSWER_WAIT);
-        crate::give_up_if_silent(&answer);
-        judge_datagram(&bytes, answer)
+        datagram_back(target, format!("bonjour {id}\n").as_bytes())
     });
     report.check("la réponse vient du port du serveur", || {
         same_port(target, &id)
@@ -450,4 +461,56 @@ fn two_clients(target: &Target, id: &str) -> Check {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_changed_echo_says_how() {
+        let sent = b"caf\xc3\xa9 \xff\xfe ok\n";
+        let replaced = "café \u{fffd}\u{fffd} ok\n".as_bytes();
+        assert!(
+            changed_how(sent, replaced)
+                .unwrap()
+                .contains("decode(errors='replace')")
+        );
+        let latin1 = "cafÃ© ÿþ ok\n".as_bytes();
+        assert!(changed_how(sent, latin1).unwrap().contains("latin-1"));
+        assert!(
+            changed_how(b"Bonjour\n", b"BONJOUR\n")
+                .unwrap()
+                .contains("casse")
+        );
+        assert!(
+            changed_how(b"  a b \r\n", b"a b\n")
+                .unwrap()
+                .contains("strip")
+        );
+        assert_eq!(changed_how(b"abc\n", b"xyz\n"), None);
+    }
+
+    #[test]
+    fn a_bulk_echo_that_stops_short_says_why() {
+        let data = wire::pattern(BULK, 7);
+        let meaning = |got: &[u8], end: End, took: u64| {
+            bulk_verdict(&data, got, &end, Ok(()), Duration::from_secs(took))
+                .unwrap_err()
+                .meaning
+        };
+        // Nothing at all came back: not a matter of send and sendall.
+        let idle = End::TimedOut(BULK_IDLE);
+        assert!(meaning(&[], idle.clone(), 5).starts_with("rien ne revient"));
+        // The beginning, then nothing: the end of a send was lost.
+        assert!(meaning(&data[..1000], idle, 5).contains("`sendall` oui"));
+        // Still coming when the time was up: slow, not wrong.
+        let slow = meaning(&data[..1000], End::TimedOut(BULK_DEADLINE), 10);
+        assert!(
+            slow.contains("très lentement (100 octets par seconde)"),
+            "{slow}"
+        );
+        // All of it, right: ok.
+        assert!(bulk_verdict(&data, &data, &End::Complete, Ok(()), Duration::ZERO).is_ok());
+    }
 }

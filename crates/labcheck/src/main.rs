@@ -120,9 +120,10 @@ impl Kind {
 }
 
 /// Set once there is no point going on — a connection refused (the server
-/// is gone), or a UDP server that answers no datagram at all — with the
-/// reason: the checks left are reported as not run, in one line each,
-/// instead of each waiting its time-out to say the same thing.
+/// is gone), or a first check failed with not one byte from the server
+/// (it answers nothing: no send, a crash) — with the reason: the checks
+/// left are reported as not run, in one line each, instead of each
+/// waiting its time-out to say the same thing.
 pub static GIVEN_UP: OnceLock<&'static str> = OnceLock::new();
 
 /// The server under test: its kind, the one address that answered, and
@@ -155,15 +156,6 @@ impl Target {
                 ),
             )
         })
-    }
-}
-
-/// A UDP server that answers nothing to the first datagram of a run is
-/// silent (no `sendto`, or a crash): the other checks would each wait
-/// for nothing.
-pub fn give_up_if_silent(answer: &wire::Datagram) {
-    if let wire::Datagram::Nothing(_) = answer {
-        let _ = GIVEN_UP.set("le serveur ne répond à aucun datagramme (voir plus haut)");
     }
 }
 
@@ -231,6 +223,7 @@ fn main() {
 
     // The checks of the kind, one line each as they end, then the model.
     let mut report = Report::new(format!("labcheck {} {place} ({addr})", kind.name()));
+    report.give_up_when_silent = kind != Kind::Pesto;
     match kind {
         Kind::Echo => echo::tcp(&target, &mut report),
         Kind::EchoUdp => echo::udp(&target, &mut report),
@@ -239,7 +232,7 @@ fn main() {
         Kind::Kv => kv::checks(&target, &mut report),
         Kind::Pesto => pesto::checks(&target, &mut report),
     }
-    if !kind.is_udp() {
+    if !kind.is_udp() && GIVEN_UP.get().is_none() {
         model::diagnose(&target, &mut report);
     }
     netlabs::log!("{}", report.summary());

@@ -261,9 +261,7 @@ fn answer_meaning(got: &[u8], end: &crate::wire::End, want: &[u8], fallback: &st
         return "la réponse finit par \\r\\n : le protocole répond T\\n, F\\n ou E\\n, fini par \\n seul (le client du cours compare avec b'T\\n') — Chapitre 2.2 1.1".into();
     }
     if same_answer(got, b"E\n") && !same_answer(want, b"E\n") {
-        return format!(
-            "le serveur répond E (pas un entier) à un entier que int() accepte : convertissez avec int(), qui prend signe, espaces et 1_000, pas avec isdigit() ni une expression régulière ; {fallback}"
-        );
+        return "le serveur répond E (pas un entier) à un entier que int() accepte : convertissez avec int(), qui prend signe, espaces et 1_000, pas avec isdigit() ni une expression régulière — Chapitre 2.2 1.1".into();
     }
     if !got.is_empty() && !got.ends_with(b"\n") && want.starts_with(got) {
         return "la réponse n'a pas de fin de ligne : le protocole répond une ligne, T\\n, F\\n ou E\\n (le client du cours compare avec b'T\\n') — Chapitre 2.2 1.1".into();
@@ -391,8 +389,7 @@ pub fn udp(target: &Target, report: &mut Report) {
 /// Each case in its own datagram (`17\n`, like the course's client),
 /// answered by one datagram.
 /// `first`: the first check, where `T\r\n` is wrong (elsewhere it counts
-/// as `T\n`, as over TCP) and where silence means the server answers no
-/// datagram at all.
+/// as `T\n`, as over TCP).
 fn datagrams(target: &Target, cases: &[Case], first: bool) -> Check {
     let udp = Udp::open(target.addr)
         .map_err(|e| Failure::new("rien", e.to_string(), "socket UDP locale impossible"))?;
@@ -400,9 +397,6 @@ fn datagrams(target: &Target, cases: &[Case], first: bool) -> Check {
         let line = format!("{}\n", c.ask);
         let want = format!("{}\n", c.want);
         let answer = udp.ask(line.as_bytes(), ANSWER_WAIT);
-        if first {
-            crate::give_up_if_silent(&answer);
-        }
         let meaning = match &answer {
             Datagram::From(got, _) if got.as_slice() == want.as_bytes() => continue,
             Datagram::From(got, _) if !first && same_answer(got, want.as_bytes()) => continue,

@@ -51,6 +51,10 @@ pub struct Report {
     outcomes: Vec<Outcome>,
     notes: Vec<String>,
     started: Instant,
+    /// When the first check fails with not one byte from the server, the
+    /// others are not run (a pesto server that does not greet may still
+    /// answer commands: there, every check is run).
+    pub give_up_when_silent: bool,
 }
 
 impl Report {
@@ -61,6 +65,7 @@ impl Report {
             outcomes: Vec::new(),
             notes: Vec::new(),
             started: Instant::now(),
+            give_up_when_silent: true,
         }
     }
 
@@ -71,6 +76,7 @@ impl Report {
             outcomes: Vec::new(),
             notes: Vec::new(),
             started: Instant::now(),
+            give_up_when_silent: true,
         }
     }
 
@@ -92,6 +98,14 @@ impl Report {
             check()
         };
         let time = start.elapsed();
+        if self.give_up_when_silent
+            && self.outcomes.is_empty()
+            && result.is_err()
+            && !crate::wire::heard_from_server()
+        {
+            let _ = crate::GIVEN_UP
+                .set("le serveur n'a encore rien répondu (voir la première vérification)");
+        }
         match &result {
             Ok(()) => netlabs::log!("ok     {name}"),
             Err(failure) => {

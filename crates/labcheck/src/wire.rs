@@ -11,6 +11,7 @@
 use std::fmt;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use netlabs::Why;
@@ -37,6 +38,15 @@ pub const WRITE_WAIT: Duration = Duration::from_secs(3);
 /// The most bytes kept from one reading: far above any expected answer
 /// (1 MiB echo included), so a server that floods is cut off, not stored.
 pub const MAX_READ: usize = 2 << 20;
+
+/// Set at the first byte the server sends, by TCP or UDP: a first check
+/// that fails before it means a server that answers nothing at all.
+static HEARD: AtomicBool = AtomicBool::new(false);
+
+/// Has the server sent anything yet?
+pub fn heard_from_server() -> bool {
+    HEARD.load(Ordering::Relaxed)
+}
 
 /// How a reading ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,6 +173,7 @@ impl Conn {
                     match self.read_some(&mut buf, left) {
                         Ok(0) => Some(End::Closed),
                         Ok(n) => {
+                            HEARD.store(true, Ordering::Relaxed);
                             self.pending.extend_from_slice(&buf[..n]);
                             None
                         }
@@ -305,6 +316,7 @@ impl Udp {
         let _ = self.socket.set_read_timeout(Some(wait));
         match self.socket.recv_from(&mut buf) {
             Ok((n, from)) => {
+                HEARD.store(true, Ordering::Relaxed);
                 buf.truncate(n);
                 Datagram::From(buf, netlabs::net::canonical(from))
             }
