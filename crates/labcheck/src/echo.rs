@@ -25,9 +25,10 @@ const STALLED: Duration = Duration::from_millis(300);
 
 /// The longest the whole bulk test may take. 8 MiB cross the loopback in
 /// well under a second, even through a Python server reading 16 bytes at
-/// a time on a busy machine; a correct server that is slower still (one
-/// byte per `recv`) gets this long as long as bytes keep coming, and a
-/// server that trickles is cut off here.
+/// a time on a busy machine; a correct server slower still (one byte per
+/// `recv`) gets this long, as long as its echo comes at a pace that ends
+/// in time (checked from [`BULK_PATIENCE`] on): a server that trickles is
+/// cut off there.
 const BULK_DEADLINE: Duration = Duration::from_secs(20);
 
 /// How long the bulk test waits before it checks the pace (see
@@ -248,6 +249,9 @@ fn bulk(target: &Target) -> Check {
             break more.end;
         }
     };
+    // The verdict is known: a writer still blocked (the server no longer
+    // reads us) is released at once.
+    let _ = conn.stream.shutdown(std::net::Shutdown::Both);
     let sent = sender
         .join()
         .unwrap_or_else(|_| Err("envoi interrompu".into()));
@@ -443,12 +447,10 @@ fn same_port(target: &Target, id: &str) -> Check {
 fn two_clients(target: &Target, id: &str) -> Check {
     let a = open_udp(target)?;
     let b = open_udp(target)?;
-    for (who, udp) in [("A", &a), ("B", &b), ("A", &a)] {
-        let bytes = format!(
-            "client {who} {id} {}\n",
-            Instant::now().elapsed().as_nanos()
-        )
-        .into_bytes();
+    // Each datagram its own text (the turn number), so that A's second
+    // answer cannot be its first one coming back late.
+    for (turn, (who, udp)) in [("A", &a), ("B", &b), ("A", &a)].into_iter().enumerate() {
+        let bytes = format!("client {who} {id} tour {}\n", turn + 1).into_bytes();
         match udp.ask(&bytes, ANSWER_WAIT) {
             Datagram::From(got, _) if got == bytes => {}
             answer => {

@@ -13,7 +13,7 @@ use crate::wire::{ANSWER_WAIT, Conn, show, unique};
 use crate::{Target, tcp};
 
 /// Where the sheet explains the store.
-const SECTION: &str = "Chapitre 2.2, le serveur clé-valeur";
+const SECTION: &str = "Chapitre 2.2, le serveur clé-valeur (docs/chapitre-2.2.md 7)";
 
 pub fn checks(target: &Target, report: &mut Report) {
     let id = unique();

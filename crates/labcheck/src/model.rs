@@ -201,14 +201,11 @@ fn flooder(target: &Target, report: &mut Report) {
     let asked = Instant::now();
     let outcome = session(target).map(|mut c| ping(target.kind, &mut c, 301, ANSWER_WAIT));
     stop.store(true, Ordering::Relaxed);
-    let flooded = writer.join().ok();
-    let volume = format!(
-        "{:.1} Mio",
-        sent.load(Ordering::Relaxed) as f64 / (1 << 20) as f64
-    )
-    .replace('.', ",");
-    drop(flooded);
+    // The writer hands the flooding socket back: it closes here, only once
+    // the other client has been timed.
+    drop(writer.join());
     let sent = sent.load(Ordering::Relaxed);
+    let volume = format!("{:.1} Mio", sent as f64 / (1 << 20) as f64).replace('.', ",");
     match outcome {
         // An echo server that read far more than the socket buffers hold
         // from a client that reads nothing keeps the echo in memory.

@@ -221,14 +221,14 @@ fn ask_each(target: &Target, cases: &[Case]) -> Check {
 /// first check, the one that says whether the answer ends as the course's
 /// client expects.
 fn exchange_exact(conn: &mut Conn, line: &[u8], want: &[u8], meaning: &str) -> Check {
-    answer(conn, line, want, meaning, |got| got == want)
+    ask_line(conn, line, want, meaning, |got| got == want)
 }
 
 /// Sends `line`, expects `want` as the next line; `T\r\n` counts as
 /// `T\n` here (a server ending its answers with `\r\n` fails the first
 /// check only, with its explanation, not every check).
 fn exchange(conn: &mut Conn, line: &[u8], want: &[u8], meaning: &str) -> Check {
-    answer(conn, line, want, meaning, |got| same_answer(got, want))
+    ask_line(conn, line, want, meaning, |got| same_answer(got, want))
 }
 
 /// `T\n`, or `T\r\n`, for `want` = `T\n`.
@@ -236,7 +236,9 @@ fn same_answer(got: &[u8], want: &[u8]) -> bool {
     got == want || got.strip_suffix(b"\r\n") == want.strip_suffix(b"\n")
 }
 
-fn answer(
+/// Sends `line` and reads the next line: `right` says if it is the
+/// answer; if not, the failure says what came and why it is wrong.
+fn ask_line(
     conn: &mut Conn,
     line: &[u8],
     want: &[u8],

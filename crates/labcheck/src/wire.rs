@@ -160,41 +160,38 @@ impl Conn {
                     end: End::Complete,
                 };
             }
-            let end = if self.pending.len() > MAX_READ {
-                Some(End::TooMuch)
-            } else {
-                let mut left = deadline.saturating_duration_since(Instant::now());
-                if !self.pending.is_empty() {
-                    left = left.min(REST_WAIT);
-                }
-                if left.is_zero() {
-                    Some(End::TimedOut(wait))
-                } else {
-                    match self.read_some(&mut buf, left) {
-                        Ok(0) => Some(End::Closed),
-                        Ok(n) => {
-                            HEARD.store(true, Ordering::Relaxed);
-                            self.pending.extend_from_slice(&buf[..n]);
-                            None
-                        }
-                        Err(e) if is_timeout(&e) => {
-                            Some(End::TimedOut(wait.min(if self.pending.is_empty() {
-                                wait
-                            } else {
-                                REST_WAIT
-                            })))
-                        }
-                        Err(e) if is_reset(&e) => Some(End::Reset),
-                        Err(e) => Some(End::Error(Why(&e).to_string())),
-                    }
-                }
-            };
-            if let Some(end) = end {
-                return Got {
-                    bytes: std::mem::take(&mut self.pending),
-                    end,
-                };
+            if self.pending.len() > MAX_READ {
+                return self.take(End::TooMuch);
             }
+            // Nothing yet: wait up to the deadline. Part of an answer: its
+            // rest comes within REST_WAIT, or not at all.
+            let mut left = deadline.saturating_duration_since(Instant::now());
+            let mut waited = wait;
+            if !self.pending.is_empty() {
+                left = left.min(REST_WAIT);
+                waited = waited.min(REST_WAIT);
+            }
+            if left.is_zero() {
+                return self.take(End::TimedOut(waited));
+            }
+            match self.read_some(&mut buf, left) {
+                Ok(0) => return self.take(End::Closed),
+                Ok(n) => {
+                    HEARD.store(true, Ordering::Relaxed);
+                    self.pending.extend_from_slice(&buf[..n]);
+                }
+                Err(e) if is_timeout(&e) => return self.take(End::TimedOut(waited)),
+                Err(e) if is_reset(&e) => return self.take(End::Reset),
+                Err(e) => return self.take(End::Error(Why(&e).to_string())),
+            }
+        }
+    }
+
+    /// Everything read so far, and how the reading ended.
+    fn take(&mut self, end: End) -> Got {
+        Got {
+            bytes: std::mem::take(&mut self.pending),
+            end,
         }
     }
 
