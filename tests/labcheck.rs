@@ -359,6 +359,13 @@ fn each_student_mistake_fails_with_its_explanation() {
         (
             "prime",
             "prime_tcp.py",
+            "no-newline",
+            "deux nombres dans une seule écriture",
+            &["b'FT'", "pas de fin de ligne"],
+        ),
+        (
+            "prime",
+            "prime_tcp.py",
             "two",
             "2 et 3 sont premiers",
             &["b'2\\n'", "b'F\\n' (attendu b'T\\n')", "2 est premier"],

@@ -32,16 +32,21 @@ pub fn checks(target: &Target, report: &mut Report) {
         ))
     });
     report.check("lignes finies par \\r\\n", || {
+        // The greeting, then the answer to hello: every line the server
+        // writes, not just the first.
+        let meaning = format!("sendLine finit chaque ligne par \\r\\n (le délimiteur de LineReceiver), pas \\n seul — {SECTION}");
         let mut c = target.open()?;
-        let got = c.line(ANSWER_WAIT);
-        if got.complete() && got.bytes.ends_with(b"\r\n") {
-            return Ok(());
+        let greeting = c.line(ANSWER_WAIT);
+        if !(greeting.complete() && greeting.bytes.ends_with(b"\r\n")) {
+            return Err(Failure::new("rien (une connexion)", format!("{greeting} (attendu {})", show(GREETING)), meaning));
         }
-        Err(Failure::new(
-            "rien (une connexion)",
-            format!("{got} (attendu {})", show(GREETING)),
-            format!("sendLine finit chaque ligne par \\r\\n (le délimiteur de LineReceiver), pas \\n seul — {SECTION}"),
-        ))
+        c.send(b"hello\r\n").map_err(|e| Failure::new("b'hello\\r\\n'", crate::wire::write_error(&e), meaning.clone()))?;
+        let answer = c.line(ANSWER_WAIT);
+        if answer.complete() && !answer.bytes.ends_with(b"\r\n") && answer.bytes.len() > 1 {
+            return Err(Failure::new("b'hello\\r\\n'", format!("{answer} (attendu {})", show(HELLO)), meaning));
+        }
+        // No answer, or the wrong words: the hello check says so.
+        Ok(())
     });
     report.check("hello → Hello! How are you?", || {
         let mut c = tcp::session(target)?;
