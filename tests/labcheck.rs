@@ -5,13 +5,15 @@
 //! with the right explanation; against hostile servers that must not make
 //! it hang; and its usage, exit codes and JUnit report.
 //!
-//! The runs of a group go in parallel threads: each run mostly waits on
-//! its server, so the whole file stays fast on a small machine.
+//! The runs of a group go in parallel threads, a few at a time (see
+//! [`RUNS_AT_ONCE`]): each run mostly waits on its server, so the whole
+//! file stays fast on a small machine.
 
 mod util;
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::{Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -47,9 +49,42 @@ impl Run {
     }
 }
 
-/// Runs `labcheck ARGS…`; every run is bounded by the tool itself, and by
-/// a watchdog here in case it were not.
+/// At most this many labcheck runs at once, whichever test started them:
+/// a run mostly waits on its server, but dozens of 8 MiB echoes at once on
+/// two busy cores would make a correct server look slow.
+const RUNS_AT_ONCE: usize = 6;
+
+/// How many runs are going on (see [`RUNS_AT_ONCE`]).
+static RUNNING: (Mutex<usize>, Condvar) = (Mutex::new(0), Condvar::new());
+
+/// A place among the runs going on, given back when dropped.
+struct Slot;
+
+impl Slot {
+    fn take() -> Slot {
+        let (count, freed) = &RUNNING;
+        let mut n = count.lock().unwrap_or_else(|e| e.into_inner());
+        while *n >= RUNS_AT_ONCE {
+            n = freed.wait(n).unwrap_or_else(|e| e.into_inner());
+        }
+        *n += 1;
+        Slot
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let (count, freed) = &RUNNING;
+        *count.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+        freed.notify_one();
+    }
+}
+
+/// Runs `labcheck ARGS…`, once a place is free among the runs going on;
+/// every run is bounded by the tool itself, and by a watchdog here in
+/// case it were not.
 fn labcheck(args: &[&str]) -> Run {
+    let _slot = Slot::take();
     let start = Instant::now();
     let output = util::client("labcheck")
         .args(args)

@@ -29,7 +29,7 @@ const STALLED: Duration = Duration::from_millis(300);
 /// `recv`) gets this long, as long as its echo comes at a pace that ends
 /// in time (checked from [`BULK_PATIENCE`] on): a server that trickles is
 /// cut off there.
-const BULK_DEADLINE: Duration = Duration::from_secs(20);
+const BULK_DEADLINE: Duration = Duration::from_secs(40);
 
 /// How long the bulk test waits before it checks the pace (see
 /// [`BULK_DEADLINE`]).

@@ -17,146 +17,242 @@ const SECTION: &str = "Chapitre 2.2, le serveur clé-valeur (docs/chapitre-2.2.m
 
 pub fn checks(target: &Target, report: &mut Report) {
     let id = unique();
-    let key = |name: &str| format!("lc{id}_{name}");
     report.check("SET puis GET", || {
         let mut c = target.open()?;
         ask(
             &mut c,
-            &format!("SET {} valeur{id}", key("a")),
+            &format!("SET {} valeur{id}", key(&id, "a")),
             "OK",
             "SET clé valeur répond OK",
         )?;
         ask(
             &mut c,
-            &format!("GET {}", key("a")),
+            &format!("GET {}", key(&id, "a")),
             &format!("VALUE valeur{id}"),
             "GET clé répond VALUE suivi de la valeur",
         )
     });
     report.check("une valeur avec des espaces", || {
-        let mut c = target.open()?;
-        // Short enough to be shown whole in a failure (48 bytes).
-        let value = format!("deux  mots\tet {id} \t");
-        let meaning = "la valeur est tout le reste de la ligne, espaces compris : découpez en trois au plus, line.split(' ', 2), pas line.split()";
-        ask(&mut c, &format!("SET {} {value}", key("b")), "OK", meaning)?;
-        let get = format!("GET {}", key("b"));
-        let got = ask_any(&mut c, &get)?;
-        let want = format!("VALUE {value}\n");
-        if got == want {
-            return Ok(());
-        }
-        let meaning = if got == format!("VALUE {}\n", value.trim_end()) {
-            format!("les espaces à la fin de la valeur ont disparu : le serveur nettoie la ligne (strip) ; ne retirez que la fin de ligne, line.rstrip('\\r\\n') — {SECTION}")
-        } else {
-            format!("{meaning} — {SECTION}")
-        };
-        Err(Failure::new(show(format!("{get}\n").as_bytes()), format!("{} (attendu {})", show(got.as_bytes()), show(want.as_bytes())), meaning))
+        value_with_spaces(target, &id)
     });
     report.check("commandes en minuscules (set, get, Del, keys)", || {
-        let mut c = target.open()?;
-        let m = "les commandes ne dépendent pas de la casse : comparez cmd.upper() à SET, GET, DEL, KEYS";
-        ask(&mut c, &format!("set {} petit", key("c")), "OK", m)?;
-        ask(&mut c, &format!("get {}", key("c")), "VALUE petit", m)?;
-        ask(&mut c, &format!("Del {}", key("c")), "OK", m)?;
-        let got = ask_any(&mut c, "keys")?;
-        if got.starts_with("KEYS") {
-            Ok(())
-        } else {
-            Err(Failure::new("b'keys\\n'", format!("{} (attendu b'KEYS …\\n')", show(got.as_bytes())), m))
-        }
+        lower_case_commands(target, &id)
     });
     report.check("GET d'une clé absente → NOTFOUND", || {
         let mut c = target.open()?;
-        ask(&mut c, &format!("GET {}", key("absente")), "NOTFOUND", "une clé jamais écrite n'a pas de valeur : NOTFOUND (pas de KeyError, pas de VALUE vide)")
+        ask(&mut c, &format!("GET {}", key(&id, "absente")), "NOTFOUND", "une clé jamais écrite n'a pas de valeur : NOTFOUND (pas de KeyError, pas de VALUE vide)")
     });
     report.check("DEL → OK, puis NOTFOUND", || {
         let mut c = target.open()?;
         ask(
             &mut c,
-            &format!("SET {} x", key("d")),
+            &format!("SET {} x", key(&id, "d")),
             "OK",
             "SET répond OK",
         )?;
         ask(
             &mut c,
-            &format!("DEL {}", key("d")),
+            &format!("DEL {}", key(&id, "d")),
             "OK",
             "DEL d'une clé présente répond OK",
         )?;
         ask(
             &mut c,
-            &format!("GET {}", key("d")),
+            &format!("GET {}", key(&id, "d")),
             "NOTFOUND",
             "une clé effacée n'a plus de valeur : NOTFOUND",
         )?;
         ask(
             &mut c,
-            &format!("DEL {}", key("d")),
+            &format!("DEL {}", key(&id, "d")),
             "NOTFOUND",
             "DEL d'une clé absente répond NOTFOUND",
         )
     });
-    report.check("KEYS triées", || keys_sorted(target, &key));
+    report.check("KEYS triées", || keys_sorted(target, &id));
     report.check("ERR sur ce qui n'est pas une commande", || {
-        let mut c = target.open()?;
-        for line in ["BONJOUR tout le monde", "", "GET", &format!("SET {}", key("e")), "FROB x"] {
-            let got = ask_any(&mut c, line)?;
-            if !got.starts_with("ERR") {
-                return Err(Failure::new(
-                    show(format!("{line}\n").as_bytes()),
-                    format!("{} (attendu b'ERR …\\n')", show(got.as_bytes())),
-                    format!("une ligne qui n'est pas une commande complète (inconnue, vide, sans clé, sans valeur) reçoit ERR et une raison — {SECTION}"),
-                ));
-            }
-        }
-        Ok(())
+        not_commands(target, &id)
     });
     report.check("les données sont partagées entre clients", || {
         // One client after the other, so that a server serving one client
         // at a time passes too: sharing is the point here, not concurrency.
         let mut a = target.open()?;
-        ask(&mut a, &format!("SET {} partagé{id}", key("f")), "OK", "SET répond OK")?;
+        ask(&mut a, &format!("SET {} partagé{id}", key(&id, "f")), "OK", "SET répond OK")?;
         drop(a);
         let mut b = target.open()?;
-        ask(&mut b, &format!("GET {}", key("f")), &format!("VALUE partagé{id}"), "ce qu'un client a écrit, un autre le lit : un seul dictionnaire pour tout le serveur, pas un par connexion")
+        ask(&mut b, &format!("GET {}", key(&id, "f")), &format!("VALUE partagé{id}"), "ce qu'un client a écrit, un autre le lit : un seul dictionnaire pour tout le serveur, pas un par connexion")
     });
     report.check("deux commandes dans une seule écriture", || {
-        let mut c = target.open()?;
-        let sent = format!("SET {} un\nGET {}\n", key("g"), key("g"));
-        send(&mut c, &sent)?;
-        let first = c.line(ANSWER_WAIT);
-        let second = if first.complete() { Some(c.line(ANSWER_WAIT)) } else { None };
-        let want = "OK\nVALUE un\n";
-        let came = format!("{}{}", String::from_utf8_lossy(&first.bytes), second.as_ref().map(|s| String::from_utf8_lossy(&s.bytes).into_owned()).unwrap_or_default());
-        if came == want {
-            return Ok(());
-        }
-        Err(Failure::new(
-            format!("{} en une seule écriture", show(sent.as_bytes())),
-            format!("{} (attendu {})", show(came.as_bytes()), show(want.as_bytes())),
-            format!("deux commandes arrivées dans le même recv : le serveur prend un recv pour une commande ; TCP est un flux, il faut découper les lignes — Chapitre 2.2 1.1 et {SECTION}"),
-        ))
+        two_in_one_write(target, &id)
     });
     report.check("une commande coupée en deux écritures", || {
-        let mut c = target.open()?;
-        let first = format!("SET {} co", key("h"));
-        let meaning = format!("le serveur a répondu avant la fin de la ligne : il prend un recv pour une commande ; TCP découpe le flux où il veut, il faut attendre le \\n — Chapitre 2.2 1.1 et {SECTION}");
-        send(&mut c, &first)?;
-        let early = c.line(Duration::from_millis(300));
-        if !early.bytes.is_empty() {
-            return Err(Failure::new(format!("{} puis, 0,3 s après, b'up\\xc3\\xa9\\n'", show(first.as_bytes())), format!("{} dès la première moitié", show(&early.bytes)), meaning));
-        }
-        send(&mut c, "upé\n")?;
-        let got = c.line(ANSWER_WAIT);
-        if !(got.complete() && got.bytes == b"OK\n") {
-            return Err(Failure::new(format!("{} puis, 0,3 s après, b'up\\xc3\\xa9\\n'", show(first.as_bytes())), format!("{got} (attendu b'OK\\n')"), meaning));
-        }
-        ask(&mut c, &format!("GET {}", key("h")), "VALUE coupé", "la commande coupée en deux est une seule ligne : SET puis GET rendent la valeur entière")
+        one_in_two_writes(target, &id)
     });
     report.check(
         "survit à un client qui réinitialise sa connexion (RST)",
         || tcp::reset_survival(target, SECTION),
     );
+}
+
+/// A value is the rest of the line: its inner and final spaces and tabs
+/// come back.
+fn value_with_spaces(target: &Target, id: &str) -> Check {
+    let mut c = target.open()?;
+    // Short enough to be shown whole in a failure (48 bytes).
+    let value = format!("deux  mots\tet {id} \t");
+    let meaning = "la valeur est tout le reste de la ligne, espaces compris : découpez en trois au plus, line.split(' ', 2), pas line.split()";
+    ask(
+        &mut c,
+        &format!("SET {} {value}", key(id, "b")),
+        "OK",
+        meaning,
+    )?;
+    let get = format!("GET {}", key(id, "b"));
+    let got = ask_any(&mut c, &get)?;
+    let want = format!("VALUE {value}\n");
+    if got == want {
+        return Ok(());
+    }
+    let meaning = if got == format!("VALUE {}\n", value.trim_end()) {
+        format!(
+            "les espaces à la fin de la valeur ont disparu : le serveur nettoie la ligne (strip) ; ne retirez que la fin de ligne, line.rstrip('\\r\\n') — {SECTION}"
+        )
+    } else {
+        format!("{meaning} — {SECTION}")
+    };
+    Err(Failure::new(
+        show(format!("{get}\n").as_bytes()),
+        format!(
+            "{} (attendu {})",
+            show(got.as_bytes()),
+            show(want.as_bytes())
+        ),
+        meaning,
+    ))
+}
+
+/// `set`, `get`, `Del`, `keys`: commands whatever their case.
+fn lower_case_commands(target: &Target, id: &str) -> Check {
+    let mut c = target.open()?;
+    let m =
+        "les commandes ne dépendent pas de la casse : comparez cmd.upper() à SET, GET, DEL, KEYS";
+    ask(&mut c, &format!("set {} petit", key(id, "c")), "OK", m)?;
+    ask(&mut c, &format!("get {}", key(id, "c")), "VALUE petit", m)?;
+    ask(&mut c, &format!("Del {}", key(id, "c")), "OK", m)?;
+    let got = ask_any(&mut c, "keys")?;
+    if got.starts_with("KEYS") {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            "b'keys\\n'",
+            format!("{} (attendu b'KEYS …\\n')", show(got.as_bytes())),
+            m,
+        ))
+    }
+}
+
+/// Lines that are not a whole command each get `ERR` and a reason.
+fn not_commands(target: &Target, id: &str) -> Check {
+    let mut c = target.open()?;
+    for line in [
+        "BONJOUR tout le monde",
+        "",
+        "GET",
+        &format!("SET {}", key(id, "e")),
+        "FROB x",
+    ] {
+        let got = ask_any(&mut c, line)?;
+        if !got.starts_with("ERR") {
+            return Err(Failure::new(
+                show(format!("{line}\n").as_bytes()),
+                format!("{} (attendu b'ERR …\\n')", show(got.as_bytes())),
+                format!(
+                    "une ligne qui n'est pas une commande complète (inconnue, vide, sans clé, sans valeur) reçoit ERR et une raison — {SECTION}"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Two commands in one write: two answers (a `recv` is not a command).
+fn two_in_one_write(target: &Target, id: &str) -> Check {
+    let mut c = target.open()?;
+    let sent = format!("SET {} un\nGET {}\n", key(id, "g"), key(id, "g"));
+    send(&mut c, &sent)?;
+    let first = c.line(ANSWER_WAIT);
+    let second = if first.complete() {
+        Some(c.line(ANSWER_WAIT))
+    } else {
+        None
+    };
+    let want = "OK\nVALUE un\n";
+    let came = format!(
+        "{}{}",
+        String::from_utf8_lossy(&first.bytes),
+        second
+            .as_ref()
+            .map(|s| String::from_utf8_lossy(&s.bytes).into_owned())
+            .unwrap_or_default()
+    );
+    if came == want {
+        return Ok(());
+    }
+    Err(Failure::new(
+        format!("{} en une seule écriture", show(sent.as_bytes())),
+        format!(
+            "{} (attendu {})",
+            show(came.as_bytes()),
+            show(want.as_bytes())
+        ),
+        format!(
+            "deux commandes arrivées dans le même recv : le serveur prend un recv pour une commande ; TCP est un flux, il faut découper les lignes — Chapitre 2.2 1.1 et {SECTION}"
+        ),
+    ))
+}
+
+/// One command in two writes: one answer, after its end of line.
+fn one_in_two_writes(target: &Target, id: &str) -> Check {
+    let mut c = target.open()?;
+    let first = format!("SET {} co", key(id, "h"));
+    let meaning = format!(
+        "le serveur a répondu avant la fin de la ligne : il prend un recv pour une commande ; TCP découpe le flux où il veut, il faut attendre le \\n — Chapitre 2.2 1.1 et {SECTION}"
+    );
+    send(&mut c, &first)?;
+    let early = c.line(Duration::from_millis(300));
+    if !early.bytes.is_empty() {
+        return Err(Failure::new(
+            format!(
+                "{} puis, 0,3 s après, b'up\\xc3\\xa9\\n'",
+                show(first.as_bytes())
+            ),
+            format!("{} dès la première moitié", show(&early.bytes)),
+            meaning,
+        ));
+    }
+    send(&mut c, "upé\n")?;
+    let got = c.line(ANSWER_WAIT);
+    if !(got.complete() && got.bytes == b"OK\n") {
+        return Err(Failure::new(
+            format!(
+                "{} puis, 0,3 s après, b'up\\xc3\\xa9\\n'",
+                show(first.as_bytes())
+            ),
+            format!("{got} (attendu b'OK\\n')"),
+            meaning,
+        ));
+    }
+    ask(
+        &mut c,
+        &format!("GET {}", key(id, "h")),
+        "VALUE coupé",
+        "la commande coupée en deux est une seule ligne : SET puis GET rendent la valeur entière",
+    )
+}
+
+/// A key no other run or client uses: `lc`, the run's token, a name.
+fn key(id: &str, name: &str) -> String {
+    format!("lc{id}_{name}")
 }
 
 fn send(c: &mut Conn, text: &str) -> Check {
@@ -215,9 +311,9 @@ fn ask_any(c: &mut Conn, line: &str) -> Result<String, Failure> {
 
 /// Three keys written out of order: `KEYS` lists them sorted, and the
 /// whole list is sorted (other clients' keys may be there too).
-fn keys_sorted(target: &Target, key: &dyn Fn(&str) -> String) -> Check {
+fn keys_sorted(target: &Target, id: &str) -> Check {
     let mut c = target.open()?;
-    let names = [key("kc"), key("ka"), key("kb")];
+    let names = [key(id, "kc"), key(id, "ka"), key(id, "kb")];
     for k in &names {
         ask(&mut c, &format!("SET {k} v"), "OK", "SET répond OK")?;
     }

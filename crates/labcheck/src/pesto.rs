@@ -31,23 +31,7 @@ pub fn checks(target: &Target, report: &mut Report) {
             format!("connectionMade envoie « Connection with the server established! » dès la connexion — {SECTION}"),
         ))
     });
-    report.check("lignes finies par \\r\\n", || {
-        // The greeting, then the answer to hello: every line the server
-        // writes, not just the first.
-        let meaning = format!("sendLine finit chaque ligne par \\r\\n (le délimiteur de LineReceiver), pas \\n seul — {SECTION}");
-        let mut c = target.open()?;
-        let greeting = c.line(ANSWER_WAIT);
-        if !(greeting.complete() && greeting.bytes.ends_with(b"\r\n")) {
-            return Err(Failure::new("rien (une connexion)", format!("{greeting} (attendu {})", show(GREETING)), meaning));
-        }
-        c.send(b"hello\r\n").map_err(|e| Failure::new("b'hello\\r\\n'", crate::wire::write_error(&e), meaning.clone()))?;
-        let answer = c.line(ANSWER_WAIT);
-        if answer.complete() && !answer.bytes.ends_with(b"\r\n") && answer.bytes.len() > 1 {
-            return Err(Failure::new("b'hello\\r\\n'", format!("{answer} (attendu {})", show(HELLO)), meaning));
-        }
-        // No answer, or the wrong words: the hello check says so.
-        Ok(())
-    });
+    report.check("lignes finies par \\r\\n", || crlf_endings(target));
     report.check("hello → Hello! How are you?", || {
         let mut c = tcp::session(target)?;
         exchange(
@@ -83,61 +67,141 @@ pub fn checks(target: &Target, report: &mut Report) {
         exchange(&mut c, format!("{line}\r\n").as_bytes(), want.as_bytes(), "toute autre ligne reçoit « Unknown command: » suivi de la ligne (le billet ne répond rien : le client ne sait pas que sa commande est perdue)")
     });
     report.check("deux lignes dans une seule écriture", || {
-        let mut c = tcp::session(target)?;
-        let sent = b"hello\r\nhello\r\n";
-        c.send(sent).map_err(|e| Failure::new(show(sent), crate::wire::write_error(&e), "envoi impossible"))?;
-        let mut came = Vec::new();
-        let mut end = None;
-        for _ in 0..2 {
-            let got = c.line(ANSWER_WAIT);
-            came.extend_from_slice(&got.bytes);
-            if !got.complete() {
-                end = Some(got.end);
-                break;
-            }
-        }
-        let lines: Vec<&[u8]> = came.split_inclusive(|&b| b == b'\n').map(trim_end).collect();
-        if lines == [trim_end(HELLO), trim_end(HELLO)] {
-            return Ok(());
-        }
-        Err(Failure::new(
-            format!("{} en une seule écriture", show(sent)),
-            format!("{} (attendu deux fois {})", Got { bytes: came, end: end.unwrap_or(End::Complete) }, show(HELLO)),
-            format!("dataReceived reçoit des octets, pas des lignes : deux lignes peuvent arriver ensemble ; utilisez lineReceived de LineOnlyReceiver — {SECTION}"),
-        ))
+        two_lines_in_one_write(target)
     });
     report.check("une ligne coupée en deux écritures", || {
-        let mut c = tcp::session(target)?;
-        // `exchange` adds the section to the meaning; the early failure
-        // says it itself.
-        let meaning = "dataReceived reçoit des octets, pas des lignes : une ligne peut arriver en deux morceaux ; utilisez lineReceived de LineOnlyReceiver";
-        c.send(b"hel").map_err(|e| Failure::new("b'hel'", crate::wire::write_error(&e), format!("{meaning} — {SECTION}")))?;
-        let early = c.line(Duration::from_millis(300));
-        if !early.bytes.is_empty() {
-            return Err(Failure::new("b'hel' puis, 0,3 s après, b'lo\\r\\n'", format!("{} dès b'hel'", show(&early.bytes)), format!("{meaning} — {SECTION}")));
-        }
-        exchange(&mut c, b"lo\r\n", HELLO, meaning).map_err(|f| Failure {
-            sent: "b'hel' puis, 0,3 s après, b'lo\\r\\n'".into(),
-            ..f
-        })
+        one_line_in_two_writes(target)
     });
     report.check("goodbye → réponse, puis connexion fermée", || {
-        let mut c = tcp::session(target)?;
-        exchange(&mut c, b"goodbye\r\n", GOODBYE, "à goodbye, le serveur répond « Noooo don't go awayyyyy... »")?;
-        let after = c.until_closed(ANSWER_WAIT);
-        if after.bytes.is_empty() && after.end == crate::wire::End::Closed {
-            return Ok(());
-        }
-        Err(Failure::new(
-            "b'goodbye\\r\\n'",
-            format!("{} puis {after} (attendu la fermeture)", show(GOODBYE)),
-            format!("après goodbye, le serveur ferme la connexion : self.transport.loseConnection() — {SECTION}"),
-        ))
+        goodbye_closes(target)
     });
     report.check(
         "survit à un client qui réinitialise sa connexion (RST)",
         || tcp::reset_survival(target, SECTION),
     );
+}
+
+/// The greeting, then the answer to hello, end with `\r\n`: every line
+/// the server writes, not just the first.
+fn crlf_endings(target: &Target) -> Check {
+    let meaning = format!(
+        "sendLine finit chaque ligne par \\r\\n (le délimiteur de LineReceiver), pas \\n seul — {SECTION}"
+    );
+    let mut c = target.open()?;
+    let greeting = c.line(ANSWER_WAIT);
+    if !(greeting.complete() && greeting.bytes.ends_with(b"\r\n")) {
+        return Err(Failure::new(
+            "rien (une connexion)",
+            format!("{greeting} (attendu {})", show(GREETING)),
+            meaning,
+        ));
+    }
+    c.send(b"hello\r\n").map_err(|e| {
+        Failure::new(
+            "b'hello\\r\\n'",
+            crate::wire::write_error(&e),
+            meaning.clone(),
+        )
+    })?;
+    let answer = c.line(ANSWER_WAIT);
+    if answer.complete() && !answer.bytes.ends_with(b"\r\n") && answer.bytes.len() > 1 {
+        return Err(Failure::new(
+            "b'hello\\r\\n'",
+            format!("{answer} (attendu {})", show(HELLO)),
+            meaning,
+        ));
+    }
+    // No answer, or the wrong words: the hello check says so.
+    Ok(())
+}
+
+/// `hello\r\nhello\r\n` in one write: two lines, two answers.
+fn two_lines_in_one_write(target: &Target) -> Check {
+    let mut c = tcp::session(target)?;
+    let sent = b"hello\r\nhello\r\n";
+    c.send(sent)
+        .map_err(|e| Failure::new(show(sent), crate::wire::write_error(&e), "envoi impossible"))?;
+    let mut came = Vec::new();
+    let mut end = None;
+    for _ in 0..2 {
+        let got = c.line(ANSWER_WAIT);
+        came.extend_from_slice(&got.bytes);
+        if !got.complete() {
+            end = Some(got.end);
+            break;
+        }
+    }
+    let lines: Vec<&[u8]> = came
+        .split_inclusive(|&b| b == b'\n')
+        .map(trim_end)
+        .collect();
+    if lines == [trim_end(HELLO), trim_end(HELLO)] {
+        return Ok(());
+    }
+    Err(Failure::new(
+        format!("{} en une seule écriture", show(sent)),
+        format!(
+            "{} (attendu deux fois {})",
+            Got {
+                bytes: came,
+                end: end.unwrap_or(End::Complete)
+            },
+            show(HELLO)
+        ),
+        format!(
+            "dataReceived reçoit des octets, pas des lignes : deux lignes peuvent arriver ensemble ; utilisez lineReceived de LineOnlyReceiver — {SECTION}"
+        ),
+    ))
+}
+
+/// `hel`, then a moment later `lo\r\n`: one line, `hello`, and no answer
+/// before its end.
+fn one_line_in_two_writes(target: &Target) -> Check {
+    let mut c = tcp::session(target)?;
+    // `exchange` adds the section to the meaning; the early failure
+    // says it itself.
+    let meaning = "dataReceived reçoit des octets, pas des lignes : une ligne peut arriver en deux morceaux ; utilisez lineReceived de LineOnlyReceiver";
+    c.send(b"hel").map_err(|e| {
+        Failure::new(
+            "b'hel'",
+            crate::wire::write_error(&e),
+            format!("{meaning} — {SECTION}"),
+        )
+    })?;
+    let early = c.line(Duration::from_millis(300));
+    if !early.bytes.is_empty() {
+        return Err(Failure::new(
+            "b'hel' puis, 0,3 s après, b'lo\\r\\n'",
+            format!("{} dès b'hel'", show(&early.bytes)),
+            format!("{meaning} — {SECTION}"),
+        ));
+    }
+    exchange(&mut c, b"lo\r\n", HELLO, meaning).map_err(|f| Failure {
+        sent: "b'hel' puis, 0,3 s après, b'lo\\r\\n'".into(),
+        ..f
+    })
+}
+
+/// `goodbye`: the answer, then the server closes the connection.
+fn goodbye_closes(target: &Target) -> Check {
+    let mut c = tcp::session(target)?;
+    exchange(
+        &mut c,
+        b"goodbye\r\n",
+        GOODBYE,
+        "à goodbye, le serveur répond « Noooo don't go awayyyyy... »",
+    )?;
+    let after = c.until_closed(ANSWER_WAIT);
+    if after.bytes.is_empty() && after.end == crate::wire::End::Closed {
+        return Ok(());
+    }
+    Err(Failure::new(
+        "b'goodbye\\r\\n'",
+        format!("{} puis {after} (attendu la fermeture)", show(GOODBYE)),
+        format!(
+            "après goodbye, le serveur ferme la connexion : self.transport.loseConnection() — {SECTION}"
+        ),
+    ))
 }
 
 fn trim_end(bytes: &[u8]) -> &[u8] {
