@@ -58,18 +58,14 @@ pub struct Report {
 }
 
 impl Report {
+    /// A report that prints its title, then each check as it ends.
     pub fn new(title: String) -> Report {
         netlabs::log!("{title}");
-        Report {
-            title,
-            outcomes: Vec::new(),
-            notes: Vec::new(),
-            started: Instant::now(),
-            give_up_when_silent: true,
-        }
+        Report::quiet(title)
     }
 
-    /// A report that prints nothing (for `--junit` when nothing listens).
+    /// A report that prints nothing yet (for `--junit` when nothing
+    /// listens).
     pub fn quiet(title: String) -> Report {
         Report {
             title,
