@@ -221,7 +221,18 @@ fn ask_each(target: &Target, cases: &[Case]) -> Check {
 /// first check, the one that says whether the answer ends as the course's
 /// client expects.
 fn exchange_exact(conn: &mut Conn, line: &[u8], want: &[u8], meaning: &str) -> Check {
-    ask_line(conn, line, want, meaning, |got| got == want)
+    ask_line(conn, line, want, meaning, |got| got == want).map_err(|f| {
+        // Silence to the very first line: most often a server that waits
+        // for another end of line.
+        if f.got.starts_with("rien en") {
+            Failure {
+                meaning: format!("{} ; le serveur attend-il une autre fin de ligne ? (le LineReceiver de Twisted coupe sur \\r\\n par défaut : delimiter = b'\\n')", f.meaning),
+                ..f
+            }
+        } else {
+            f
+        }
+    })
 }
 
 /// Sends `line`, expects `want` as the next line; `T\r\n` counts as
