@@ -386,15 +386,7 @@ pub fn size(n: usize) -> String {
 
 /// `1048576` → `1 048 576`, as French writes numbers.
 pub fn group(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(' ');
-        }
-        out.push(c);
-    }
-    out
+    netlabs::thousands(n as u64)
 }
 
 /// `2 s`, `0,35 s`, `12 ms`.

@@ -91,9 +91,30 @@ pub fn octets(n: u64) -> String {
     plural(n, "aucun octet", "octet", "octets")
 }
 
+/// `1048576` → `1 048 576`: French groups digits by three with a space.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{octets, plural};
+    use super::{octets, plural, thousands};
+
+    #[test]
+    fn digits_grouped_by_three() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1 000");
+        assert_eq!(thousands(1_048_576), "1 048 576");
+    }
 
     #[test]
     fn french_counts() {
