@@ -1,6 +1,8 @@
 //! The workspace's only foreign functions: `poll(2)`, `listen(2)`, the
-//! descriptor limit (`getrlimit(2)` / `setrlimit(2)`), and the bytes a TCP
-//! peer has not acknowledged yet (`ioctl(SIOCOUTQ)`, for `oneshot`).
+//! descriptor limit (`getrlimit(2)` / `setrlimit(2)`), the bytes a TCP
+//! peer has not acknowledged yet (`ioctl(SIOCOUTQ)`, for `oneshot`), and on
+//! Linux `epoll(7)` (`epoll_create1`, `epoll_ctl`, `epoll_wait`, for
+//! `compare`'s load generator).
 //!
 //! The Rust standard library wraps sockets but not `poll`, which the
 //! `select` version of TP5b (2.1) needs, and it calls `listen` with a fixed
@@ -20,6 +22,8 @@
 use std::io;
 use std::ops::BitOr;
 use std::os::fd::{AsRawFd, RawFd};
+#[cfg(target_os = "linux")]
+use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::raw::{c_int, c_short};
 use std::time::Duration;
 
@@ -134,13 +138,7 @@ impl PollFd {
 /// timer never fires early, and a call interrupted by a signal (`EINTR`) is
 /// simply made again.
 pub fn poll_fds(fds: &mut [PollFd], timeout: Option<Duration>) -> io::Result<usize> {
-    let millis: c_int = match timeout {
-        None => -1,
-        Some(t) => {
-            let ms = t.as_nanos().div_ceil(1_000_000);
-            ms.min(c_int::MAX as u128) as c_int
-        }
-    };
+    let millis = millis(timeout);
     loop {
         // SAFETY: `fds` is a valid, exclusively borrowed slice of `#[repr(C)]`
         // pollfd records; we pass its exact length, and poll writes only the
@@ -152,6 +150,18 @@ pub fn poll_fds(fds: &mut [PollFd], timeout: Option<Duration>) -> io::Result<usi
         let err = io::Error::last_os_error();
         if err.kind() != io::ErrorKind::Interrupted {
             return Err(err);
+        }
+    }
+}
+
+/// A time-out in poll's and epoll_wait's unit, whole milliseconds, rounded
+/// up so that a timer never fires early; `None` is -1, no limit.
+fn millis(timeout: Option<Duration>) -> c_int {
+    match timeout {
+        None => -1,
+        Some(t) => {
+            let ms = t.as_nanos().div_ceil(1_000_000);
+            ms.min(c_int::MAX as u128) as c_int
         }
     }
 }
@@ -272,6 +282,149 @@ unsafe extern "C" {
     ) -> c_int;
 }
 
+// ------------------------------------------------------------- epoll (Linux)
+
+/// `struct epoll_event`, as `<sys/epoll.h>` and the kernel define it: the
+/// events, then 64 bits the kernel gives back untouched (we put a number
+/// there, the caller's "token"). On x86 and x86-64 the kernel declares it
+/// `packed` (12 bytes, so that 32- and 64-bit programs share one layout);
+/// elsewhere it has C's usual padding (16 bytes).
+#[cfg(target_os = "linux")]
+#[repr(C)]
+#[cfg_attr(any(target_arch = "x86", target_arch = "x86_64"), repr(packed))]
+#[derive(Clone, Copy)]
+pub struct EpollEvent {
+    events: u32,
+    token: u64,
+}
+
+#[cfg(target_os = "linux")]
+const _: () = assert!(
+    std::mem::size_of::<EpollEvent>()
+        == if cfg!(any(target_arch = "x86", target_arch = "x86_64")) {
+            12
+        } else {
+            16
+        }
+);
+
+#[cfg(target_os = "linux")]
+impl EpollEvent {
+    /// An empty record, for the array `epoll_wait` fills.
+    pub const EMPTY: EpollEvent = EpollEvent {
+        events: 0,
+        token: 0,
+    };
+
+    /// The number given with the descriptor to [`Epoll::add`].
+    pub fn token(&self) -> u64 {
+        self.token // a copy: no reference into a packed struct
+    }
+
+    /// What happened: the `EPOLL*` bits are the `POLL*` ones.
+    pub fn events(&self) -> Events {
+        let events = self.events;
+        Events(events as c_short)
+    }
+}
+
+/// `EPOLL_CLOEXEC` (= `O_CLOEXEC`) on x86, ARM, RISC-V and most others.
+#[cfg(target_os = "linux")]
+const EPOLL_CLOEXEC: c_int = 0o2_000_000;
+#[cfg(target_os = "linux")]
+const EPOLL_CTL_ADD: c_int = 1;
+#[cfg(target_os = "linux")]
+const EPOLL_CTL_DEL: c_int = 2;
+#[cfg(target_os = "linux")]
+const EPOLL_CTL_MOD: c_int = 3;
+
+#[cfg(target_os = "linux")]
+unsafe extern "C" {
+    fn epoll_create1(flags: c_int) -> c_int;
+    fn epoll_ctl(epfd: c_int, op: c_int, fd: c_int, event: *mut EpollEvent) -> c_int;
+    fn epoll_wait(epfd: c_int, events: *mut EpollEvent, maxevents: c_int, timeout: c_int) -> c_int;
+}
+
+/// An epoll instance: a set of descriptors the kernel watches for us, so
+/// that waiting costs the ready ones only. `poll` is given the whole list at
+/// every call and hooks itself on every descriptor again each time; with
+/// epoll the list stays in the kernel between calls (level-triggered: a
+/// descriptor with data left is reported again, as with `poll`).
+/// The instance is closed when the value is dropped.
+#[cfg(target_os = "linux")]
+#[derive(Debug)]
+pub struct Epoll {
+    fd: OwnedFd,
+}
+
+#[cfg(target_os = "linux")]
+impl Epoll {
+    /// A new, empty instance (closed in child processes after `exec`).
+    pub fn new() -> io::Result<Epoll> {
+        // SAFETY: epoll_create1 takes a flag word and reads no memory of ours.
+        let fd = unsafe { epoll_create1(EPOLL_CLOEXEC) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `fd` was just opened by epoll_create1 and belongs to no
+        // one else: the OwnedFd is its only owner and closes it once.
+        Ok(Epoll {
+            fd: unsafe { OwnedFd::from_raw_fd(fd) },
+        })
+    }
+
+    /// Watches `fd` for `events`; each report on it will carry `token`.
+    pub fn add(&self, fd: &impl AsRawFd, events: Events, token: u64) -> io::Result<()> {
+        self.control(EPOLL_CTL_ADD, fd.as_raw_fd(), events, token)
+    }
+
+    /// Changes what a watched `fd` waits for.
+    pub fn modify(&self, fd: &impl AsRawFd, events: Events, token: u64) -> io::Result<()> {
+        self.control(EPOLL_CTL_MOD, fd.as_raw_fd(), events, token)
+    }
+
+    /// Stops watching `fd` (closing it does so too).
+    pub fn delete(&self, fd: &impl AsRawFd) -> io::Result<()> {
+        self.control(EPOLL_CTL_DEL, fd.as_raw_fd(), Events::NONE, 0)
+    }
+
+    fn control(&self, op: c_int, fd: RawFd, events: Events, token: u64) -> io::Result<()> {
+        let mut event = EpollEvent {
+            events: events.0 as u16 as u32,
+            token,
+        };
+        // SAFETY: `event` is a valid `struct epoll_event` that lives across
+        // the call and that epoll_ctl only reads; a bad descriptor gives -1.
+        let r = unsafe { epoll_ctl(self.fd.as_raw_fd(), op, fd, &mut event) };
+        if r == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
+
+    /// Waits until a watched descriptor is ready or `timeout` has passed
+    /// (`None`: no limit), fills the start of `events` with what happened
+    /// and returns how many. Time-out and `EINTR` as [`poll_fds`].
+    pub fn wait(&self, events: &mut [EpollEvent], timeout: Option<Duration>) -> io::Result<usize> {
+        let millis = millis(timeout);
+        let max = events.len().min(c_int::MAX as usize) as c_int;
+        loop {
+            // SAFETY: `events` is a valid, exclusively borrowed array of at
+            // least `max` `#[repr(C)]` epoll_event records; the kernel
+            // writes at most `max` of them, before epoll_wait returns.
+            let n = unsafe { epoll_wait(self.fd.as_raw_fd(), events.as_mut_ptr(), max, millis) };
+            if n >= 0 {
+                return Ok(n as usize);
+            }
+            let err = io::Error::last_os_error();
+            if err.kind() != io::ErrorKind::Interrupted {
+                return Err(err);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,6 +468,63 @@ mod tests {
         let mut fds = [PollFd::from_raw(987_654, Events::IN)];
         poll_fds(&mut fds, Some(Duration::ZERO)).unwrap();
         assert!(fds[0].revents().contains(Events::NVAL));
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn epoll_reports_what_poll_reports_with_the_token() {
+        let epoll = Epoll::new().unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut events = [EpollEvent::EMPTY; 4];
+        epoll.add(&listener, Events::IN, 7).unwrap();
+        let start = Instant::now();
+        let n = epoll
+            .wait(&mut events, Some(Duration::from_millis(30)))
+            .unwrap();
+        assert_eq!(n, 0);
+        assert!(start.elapsed() >= Duration::from_millis(30));
+
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        assert_eq!(
+            epoll
+                .wait(&mut events, Some(Duration::from_secs(5)))
+                .unwrap(),
+            1
+        );
+        assert_eq!(events[0].token(), 7);
+        assert!(events[0].events().contains(Events::IN));
+
+        let (server_side, _) = listener.accept().unwrap();
+        epoll.delete(&listener).unwrap();
+        epoll
+            .add(&server_side, Events::IN | Events::OUT, 42)
+            .unwrap();
+        assert_eq!(
+            epoll
+                .wait(&mut events, Some(Duration::from_secs(5)))
+                .unwrap(),
+            1
+        );
+        assert_eq!(events[0].token(), 42);
+        assert!(events[0].events().contains(Events::OUT));
+        assert!(!events[0].events().intersects(Events::IN));
+
+        epoll.modify(&server_side, Events::IN, 43).unwrap();
+        assert_eq!(epoll.wait(&mut events, Some(Duration::ZERO)).unwrap(), 0);
+        client.write_all(b"x").unwrap();
+        assert_eq!(
+            epoll
+                .wait(&mut events, Some(Duration::from_secs(5)))
+                .unwrap(),
+            1
+        );
+        assert_eq!(events[0].token(), 43);
+        assert!(events[0].events().contains(Events::IN));
+
+        // A descriptor that is not open, or watched twice, is refused.
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        assert!(epoll.delete(&udp).is_err());
+        assert!(epoll.add(&server_side, Events::IN, 1).is_err());
     }
 
     #[test]
