@@ -141,7 +141,10 @@ fn the_table_has_a_row_per_server_and_c_in_order() {
     assert!(lines[4].matches('—').count() >= 4, "{}", lines[4]);
     assert!(lines[7].contains("connexion refusée"), "{}", lines[7]);
     let note = report::generator_note(&rows);
-    assert!(note.contains("oui, sur 2 lignes sur 2"), "{note}");
+    assert!(
+        note.contains("moins de CPU par aller-retour que le serveur sur les 2 lignes à C ≥ 10"),
+        "{note}"
+    );
 }
 
 #[test]
@@ -152,7 +155,7 @@ fn the_note_names_a_row_where_the_generator_costs_more() {
     }];
     let note = report::generator_note(&rows);
     assert!(
-        note.contains("pas pour echo-thread-server à C = 100"),
+        note.contains("au moins autant de CPU par aller-retour que le serveur sur la seule ligne à C ≥ 10 : echo-thread-server à C = 100 (6,0 µs contre 4,0 µs ; "),
         "{note}"
     );
 }

@@ -118,10 +118,12 @@ fn cells(row: &Row) -> Vec<String> {
 
 /// The sentence under the table: is the load generator cheaper than the
 /// server it measures, at C ≥ 10, on every row where both are known? Where
-/// it is not, says why in course terms.
+/// it is not, names the rows, one group per server, and says why in course
+/// terms.
 pub fn generator_note(rows: &[Row]) -> String {
     let mut checked = 0;
-    let mut above = Vec::new();
+    // (server, why, C, own, server's), in the table's order.
+    let mut above: Vec<(&str, &str, Vec<(usize, f64, f64)>)> = Vec::new();
     for row in rows.iter().filter(|r| r.step.clients >= 10) {
         let s = &row.step;
         let (Some(server), Some(own)) =
@@ -130,37 +132,80 @@ pub fn generator_note(rows: &[Row]) -> String {
             continue;
         };
         checked += 1;
-        if own >= server {
-            let why = if s.served <= 1 {
-                "un seul client servi : poll + read + write contre read + write"
-            } else if s.threads == Some(1) {
-                "même boucle poll que le serveur"
-            } else {
-                "à vérifier"
-            };
-            above.push(format!(
-                "{} à C = {} ({} µs contre {} µs ; {why})",
-                row.server,
-                thousands(s.clients as u64),
-                decimal(own, 1),
-                decimal(server, 1)
-            ));
+        if own < server {
+            continue;
+        }
+        let why = if s.served <= 1 {
+            WHY_ONE_SERVED
+        } else if s.threads == Some(1) {
+            "un read et un write par aller-retour de part et d'autre"
+        } else {
+            "à vérifier"
+        };
+        match above
+            .iter_mut()
+            .find(|(name, w, _)| *name == row.server && *w == why)
+        {
+            Some((_, _, list)) => list.push((s.clients, own, server)),
+            None => above.push((&row.server, why, vec![(s.clients, own, server)])),
         }
     }
-    if checked == 0 {
-        return "CPU de compare comparé à celui du serveur : rien à comparer (aucune mesure à C ≥ 10 d'un serveur lancé par compare).".into();
-    }
+    let cheaper = "Le générateur coûte moins de CPU par aller-retour que le serveur";
+    let all = match checked {
+        0 => {
+            return "CPU du générateur et du serveur : rien à comparer (aucune ligne à C ≥ 10 d'un serveur lancé par compare).".into();
+        }
+        1 => "la seule ligne à C ≥ 10".to_string(),
+        n => format!("les {n} lignes à C ≥ 10"),
+    };
     if above.is_empty() {
+        return format!("{cheaper} sur {all} : ce n'est pas lui qui limite le débit.");
+    }
+    let groups: Vec<String> = above
+        .iter()
+        .map(|(name, why, list)| {
+            let cs: Vec<String> = list.iter().map(|r| thousands(r.0 as u64)).collect();
+            let us = |pick: fn(&(usize, f64, f64)) -> f64| {
+                let v: Vec<String> = list.iter().map(|r| decimal(pick(r), 1)).collect();
+                v.join(" / ")
+            };
+            format!(
+                "{name} à C = {} ({} µs contre {} µs ; {why})",
+                french_list(&cs),
+                us(|r| r.1),
+                us(|r| r.2)
+            )
+        })
+        .collect();
+    let n_above: usize = above.iter().map(|g| g.2.len()).sum();
+    if n_above == checked {
         format!(
-            "CPU de compare par aller-retour inférieur à celui du serveur à C ≥ 10 : oui, sur {} sur {checked} — le générateur de charge n'est pas ce qui limite le débit.",
-            lines(checked),
+            "Le générateur coûte au moins autant de CPU par aller-retour que le serveur sur {all} : {}.",
+            french_list(&groups)
         )
     } else {
         format!(
-            "CPU de compare par aller-retour inférieur à celui du serveur à C ≥ 10 : oui sur {} sur {checked} ; pas pour {}.",
-            lines(checked - above.len()),
-            above.join(", ")
+            "{cheaper} sur {} sur {checked} à C ≥ 10 ; pas pour {}.",
+            lines(checked - n_above),
+            french_list(&groups)
         )
+    }
+}
+
+/// Why a ping-pong client cannot cost less than a server that serves one
+/// client at a time: the server only reads and writes, the client must also
+/// wait for the echo among its C sockets.
+#[cfg(target_os = "linux")]
+const WHY_ONE_SERVED: &str = "un seul client servi : epoll_wait + read + write contre read + write";
+#[cfg(not(target_os = "linux"))]
+const WHY_ONE_SERVED: &str = "un seul client servi : poll + read + write contre read + write";
+
+/// `a`, `a et b`, `a, b et c`.
+fn french_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [first @ .., last] => format!("{} et {last}", first.join(", ")),
     }
 }
 
@@ -182,7 +227,7 @@ pub fn decimal(x: f64, places: usize) -> String {
     format!("{x:.places$}").replace('.', ",")
 }
 
-/// `1 ligne`, `12 lignes`, `aucune ligne`.
+/// `1 ligne`, `12 lignes`.
 fn lines(n: usize) -> String {
     netlabs::plural(n as u64, "aucune ligne", "ligne", "lignes")
 }
@@ -558,6 +603,77 @@ fn nice_axis(max: f64) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+
+    /// A row at C clients, `served` of them served, with the server's and
+    /// the generator's CPU per round trip in tenths of µs.
+    fn cpu_row(server: &str, clients: usize, served: usize, tenths: (u64, u64)) -> Row {
+        let step = Step {
+            clients,
+            served,
+            round_trips: 10_000,
+            server_cpu: Some(Duration::from_micros(tenths.0 * 1000)),
+            own_cpu: Some(Duration::from_micros(tenths.1 * 1000)),
+            threads: Some(1),
+            ..Step::default()
+        };
+        Row {
+            server: server.into(),
+            step,
+        }
+    }
+
+    #[test]
+    fn the_generator_note_reads_well_in_every_case() {
+        assert!(generator_note(&[]).contains("rien à comparer"));
+        // C = 1 does not count.
+        let one = [cpu_row("echo-server", 1, 1, (30, 40))];
+        assert!(generator_note(&one).contains("rien à comparer"));
+
+        let below = [cpu_row("echo-poll-server", 10, 10, (31, 25))];
+        assert_eq!(
+            generator_note(&below),
+            "Le générateur coûte moins de CPU par aller-retour que le serveur sur la seule ligne à C ≥ 10 : ce n'est pas lui qui limite le débit."
+        );
+        let all_below = [
+            below[0].clone(),
+            cpu_row("echo-poll-server", 100, 100, (31, 25)),
+        ];
+        assert!(generator_note(&all_below).contains("que le serveur sur les 2 lignes à C ≥ 10 :"));
+
+        let mixed = [
+            cpu_row("echo-server", 10, 1, (35, 41)),
+            cpu_row("echo-poll-server", 10, 10, (31, 25)),
+            cpu_row("echo-server", 100, 1, (133, 151)),
+            cpu_row("echo-poll-server", 100, 100, (31, 31)),
+        ];
+        let note = generator_note(&mixed);
+        assert!(
+            note.starts_with("Le générateur coûte moins de CPU par aller-retour que le serveur sur 1 ligne sur 4 à C ≥ 10 ; pas pour echo-server à C = 10 et 100 (4,1 / 15,1 µs contre 3,5 / 13,3 µs ; un seul client servi : "),
+            "{note}"
+        );
+        assert!(
+            note.ends_with(" et echo-poll-server à C = 100 (3,1 µs contre 3,1 µs ; un read et un write par aller-retour de part et d'autre)."),
+            "{note}"
+        );
+
+        let none_below = [mixed[0].clone(), mixed[2].clone()];
+        let note = generator_note(&none_below);
+        assert!(
+            note.starts_with("Le générateur coûte au moins autant de CPU par aller-retour que le serveur sur les 2 lignes à C ≥ 10 : echo-server à C = 10 et 100 ("),
+            "{note}"
+        );
+        assert!(!note.contains("aucune"), "{note}");
+    }
+
+    #[test]
+    fn lists_read_as_french() {
+        let list =
+            |items: &[&str]| french_list(&items.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(list(&["a"]), "a");
+        assert_eq!(list(&["a", "b"]), "a et b");
+        assert_eq!(list(&["a", "b", "c"]), "a, b et c");
+    }
 
     #[test]
     fn french_numbers() {
