@@ -122,8 +122,9 @@ fn cells(row: &Row) -> Vec<String> {
 /// terms.
 pub fn generator_note(rows: &[Row]) -> String {
     let mut checked = 0;
-    // (server, why, C, own, server's), in the table's order.
-    let mut above: Vec<(&str, &str, Vec<(usize, f64, f64)>)> = Vec::new();
+    // The rows where it costs as much or more, by server and reason, in
+    // the table's order.
+    let mut above: Vec<(&str, &str, Vec<Costs>)> = Vec::new();
     for row in rows.iter().filter(|r| r.step.clients >= 10) {
         let s = &row.step;
         let (Some(server), Some(own)) =
@@ -165,7 +166,7 @@ pub fn generator_note(rows: &[Row]) -> String {
         .iter()
         .map(|(name, why, list)| {
             let cs: Vec<String> = list.iter().map(|r| thousands(r.0 as u64)).collect();
-            let us = |pick: fn(&(usize, f64, f64)) -> f64| {
+            let us = |pick: fn(&Costs) -> f64| {
                 let v: Vec<String> = list.iter().map(|r| decimal(pick(r), 1)).collect();
                 v.join(" / ")
             };
@@ -191,6 +192,9 @@ pub fn generator_note(rows: &[Row]) -> String {
         )
     }
 }
+
+/// C, then the generator's and the server's CPU per round trip (µs).
+type Costs = (usize, f64, f64);
 
 /// Why a ping-pong client cannot cost less than a server that serves one
 /// client at a time: the server only reads and writes, the client must also
