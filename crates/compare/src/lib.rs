@@ -3,8 +3,9 @@
 //!
 //! - [`server`]: start a server on a free port through a guard that kills it
 //!   if compare dies; read its CPU, threads and memory in `/proc`;
-//! - [`load`]: the load generator, C clients in one thread with `poll`,
-//!   every echo checked; and the "who is served when" run;
+//! - [`load`]: the load generator, C clients in one thread with `epoll`
+//!   (`poll` off Linux), every echo checked; and the "who is served when"
+//!   run;
 //! - [`report`]: the Markdown table and the two SVG pictures.
 //!
 //! The echo benchmark (`cargo bench -p echo`) uses these same pieces.
