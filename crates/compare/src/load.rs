@@ -9,11 +9,12 @@
 //!
 //! Why epoll and not poll, like the servers it measures: `poll` is given
 //! the whole list at every call and hooks itself on every socket again each
-//! time, so with the same loop as `echo-poll-server` the generator would
-//! cost exactly what the server costs. With epoll the list stays in the
-//! kernel, and a wait costs the ready sockets only: one `epoll_wait`, then
-//! one `read` and one `write` per round trip, and nothing for a client that
-//! waits.
+//! time; with epoll the list stays in the kernel, and a wait costs the ready
+//! sockets only. A client that waits costs nothing (the blocking server
+//! keeps C − 1 of them waiting for the whole step). A round trip still
+//! costs one `read` and one `write`, as in the server: that is most of its
+//! price, and against `poll` or the reactor the generator costs as much as
+//! the server, not less (see `docs/modeles.md`).
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
