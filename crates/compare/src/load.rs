@@ -29,7 +29,7 @@ use netlabs::sys::{Events, PollFd, poll_fds};
 use crate::server;
 
 /// All the connections of a step must be open within this time, plus
-/// [`CONNECT_PER_CLIENT`] for each.
+/// `CONNECT_PER_CLIENT` for each.
 pub const CONNECT_BUDGET: Duration = Duration::from_secs(3);
 const CONNECT_PER_CLIENT: Duration = Duration::from_millis(5);
 
