@@ -292,7 +292,7 @@ fn measure(subject: &Subject, mut plan: Plan, progress: &mut Progress) -> Step {
     let label = format!(
         "{}, C = {}",
         subject.name(),
-        report::thousands(clients as u64)
+        netlabs::thousands(clients as u64)
     );
     progress.start(&label);
     let step = match subject {
@@ -317,7 +317,7 @@ fn measure(subject: &Subject, mut plan: Plan, progress: &mut Progress) -> Step {
         Some(why) => format!("MARQUÉ : {why}"),
         None => format!(
             "{} allers-retours/s, servis {}/{}",
-            report::thousands(step.rate().round() as u64),
+            netlabs::thousands(step.rate().round() as u64),
             step.served,
             clients
         ),
@@ -347,7 +347,7 @@ fn document(options: &Options, warm_up: Duration, rows: &[Row]) -> String {
     let ladder: Vec<String> = options
         .clients
         .iter()
-        .map(|c| report::thousands(*c as u64))
+        .map(|c| netlabs::thousands(*c as u64))
         .collect();
     let build = if cfg!(debug_assertions) {
         "compilation de mise au point (debug) : chiffres sans valeur"

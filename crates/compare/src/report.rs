@@ -8,6 +8,7 @@
 use std::fmt::Write;
 
 use crate::load::{Step, Strip};
+use netlabs::thousands;
 
 /// One row of the table: a server at one C.
 #[derive(Clone, Debug)]
@@ -211,19 +212,6 @@ fn french_list(items: &[String]) -> String {
         [one] => one.clone(),
         [first @ .., last] => format!("{} et {last}", first.join(", ")),
     }
-}
-
-/// `12345` → `12 345`, as French writes numbers.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(' ');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// `10.57` with one decimal → `10,6`, as French writes numbers.
