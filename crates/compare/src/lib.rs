@@ -149,6 +149,21 @@ pub fn parse_target(text: &str) -> Result<Target, String> {
     }
 }
 
+/// The machine the figures come from: `2 cœurs, Intel Xeon …, linux`.
+pub fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "processeur inconnu".into());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    format!("{cores} cœurs, {cpu}, {}", std::env::consts::OS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -361,7 +361,7 @@ fn document(options: &Options, warm_up: Duration, rows: &[Row]) -> String {
          - « servis » : clients qui ont reçu au moins un écho pendant la mesure ; \
          CPU par aller-retour (a-r) lu dans /proc, serveur et générateur de charge (compare).\n\n\
          {}\n{}\n\n",
-        machine(),
+        compare::machine(),
         options.size,
         secs(options.duration)
             .trim_end_matches('0')
@@ -371,21 +371,6 @@ fn document(options: &Options, warm_up: Duration, rows: &[Row]) -> String {
         report::table(rows),
         report::generator_note(rows)
     )
-}
-
-/// `2 cœurs, Intel Xeon …, linux`.
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_string())
-        })
-        .unwrap_or_else(|| "processeur inconnu".into());
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    format!("{cores} cœurs, {cpu}, {}", std::env::consts::OS)
 }
 
 fn write(path: &Path, text: &str) {

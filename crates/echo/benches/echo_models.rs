@@ -62,7 +62,7 @@ fn main() {
     let options = parse_options();
     let _ = netlabs::sys::raise_fd_limit();
     let mut report = String::new();
-    let machine = machine_line();
+    let machine = compare::machine();
     report.push_str(&format!("Machine : {machine}\n\n"));
     eprintln!("{machine}");
 
@@ -325,22 +325,6 @@ fn status(pid: u32, key: &str) -> u64 {
 
 fn mib(kib: u64) -> String {
     format!("{:.1} Mio", kib as f64 / 1024.0)
-}
-
-fn machine_line() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_string())
-        })
-        .unwrap_or_else(|| "processeur inconnu".into());
-    let cores = thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    format!("{cores} cœurs, {cpu}, {}", std::env::consts::OS)
 }
 
 fn parse_options() -> Options {
