@@ -327,46 +327,84 @@ fn mib(kib: u64) -> String {
     format!("{:.1} Mio", kib as f64 / 1024.0)
 }
 
+const USAGE: &str = "\
+echo_models — le banc d'essai des serveurs echo de TP5b (ping-pong, connexions ouvertes, gros transfert)
+
+usage : cargo bench -p echo --bench echo_models -- [OPTIONS]
+  --duration SECS     durée d'une mesure de ping-pong (défaut 3)
+  --clients LISTE     nombres de clients, par exemple 1,10,100,1000 (le défaut)
+  --size OCTETS       taille d'un message de ping-pong (défaut 64)
+  --hold N            connexions ouvertes ensemble (défaut 10000)
+  --bulk-mib N        Mio envoyés dans une seule connexion (défaut 256)
+  --models LISTE      serveurs mesurés (défaut : les quatre), parmi
+                      echo-server, echo-thread-server, echo-poll-server, echo-reactor-server
+  --only LISTE        parties mesurées, parmi pingpong, hold, bulk (défaut : toutes)
+  -h, --help          cette aide
+
+Pour le seul ping-pong, avec les images : l'outil compare (make demo).
+";
+
+/// The options, each checked: a mistake prints the usage and exits 2, as
+/// every program of the workspace does.
 fn parse_options() -> Options {
-    let mut options = Options {
-        duration: Duration::from_secs(3),
-        clients: vec![1, 10, 100, 1000],
-        size: 64,
-        hold: 10_000,
-        bulk_mib: 256,
-        models: Vec::new(),
-        only: Vec::new(),
-    };
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
-    let mut it = args.iter();
-    let list = |v: Option<&String>| -> Vec<String> {
-        v.map(|s| s.split(',').map(str::to_string).collect())
-            .unwrap_or_default()
-    };
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--duration" => {
-                let secs: f64 = it.next().and_then(|v| v.parse().ok()).unwrap_or(3.0);
-                options.duration = Duration::from_secs_f64(secs);
-            }
-            "--clients" => {
-                options.clients = list(it.next())
-                    .iter()
-                    .filter_map(|c| c.parse().ok())
-                    .collect();
-            }
-            "--size" => options.size = it.next().and_then(|v| v.parse().ok()).unwrap_or(64),
-            "--hold" => options.hold = it.next().and_then(|v| v.parse().ok()).unwrap_or(10_000),
-            "--bulk-mib" => {
-                options.bulk_mib = it.next().and_then(|v| v.parse().ok()).unwrap_or(256)
-            }
-            "--models" => options.models = list(it.next()),
-            "--only" => options.only = list(it.next()),
-            other => eprintln!("option ignorée : {other}"),
+    let mut args = netlabs::Args::parse(USAGE);
+    args.flag("--bench"); // what `cargo bench` adds to every benchmark's arguments
+    let positive = |args: &netlabs::Args, name: &str, n: usize| {
+        if n == 0 {
+            args.usage_error(&format!("{name} attend un nombre plus grand que 0"));
         }
+        n
+    };
+    let secs: f64 = args.value("--duration").unwrap_or(3.0);
+    if !(secs.is_finite() && secs > 0.0 && secs <= 3600.0) {
+        args.usage_error(
+            "--duration attend un nombre de secondes entre 0 et 3600, par exemple 3 ou 0.5",
+        );
     }
-    options
+    let clients: Vec<usize> = match args.value::<String>("--clients") {
+        None => vec![1, 10, 100, 1000],
+        Some(text) => text
+            .split(',')
+            .map(|c| match c.trim().parse() {
+                Ok(n) if n > 0 => n,
+                _ => args.usage_error(&format!(
+                    "--clients attend des nombres plus grands que 0 séparés par des virgules (reçu « {text} »)"
+                )),
+            })
+            .collect(),
+    };
+    let size = args.value("--size").unwrap_or(64);
+    let size = positive(&args, "--size", size);
+    let hold = args.value("--hold").unwrap_or(10_000);
+    let hold = positive(&args, "--hold", hold);
+    let bulk_mib = args.value("--bulk-mib").unwrap_or(256);
+    let bulk_mib = positive(&args, "--bulk-mib", bulk_mib);
+    let names: Vec<&str> = MODELS.iter().map(|(name, _)| *name).collect();
+    let models = list(&mut args, "--models", &names);
+    let only = list(&mut args, "--only", &["pingpong", "hold", "bulk"]);
+    args.finish();
+    Options {
+        duration: Duration::from_secs_f64(secs),
+        clients,
+        size,
+        hold,
+        bulk_mib,
+        models,
+        only,
+    }
+}
+
+/// `--NAME a,b,…`, each one of `known` (not given: all of them).
+fn list(args: &mut netlabs::Args, name: &str, known: &[&str]) -> Vec<String> {
+    let Some(text) = args.value::<String>(name) else {
+        return Vec::new();
+    };
+    let items: Vec<String> = text.split(',').map(|i| i.trim().to_string()).collect();
+    if let Some(bad) = items.iter().find(|i| !known.contains(&i.as_str())) {
+        args.usage_error(&format!(
+            "{name} : « {bad} » inconnu ; choisissez parmi {}",
+            known.join(", ")
+        ));
+    }
+    items
 }
