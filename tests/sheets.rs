@@ -521,8 +521,18 @@ fn root() -> PathBuf {
 fn build_every_binary() -> PathBuf {
     let mut dir = None;
     for krate in std::fs::read_dir(root().join("crates")).expect("crates/") {
-        let bins = krate.expect("crate").path().join("src/bin");
-        for file in std::fs::read_dir(bins).into_iter().flatten().flatten() {
+        let krate = krate.expect("crate").path();
+        // `src/main.rs` is the binary named after its crate (`labcheck`).
+        if krate.join("src/main.rs").exists()
+            && let Some(name) = krate.file_name().and_then(|n| n.to_str())
+        {
+            dir = util::bin(name).parent().map(Path::to_path_buf);
+        }
+        for file in std::fs::read_dir(krate.join("src/bin"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             let name = file.file_name().to_string_lossy().into_owned();
             if let Some(name) = name.strip_suffix(".rs") {
                 dir = util::bin(name).parent().map(Path::to_path_buf);
