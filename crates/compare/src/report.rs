@@ -239,6 +239,16 @@ const COLOURS: [&str; 8] = [
     "#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf",
 ];
 
+/// A server's colour, the same in every picture and every run: each model
+/// of TP5b has its own, the `--target` servers take the others in turn
+/// (`k`: the server's rank among those drawn).
+fn colour(server: &str, k: usize) -> &'static str {
+    match crate::MODELS.iter().position(|(name, ..)| *name == server) {
+        Some(model) => COLOURS[model],
+        None => COLOURS[crate::MODELS.len() + k % (COLOURS.len() - crate::MODELS.len())],
+    }
+}
+
 /// The servers, in the order of the rows.
 fn servers(rows: &[Row]) -> Vec<&str> {
     let mut names: Vec<&str> = Vec::new();
@@ -284,17 +294,11 @@ pub fn throughput_svg(rows: &[Row], title_detail: &str) -> String {
     let (y_max, y_step) = nice_axis(top_rate);
     let y = |rate: f64| TOP + ph * (1.0 - rate / y_max);
 
-    let mut svg = svg_open(W, H);
-    let _ = writeln!(
-        svg,
-        r#"<text x="{}" y="28" class="title">Allers-retours par seconde selon le nombre de clients</text>"#,
-        W / 2.0
-    );
-    let _ = writeln!(
-        svg,
-        r#"<text x="{}" y="47" class="sub">{}</text>"#,
-        W / 2.0,
-        escape(title_detail)
+    let mut svg = svg_open(
+        W,
+        H,
+        "Allers-retours par seconde selon le nombre de clients",
+        title_detail,
     );
     // Horizontal grid and y labels.
     let mut v = 0.0;
@@ -349,7 +353,7 @@ pub fn throughput_svg(rows: &[Row], title_detail: &str) -> String {
     );
     // One line per server, a dot per measured point, the legend.
     for (k, name) in servers(rows).iter().enumerate() {
-        let colour = COLOURS[k % COLOURS.len()];
+        let colour = colour(name, k);
         let points: Vec<(f64, f64, &Step)> = rows
             .iter()
             .filter(|r| r.server == *name && r.step.round_trips > 0)
@@ -428,19 +432,15 @@ pub fn waiting_svg(panels: &[Panel], hold_secs: f64) -> String {
     let (t_max, t_step) = nice_axis(last);
     let x = |t: f64| LEFT + pw * (t / t_max).clamp(0.0, 1.0);
 
-    let mut svg = svg_open(W, height);
-    let _ = writeln!(
-        svg,
-        r#"<text x="{}" y="28" class="title">Qui est servi, et quand : {clients} clients se connectent ensemble</text>"#,
-        W / 2.0
-    );
-    let _ = writeln!(
-        svg,
-        r#"<text x="{}" y="47" class="sub">chacun fait du ping-pong pendant {} s dès son premier écho, puis se déconnecte</text>"#,
-        W / 2.0,
-        decimal(hold_secs, 2)
-            .trim_end_matches('0')
-            .trim_end_matches(',')
+    let hold = decimal(hold_secs, 2);
+    let hold = hold.trim_end_matches('0').trim_end_matches(',');
+    let mut svg = svg_open(
+        W,
+        height,
+        &format!("Qui est servi, et quand : {clients} clients se connectent ensemble"),
+        &format!(
+            "chacun fait du ping-pong pendant {hold} s dès son premier écho, puis se déconnecte"
+        ),
     );
     // Legend.
     let _ = writeln!(
@@ -449,7 +449,8 @@ pub fn waiting_svg(panels: &[Panel], hold_secs: f64) -> String {
         LEFT + 34.0
     );
     // The served colour is each server's own, as in compare.svg.
-    for (k, colour) in COLOURS.iter().take(panels.len().clamp(1, 4)).enumerate() {
+    let colours = panels.iter().enumerate().map(|(k, p)| colour(&p.server, k));
+    for (k, colour) in colours.take(4).enumerate() {
         let _ = writeln!(
             svg,
             r#"<rect x="{:.1}" y="60" width="7" height="12" fill="{colour}"/>"#,
@@ -487,7 +488,7 @@ pub fn waiting_svg(panels: &[Panel], hold_secs: f64) -> String {
         bottom + 30.0
     );
     for (k, panel) in panels.iter().enumerate() {
-        let colour = COLOURS[k % COLOURS.len()];
+        let colour = colour(&panel.server, k);
         let top = TOP + k as f64 * (panel_h + PANEL_GAP);
         let _ = writeln!(svg, r#"<g class="model">"#);
         let _ = writeln!(
@@ -555,9 +556,10 @@ pub fn waiting_svg(panels: &[Panel], hold_secs: f64) -> String {
     svg
 }
 
-/// The opening of an SVG document, with the styles of its texts.
-fn svg_open(w: f64, h: f64) -> String {
-    format!(
+/// The start of a picture: its size, styles, white background, then its
+/// title and subtitle (escaped: a `--target` name may hold `<` or `&`).
+fn svg_open(w: f64, h: f64, title: &str, subtitle: &str) -> String {
+    let mut svg = format!(
         r##"<?xml version="1.0" encoding="UTF-8"?>
 <svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h:.0}" viewBox="0 0 {w} {h:.0}" font-family="DejaVu Sans, Verdana, sans-serif">
 <style>
@@ -573,7 +575,19 @@ text {{ font-size: 13px; fill: #222; }}
 </style>
 <rect width="100%" height="100%" fill="white"/>
 "##
-    )
+    );
+    let middle = w / 2.0;
+    let _ = writeln!(
+        svg,
+        r#"<text x="{middle}" y="28" class="title">{}</text>"#,
+        escape(title)
+    );
+    let _ = writeln!(
+        svg,
+        r#"<text x="{middle}" y="47" class="sub">{}</text>"#,
+        escape(subtitle)
+    );
+    svg
 }
 
 /// A round top for an axis starting at 0, and the step between its ticks
@@ -688,5 +702,16 @@ mod tests {
     #[test]
     fn xml_is_escaped() {
         assert_eq!(escape("a<b & \"c\">"), "a&lt;b &amp; &quot;c&quot;&gt;");
+    }
+
+    #[test]
+    fn a_server_keeps_its_colour_whatever_the_order() {
+        assert_eq!(colour("echo-server", 3), colour("echo-server", 0));
+        assert_ne!(colour("echo-server", 0), colour("echo-poll-server", 0));
+        // A target never takes a model's colour.
+        for k in 0..8 {
+            let target = colour("python-select", k);
+            assert!(crate::MODELS.iter().all(|(m, ..)| colour(m, 0) != target));
+        }
     }
 }
