@@ -21,12 +21,10 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::os::fd::{AsRawFd, RawFd};
 use std::time::{Duration, Instant};
 
-use netlabs::Why;
 #[cfg(target_os = "linux")]
 use netlabs::sys::{Epoll, EpollEvent};
 use netlabs::sys::{Events, PollFd, poll_fds};
-
-use crate::server;
+use netlabs::{Why, procfs};
 
 /// All the connections of a step must be open within this time, plus
 /// `CONNECT_PER_CLIENT` for each.
@@ -193,8 +191,8 @@ fn drive<W: Watch>(addrs: &[SocketAddr], plan: &Plan, tick: &mut dyn FnMut(Durat
             measuring = true;
             measure_start = now;
             cpu_at_start = (
-                plan.server_pid.and_then(server::cpu_time),
-                server::own_cpu_time(),
+                plan.server_pid.and_then(procfs::cpu_time),
+                procfs::own_cpu_time(),
             );
         }
         let wake = if measuring { end } else { measure_from }.min(next_tick);
@@ -230,11 +228,11 @@ fn drive<W: Watch>(addrs: &[SocketAddr], plan: &Plan, tick: &mut dyn FnMut(Durat
         let since =
             |now: Option<Duration>, then: Option<Duration>| Some(now?.saturating_sub(then?));
         if let Some(pid) = plan.server_pid {
-            step.server_cpu = since(server::cpu_time(pid), cpu_at_start.0);
-            step.threads = server::status_field(pid, "Threads:");
-            step.peak_kib = server::status_field(pid, "VmHWM:");
+            step.server_cpu = since(procfs::cpu_time(pid), cpu_at_start.0);
+            step.threads = procfs::status_field(pid, "Threads:");
+            step.peak_kib = procfs::status_field(pid, "VmHWM:");
         }
-        step.own_cpu = since(server::own_cpu_time(), cpu_at_start.1);
+        step.own_cpu = since(procfs::own_cpu_time(), cpu_at_start.1);
     }
     step.served = clients.iter().filter(|c| c.served).count();
     // A served client's `sent_at` is the time of its last echo.

@@ -26,8 +26,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use netlabs::Why;
 use netlabs::sys::{Events, PollFd, poll_fds};
+use netlabs::{Why, procfs};
 
 /// Set in the guard's environment: "you are a guard, not compare".
 pub const GUARD_ENV: &str = "NETLABS_COMPARE_GUARD";
@@ -98,7 +98,7 @@ impl Server {
 
     /// True while the server process exists (and is not a zombie).
     pub fn is_alive(&self) -> bool {
-        is_alive(self.pid)
+        procfs::is_alive(self.pid)
     }
 }
 
@@ -230,81 +230,4 @@ fn drain(from: impl Read, keep: Option<Arc<Mutex<String>>>) {
         *k = line.trim_end().to_string();
     }
     let _ = io::copy(&mut reader, &mut io::sink());
-}
-
-// ------------------------------------------------------------- /proc
-
-/// CPU time of a process, all its threads: the sum of the nanosecond
-/// counters of `/proc/PID/task/*/schedstat`, or else user + system time of
-/// `/proc/PID/stat` (ticks of 1/100 s, too coarse for a short step);
-/// `None` where there is no `/proc`.
-pub fn cpu_time(pid: u32) -> Option<Duration> {
-    let dir = format!("/proc/{pid}");
-    runtime_of_tasks(&dir).or_else(|| cpu_time_at(&format!("{dir}/stat")))
-}
-
-/// The CPU time of compare itself (the load generator is its one thread).
-pub fn own_cpu_time() -> Option<Duration> {
-    runtime_of_tasks("/proc/self").or_else(|| cpu_time_at("/proc/self/stat"))
-}
-
-/// The sum of the first field (time on a CPU, ns) of every thread's
-/// `schedstat`.
-fn runtime_of_tasks(dir: &str) -> Option<Duration> {
-    let mut total = 0u64;
-    for task in std::fs::read_dir(format!("{dir}/task")).ok()? {
-        let path = task.ok()?.path().join("schedstat");
-        let Ok(text) = std::fs::read_to_string(path) else {
-            continue; // a thread that ended meanwhile
-        };
-        total += text.split_whitespace().next()?.parse::<u64>().ok()?;
-    }
-    Some(Duration::from_nanos(total))
-}
-
-fn cpu_time_at(path: &str) -> Option<Duration> {
-    let stat = std::fs::read_to_string(path).ok()?;
-    // The command name, in parentheses, may hold spaces: skip past it.
-    let fields: Vec<&str> = stat[stat.rfind(')')? + 2..].split(' ').collect();
-    let utime: u64 = fields.get(11)?.parse().ok()?;
-    let stime: u64 = fields.get(12)?.parse().ok()?;
-    Some(Duration::from_millis((utime + stime) * 10))
-}
-
-/// A number field of `/proc/PID/status`: `Threads:`, or `VmHWM:` (the peak
-/// resident memory, in KiB).
-pub fn status_field(pid: u32, key: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with(key))?;
-    line[key.len()..].split_whitespace().next()?.parse().ok()
-}
-
-/// True while `/proc/PID` exists and is not a zombie (where there is a
-/// `/proc`; elsewhere, always false).
-pub fn is_alive(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat
-            .rfind(')')
-            .and_then(|i| stat.get(i + 2..i + 3))
-            .is_some_and(|state| state != "Z" && state != "X"),
-        Err(_) => false,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn own_cpu_and_status_are_read() {
-        if !Path::new("/proc/self/stat").exists() {
-            return;
-        }
-        assert!(own_cpu_time().is_some());
-        let me = std::process::id();
-        assert!(status_field(me, "Threads:").unwrap() >= 1);
-        assert!(status_field(me, "VmHWM:").unwrap() > 0);
-        assert!(is_alive(me));
-        assert!(status_field(me, "NoSuchField:").is_none());
-    }
 }

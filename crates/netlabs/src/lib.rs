@@ -6,6 +6,8 @@
 //!   trying every address of a host name;
 //! - [`error`]: one French line on stderr, exit 1;
 //! - [`lines`]: cutting a TCP byte stream into lines, with a length limit;
+//! - [`procfs`]: what Linux's `/proc` tells of a process seen from outside
+//!   (the owner of a listening socket, its threads, memory, CPU time);
 //! - [`records`]: whole records in a file (append or undo, cut a torn
 //!   tail, replace by rename) and the check of a path given on the command
 //!   line;
@@ -23,6 +25,7 @@ pub mod cli;
 pub mod error;
 pub mod lines;
 pub mod net;
+pub mod procfs;
 pub mod records;
 pub mod sys;
 pub mod udp;
