@@ -416,7 +416,7 @@ fn killing_compare_leaves_no_server_running() {
     child.kill().unwrap();
     child.wait().unwrap();
     let deadline = Instant::now() + WAIT;
-    while compare::server::is_alive(server) {
+    while netlabs::procfs::is_alive(server) {
         assert!(Instant::now() < deadline, "server {server} still running");
         thread::sleep(Duration::from_millis(20));
     }
