@@ -220,11 +220,11 @@ fn bulk_table(options: &Options, models: &[(&str, &str)]) -> String {
             out.push_str(&format!("| {name} | ne démarre pas |\n"));
             continue;
         };
-        let cpu0 = server::cpu_time(server.pid).unwrap_or_default();
+        let cpu0 = netlabs::procfs::cpu_time(server.pid).unwrap_or_default();
         let started = Instant::now();
         let result = bulk(server.addr, total);
         let elapsed = started.elapsed().as_secs_f64();
-        let cpu = server::cpu_time(server.pid)
+        let cpu = netlabs::procfs::cpu_time(server.pid)
             .unwrap_or_default()
             .saturating_sub(cpu0);
         let peak = status(server.pid, "VmHWM:");
@@ -320,7 +320,7 @@ fn fill(buf: &mut [u8], offset: usize) {
 
 /// A number field of `/proc/PID/status`, 0 where there is none.
 fn status(pid: u32, key: &str) -> u64 {
-    server::status_field(pid, key).unwrap_or(0)
+    netlabs::procfs::status_field(pid, key).unwrap_or(0)
 }
 
 fn mib(kib: u64) -> String {
