@@ -108,6 +108,33 @@ fn socket_inodes(proto: Proto, addr: SocketAddr) -> Vec<u64> {
     inodes
 }
 
+/// The address that the UDP socket of this machine bound to `local` is
+/// connected to (a client that called `connect`: the system then hands it
+/// only that address's datagrams), or `None`: not connected, not a socket
+/// of this machine, or no `/proc`.
+pub fn udp_connected_to(local: SocketAddr) -> Option<SocketAddr> {
+    for file in ["/proc/net/udp", "/proc/net/udp6"] {
+        let Ok(table) = std::fs::read_to_string(file) else {
+            continue;
+        };
+        for line in table.lines().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (Some(here), Some(there), Some(&"01")) =
+                (fields.get(1), fields.get(2), fields.get(3))
+            else {
+                continue; // 01: connected
+            };
+            if let (Some(here), Some(there)) = (parse_hex_addr(here), parse_hex_addr(there))
+                && here.port() == local.port()
+                && same_ip(here.ip(), local.ip())
+            {
+                return Some(there);
+            }
+        }
+    }
+    None
+}
+
 /// `127.0.0.1` and `::ffff:127.0.0.1` are one address.
 fn same_ip(a: IpAddr, b: IpAddr) -> bool {
     a.to_canonical() == b.to_canonical()
