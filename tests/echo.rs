@@ -824,47 +824,60 @@ sc.close()
         .stdout("une\ndeux sans fin");
 }
 
-/// Sends one UDP datagram to 127.0.0.1:`to` whose source says
-/// 127.0.0.1:`from`: a raw socket that writes the IP header itself, as a
-/// forger on the network would. Needs root; returns false (the test is
-/// skipped, saying why) where that is not possible.
-fn forge_udp(from: u16, to: u16, payload: &[u8]) -> bool {
+/// Sends each of `payloads` as one UDP datagram to 127.0.0.1:`to` whose
+/// source says 127.0.0.1:`from`: a raw socket that writes the IP header
+/// itself, as a forger on the network would. Needs root; returns false
+/// (the test is skipped, saying why) where that is not possible.
+fn forge_udp(from: u16, to: u16, payloads: &[String]) -> bool {
     let script = r#"
 import socket, struct, sys
-src, dst, payload = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3].encode()
+src, dst = int(sys.argv[1]), int(sys.argv[2])
 try:
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
 except PermissionError:
     sys.exit(3)
-udp = struct.pack("!HHHH", src, dst, 8 + len(payload), 0) + payload
 lo = socket.inet_aton("127.0.0.1")
-ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0, lo, lo)
-s.sendto(ip + udp, ("127.0.0.1", 0))
+for line in sys.stdin.buffer:
+    udp = struct.pack("!HHHH", src, dst, 8 + len(line), 0) + line
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0, lo, lo)
+    s.sendto(ip + udp, ("127.0.0.1", 0))
 "#;
     if !util::have("python3", "un datagramme à l'adresse source forgée") {
         return false;
     }
-    let status = Command::new("python3")
+    let mut forger = Command::new("python3")
         .args(["-c", script, &from.to_string(), &to.to_string()])
-        .arg(String::from_utf8_lossy(payload).as_ref())
-        .status()
+        .stdin(Stdio::piped())
+        .spawn()
         .expect("python3");
+    let lines: String = payloads.iter().map(|p| format!("{p}\n")).collect();
+    forger
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(lines.as_bytes())
+        .unwrap();
+    let status = util::wait_exit(&mut forger);
     if status.code() == Some(3) {
-        eprintln!("test ignoré : une socket brute demande les droits de root");
+        eprintln!("SKIP: une socket brute (adresse source forgée) demande les droits de root");
         return false;
     }
     assert!(status.success(), "the forging script failed");
     true
 }
 
-/// Two UDP servers, and one datagram to `a` that claims to come from `b`
-/// (or from `a` itself when `b` is `None`). Returns false when skipped.
-fn udp_loop_ends_by_itself(a: &str, b: Option<&str>) -> bool {
+/// Two UDP servers, and a burst of `burst` distinct datagrams to `a` that
+/// claim to come from `b` (or from `a` itself when `b` is `None`): the
+/// loop they start ends within a few seconds, said once, and the servers
+/// go quiet. Returns false when skipped.
+fn udp_loop_ends_by_itself(a: &str, b: Option<&str>, burst: usize) -> bool {
     let args = ["--bind", "127.0.0.1", "--port", "0"];
     let first = Server::start(a, &args);
     let second = b.map(|b| Server::start(b, &args));
     let source = second.as_ref().unwrap_or(&first).port();
-    if !forge_udp(source, first.port(), b"boucle\n") {
+    let payloads: Vec<String> = (0..burst).map(|i| format!("boucle {i}")).collect();
+    let forged = Instant::now();
+    if !forge_udp(source, first.port(), &payloads) {
         return false;
     }
     let servers: Vec<&Server> = [Some(&first), second.as_ref()]
@@ -875,19 +888,22 @@ fn udp_loop_ends_by_itself(a: &str, b: Option<&str>) -> bool {
         let log = s.log();
         log.contains("boucle d'écho avec") || log.contains("notre propre adresse")
     };
-    let deadline = Instant::now() + WAIT;
-    while !servers.iter().any(said) {
-        assert!(
-            Instant::now() < deadline,
-            "{a} and {b:?} never ended their loop; logs:\n{}",
-            servers
-                .iter()
-                .map(|s| s.log())
-                .collect::<Vec<_>>()
-                .join("\n---\n")
-        );
-        thread::sleep(Duration::from_millis(20));
-    }
+    let logs = || {
+        servers
+            .iter()
+            .map(|s| s.log())
+            .collect::<Vec<_>>()
+            .join("\n---\n")
+    };
+    util::wait_until(
+        || servers.iter().any(said),
+        || {
+            format!(
+                "{a} and {b:?} never ended their loop of {burst}; logs:\n{}",
+                logs()
+            )
+        },
+    );
     // Over for good: no more CPU spent, no more lines logged.
     let cpu = |s: &&Server| util::cpu_time(s.pid()).unwrap_or_default();
     let lines = |s: &&Server| s.log().lines().count();
@@ -898,7 +914,7 @@ fn udp_loop_ends_by_itself(a: &str, b: Option<&str>) -> bool {
         let spent = cpu(s) - cpu_before;
         assert!(
             spent < Duration::from_millis(200),
-            "still {spent:?} of CPU a second"
+            "{a} and {b:?}, {burst} in flight: still {spent:?} of CPU a second"
         );
         assert_eq!(lines(s), lines_before, "still logging:\n{}", s.log());
         assert!(
@@ -911,6 +927,13 @@ fn udp_loop_ends_by_itself(a: &str, b: Option<&str>) -> bool {
             s.log()
         );
     }
+    let lasted = forged.elapsed();
+    eprintln!("{a} et {b:?}, {burst} en vol : boucle finie, silence constaté après {lasted:?}");
+    assert!(
+        lasted < Duration::from_secs(10),
+        "{a} and {b:?}: the loop of {burst} lasted {lasted:?}; logs:\n{}",
+        logs()
+    );
     // And a real client is still answered.
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     socket.set_read_timeout(Some(WAIT)).unwrap();
@@ -923,23 +946,164 @@ fn udp_loop_ends_by_itself(a: &str, b: Option<&str>) -> bool {
     true
 }
 
-#[test]
-fn a_forged_datagram_starts_no_endless_loop_between_udp_servers() {
-    // Each pair in its own thread: a loop takes about a second to be seen.
-    let cases: [(&str, Option<&str>); 5] = [
-        ("echo-udp-server", Some("echo-udp-server")),
-        ("echo-udp-server", Some("prime-udp-server")),
-        ("prime-udp-server", Some("prime-udp-server")),
-        ("echo-udp-server", None),
-        ("prime-udp-server", None),
-    ];
+/// Runs loop cases side by side, each in its own thread.
+fn udp_loops_end(cases: Vec<(&'static str, Option<&'static str>, usize)>) {
     let runs: Vec<_> = cases
         .into_iter()
-        .map(|(a, b)| thread::spawn(move || udp_loop_ends_by_itself(a, b)))
+        .map(|(a, b, burst)| thread::spawn(move || udp_loop_ends_by_itself(a, b, burst)))
         .collect();
     for run in runs {
         run.join().expect("a loop case failed");
     }
+}
+
+#[test]
+fn a_forged_datagram_starts_no_endless_loop_between_udp_servers() {
+    udp_loops_end(vec![
+        ("echo-udp-server", Some("echo-udp-server"), 1),
+        ("echo-udp-server", Some("prime-udp-server"), 1),
+        ("prime-udp-server", Some("prime-udp-server"), 1),
+        ("echo-udp-server", None, 1),
+        ("prime-udp-server", None, 1),
+    ]);
+}
+
+#[test]
+fn a_forged_burst_of_any_size_starts_no_endless_loop_either() {
+    // Seventeen datagrams were enough to slip past a memory of sixteen
+    // answers; a thousand overflow the socket buffers, and what is left
+    // loops as hard as it can.
+    udp_loops_end(vec![
+        ("echo-udp-server", Some("echo-udp-server"), 17),
+        ("echo-udp-server", Some("echo-udp-server"), 1000),
+        ("echo-udp-server", Some("prime-udp-server"), 100),
+        ("prime-udp-server", Some("prime-udp-server"), 17),
+    ]);
+}
+
+#[test]
+fn a_udp_client_repeating_the_same_line_is_answered_every_time() {
+    // yes bonjour | echo-udp-client, for three seconds: each line is our
+    // last answer, sent back as fast as we answer — but it waits for us.
+    let server = Server::start("echo-udp-server", &["--bind", "127.0.0.1", "--port", "0"]);
+    let mut child = KillOnDrop(
+        Command::new(util::bin("echo-udp-client"))
+            .args(["--host", "127.0.0.1", "--port", &server.port_arg()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("echo-udp-client"),
+    );
+    let mut stdin = child.0.stdin.take().unwrap();
+    let mut stdout = child.0.stdout.take().unwrap();
+    let reader = thread::spawn(move || {
+        let mut out = String::new();
+        stdout.read_to_string(&mut out).unwrap();
+        out
+    });
+    let started = Instant::now();
+    let mut sent = 0usize;
+    while started.elapsed() < Duration::from_secs(3) {
+        if stdin.write_all(&b"bonjour\n".repeat(64)).is_err() {
+            break;
+        }
+        sent += 64;
+    }
+    drop(stdin);
+    let status = util::wait_exit(&mut child.0);
+    let out = reader.join().unwrap();
+    assert!(status.success());
+    let unanswered = out.lines().filter(|l| *l != "bonjour").count();
+    eprintln!(
+        "yes bonjour | echo-udp-client : {} lignes en {:?}, {unanswered} sans réponse",
+        out.lines().count(),
+        started.elapsed()
+    );
+    assert_eq!(
+        (out.lines().count(), unanswered),
+        (sent, 0),
+        "log:\n{}",
+        server.log()
+    );
+    assert!(!server.log().contains("boucle"), "{}", server.log());
+}
+
+#[test]
+fn a_udp_ping_and_a_heartbeat_are_answered_every_time() {
+    // The same payload over and over, a thousand times a second and a
+    // hundred times a second, from sockets that do not wait for answers;
+    // and 2000 identical datagrams awaited one by one, as fast as it goes.
+    let server = Server::start("echo-udp-server", &["--bind", "127.0.0.1", "--port", "0"]);
+    let to = server.loopback();
+    let pace = |payload: &'static [u8], every: Duration, count: usize| {
+        thread::spawn(move || {
+            let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+            socket
+                .set_read_timeout(Some(Duration::from_secs(2)))
+                .unwrap();
+            let reader = socket.try_clone().unwrap();
+            let counting = thread::spawn(move || {
+                let (mut answered, mut buf) = (0, [0u8; 64]);
+                while answered < count {
+                    match reader.recv_from(&mut buf) {
+                        Ok((n, _)) => answered += usize::from(&buf[..n] == payload),
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(_) => break, // two seconds without an answer
+                    }
+                }
+                answered
+            });
+            let started = Instant::now();
+            for i in 0..count {
+                let due = started + every * i as u32;
+                thread::sleep(due.saturating_duration_since(Instant::now()));
+                socket.send_to(payload, to).unwrap();
+            }
+            let answered = counting.join().unwrap();
+            // What the system dropped for want of room in our buffer is
+            // not the server's doing.
+            answered + udp_drops(socket.local_addr().unwrap().port())
+        })
+    };
+    let ping = pace(b"ping", Duration::from_millis(1), 3_000);
+    let heartbeat = pace(b"vivant", Duration::from_millis(10), 300);
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.set_read_timeout(Some(WAIT)).unwrap();
+    let mut buf = [0u8; 64];
+    for i in 0..2_000 {
+        socket.send_to(b"bonjour\n", to).unwrap();
+        let (n, _) = socket
+            .recv_from(&mut buf)
+            .unwrap_or_else(|e| panic!("datagram {i} unanswered ({e})"));
+        assert_eq!(&buf[..n], b"bonjour\n");
+    }
+    let (ping, heartbeat) = (ping.join().unwrap(), heartbeat.join().unwrap());
+    // Nor what it dropped before the server could read it.
+    let lost = udp_drops(server.port());
+    assert!(
+        ping + lost >= 3_000 && heartbeat + lost >= 300,
+        "{ping} pings and {heartbeat} heartbeats answered, {lost} lost by the system; log:\n{}",
+        server.log()
+    );
+    assert!(
+        !server.log().contains("plus de réponse"),
+        "{}",
+        server.log()
+    );
+}
+
+/// The datagrams the system dropped for the UDP socket bound to `port`
+/// of 127.0.0.1 (its buffer was full), as `/proc/net/udp` counts them (0
+/// where there is no `/proc`).
+fn udp_drops(port: u16) -> usize {
+    let table = std::fs::read_to_string("/proc/net/udp").unwrap_or_default();
+    let local = format!("0100007F:{port:04X}");
+    table
+        .lines()
+        .filter(|line| line.split_whitespace().nth(1) == Some(local.as_str()))
+        .filter_map(|line| line.split_whitespace().last()?.parse::<usize>().ok())
+        .sum()
 }
 
 /// Sends `count` distinct datagrams made by `make`, at most `window` of

@@ -18,8 +18,11 @@
 //! server starts a ping-pong between the two that never ends by itself.
 //! So every answer first asks the budget of `netlabs::udp`: never to our
 //! own address, and no more to a peer whose datagrams are our own answers
-//! coming back, over and over (a loop, logged once). The log itself has a
-//! budget: a flood is summarised, not written line by line.
+//! coming back at the speed of a machine, for seconds, without a pause — a
+//! loop, logged once. A client that repeats the same line, even as fast as
+//! we answer (`yes bonjour | echo-udp-client`), is answered every time:
+//! it waits for us, and its socket says so. The log itself has a budget: a
+//! flood is summarised, not written line by line.
 
 use std::time::Instant;
 

@@ -21,8 +21,10 @@
 //! answers `E` to our `E`) starts a ping-pong that never ends by itself. So
 //! every answer first asks the budget of `netlabs::udp`: never to our own
 //! address, and no more to a peer whose datagrams are our own answers
-//! coming back, over and over (a loop, logged once). The log has a budget
-//! too: a flood is summarised, not written line by line.
+//! coming back at the speed of a machine, for seconds, without a pause (a
+//! loop, logged once; a client asking the same number again and again is
+//! answered every time). The log has a budget too: a flood is summarised,
+//! not written line by line.
 
 use std::io::ErrorKind;
 use std::time::Instant;
