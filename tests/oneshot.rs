@@ -145,15 +145,98 @@ fn count_allows_several_downloads_and_a_second_client_waits_its_turn() {
     let response = exchange(addr, b"GET / HTTP/1.0\r\n\r\n");
     assert!(response.starts_with(b"HTTP/1.0 503 Service Unavailable\r\n"));
 
-    // The slow one reads at last: second success, the server ends, even
-    // though this client keeps its connection open (no reset came).
+    // The slow one reads at last, and closes: second success, the server
+    // ends.
     let mut all = Vec::new();
     slow.read_to_end(&mut all).unwrap();
     assert_eq!(split(&all).1.len(), 4 * 1024 * 1024);
-    assert!(server.wait_exit().success());
     drop(slow);
+    assert!(server.wait_exit().success());
     drop(idle);
     server.wait_for_log("(2/2)");
+    server.wait_for_log("fin de connexion propre (2/2)");
+}
+
+/// Sends a GET on a new connection, reads nothing, and closes after
+/// `wait`: its system resets the connection, since bytes are unread.
+fn never_read(addr: SocketAddr, wait: std::time::Duration) {
+    let stream = TcpStream::connect(addr).unwrap();
+    (&stream).write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    std::thread::sleep(wait);
+}
+
+#[test]
+fn a_client_that_never_reads_a_small_file_and_aborts_later_does_not_count() {
+    // 10 KiB fit in the client's buffers: acknowledged at once, read or
+    // not. It gives up four seconds later, long after our close.
+    let dir = TempDir::new("neverread");
+    let file = dir.filled("petit.pdf", 10 * 1024);
+    let mut server = start(&file, &[]);
+    let addr = server.loopback();
+    never_read(addr, std::time::Duration::from_secs(4));
+    server.wait_for_log("téléchargement abandonné par");
+    server.wait_for_log("sans tout lire (reset après notre fermeture) ; ne compte pas");
+    assert!(server.is_running(), "{}", server.log());
+    assert!(!server.log().contains("téléchargement réussi"));
+
+    // One that had closed its sending side and leaves at once, unread.
+    let stream = TcpStream::connect(addr).unwrap();
+    (&stream).write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    stream.shutdown(Shutdown::Write).unwrap();
+    server.wait_for_log("envoi de petit.pdf");
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    drop(stream);
+    server.wait_for_log("avait fini d'envoyer, a coupé la connexion (reset) sans tout lire");
+    assert!(server.is_running(), "{}", server.log());
+
+    let response = exchange(addr, b"GET / HTTP/1.0\r\n\r\n");
+    assert_eq!(split(&response).1.len(), 10 * 1024);
+    assert!(server.wait_exit().success());
+    server.wait_for_log("(1/1)");
+}
+
+#[test]
+fn a_client_that_reads_every_byte_then_resets_counts() {
+    // It reads the head and Content-Length bytes, then cuts the
+    // connection with a reset (SO_LINGER 0), as a browser may.
+    let script = r#"
+import socket, struct, sys
+s = socket.create_connection(("::1", int(sys.argv[1])))
+s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+data = b""
+while b"\r\n\r\n" not in data:
+    data += s.recv(65536)
+head, body = data.split(b"\r\n\r\n", 1)
+length = int([l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")][0])
+while len(body) < length:
+    body += s.recv(65536)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()
+print(len(body))
+"#;
+    if !util::have("python3", "un client qui coupe la connexion par un reset") {
+        return;
+    }
+    for size in [10, 10 * 1024, 1024 * 1024] {
+        let dir = TempDir::new(&format!("readreset{size}"));
+        let file = dir.filled("cours.pdf", size);
+        let mut server = start(&file, &[]);
+        let out = Command::new("python3")
+            .args(["-c", script, &server.port_arg()])
+            .output()
+            .expect("python3");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            size.to_string()
+        );
+        assert!(server.wait_exit().success(), "{}", server.log());
+        server.wait_for_log("puis le client a coupé la connexion (reset) (1/1)");
+    }
 }
 
 #[test]
@@ -286,7 +369,7 @@ fn a_browser_like_request_and_an_empty_file() {
     assert!(head.contains("\r\nContent-Length: 0\r\n"), "{head}");
     assert!(body.is_empty());
     assert!(server.wait_exit().success());
-    server.wait_for_log(": aucun octet (1/1)");
+    server.wait_for_log(": aucun octet, tout acquitté");
 }
 
 #[test]
@@ -421,7 +504,7 @@ fn walk_away(addr: SocketAddr) {
 
 #[test]
 fn a_client_that_half_closes_and_walks_away_does_not_count() {
-    for size in [100_000, 1_000_000] {
+    for size in [10_000, 100_000, 1_000_000] {
         let dir = TempDir::new(&format!("walkaway{size}"));
         let file = dir.filled("cours.pdf", size);
         let mut server = start(&file, &["--count", "1000"]);

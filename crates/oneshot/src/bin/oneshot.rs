@@ -9,13 +9,17 @@
 //!
 //! Only a whole, successful download counts: not a `HEAD` (headers only),
 //! not a refused request (405 for POST and the like, 400 for junk), not a
-//! download the client abandons half-way. Our last `send` returning says
-//! only that the bytes are in *our* system's buffers; a download counts
-//! when the client's TCP has acknowledged every byte (the system tells how
-//! many are still unacknowledged) and no reset comes after our close — a
-//! client that closes with bytes unread makes its system send a reset.
-//! And every connection has a deadline: no client, however slow or
-//! sly, holds the server for ever.
+//! download the client abandons. Our last `send` returning says only that
+//! the bytes are in *our* system's buffers. A download counts when the
+//! client has received every byte: its TCP has acknowledged them all (the
+//! system tells how many are still unacknowledged), and no reset comes
+//! after our close. A client that closes its socket with bytes it never
+//! read makes its system answer with a reset: a small file fits whole in
+//! the client's buffers and is acknowledged at once, read or not, so the
+//! reset that follows our close is what tells us it was thrown away.
+//! A client that takes every byte and then cuts the connection (a reset
+//! before our close) has its download. And every connection has a
+//! deadline: no client, however slow or sly, holds the server for ever.
 //!
 //! Try it:
 //!
@@ -61,19 +65,20 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 const SLOWEST_RATE: u64 = 16 * 1024;
 
 /// After our close, how long we watch the connection. A client that took
-/// everything closes cleanly; one that gave up with bytes still unread
-/// makes its system answer with a reset, which comes within milliseconds.
-/// A client still silent after this long (counted from our close, however
-/// many bytes it sends meanwhile) has every byte in its machine.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// everything closes cleanly at once; one that never read aborts when it
+/// gives up, which may take seconds: its reset says the bytes were thrown
+/// away. A client still silent after this long (counted from our close,
+/// however many bytes it sends meanwhile) keeps every byte, acknowledged:
+/// its download counts.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Once every byte is acknowledged, we keep the connection open this long
-/// before our close. A client that leaves with bytes unread resets the
-/// connection, but we hear it only while the connection is open: one that
-/// closed its sending side first (`shutdown`, `nc -N`) would otherwise
-/// answer our close with its own, and reset a connection that no longer
-/// exists.
-const GRACE: Duration = Duration::from_secs(1);
+/// before our close: time for a client that has everything to hang up as
+/// it likes, reset included. It also lets us hear a client that closed its
+/// sending side first (`shutdown`, `nc -N`): after our close, its system
+/// would end the connection without a word, reset or not; before it, a
+/// reset from such a client means it left with bytes unread.
+const GRACE: Duration = Duration::from_millis(500);
 
 /// How often we ask the system whether every byte is acknowledged (no
 /// event tells; a reset does wake us at once).
@@ -280,9 +285,9 @@ fn serve(
             let outcome = send_file(&stream, &mut file, length, &offer.name, deadline);
             let (done, wanted) = settle(tally, outcome.is_ok());
             match outcome {
-                Ok(bytes) => {
+                Ok((bytes, how)) => {
                     log!(
-                        "téléchargement réussi par {peer} : {} ({done}/{wanted})",
+                        "téléchargement réussi par {peer} : {}, {how} ({done}/{wanted})",
                         netlabs::octets(bytes)
                     );
                     if done == wanted {
@@ -326,14 +331,15 @@ fn time_allowed(length: u64) -> Duration {
 }
 
 /// Sends the head and the file, then makes sure the client has it all.
-/// Returns the bytes sent, or why the download does not count.
+/// Returns the bytes sent and how the client ended, or why the download
+/// does not count.
 fn send_file(
     stream: &TcpStream,
     file: &mut File,
     length: u64,
     name: &str,
     deadline: Instant,
-) -> Result<u64, String> {
+) -> Result<(u64, &'static str), String> {
     let lost = |e: std::io::Error| format!("connexion perdue ({})", Why(&e));
     let mut out = Until { stream, deadline };
     out.write_all(ok_head(length, name).as_bytes())
@@ -345,8 +351,8 @@ fn send_file(
             netlabs::octets(sent)
         ));
     }
-    received_all(stream, deadline)?;
-    Ok(sent)
+    let how = received_all(stream, deadline)?;
+    Ok((sent, how))
 }
 
 /// The stream as a writer that gives up at the connection's deadline, or
@@ -373,45 +379,90 @@ impl Write for Until<'_> {
 }
 
 /// After our last byte: did the client get them all? Every byte must be
-/// acknowledged by its TCP, and no reset must come, before or after our
-/// close.
-fn received_all(stream: &TcpStream, deadline: Instant) -> Result<(), String> {
-    let lost = |e: std::io::Error| format!("connexion perdue ({})", Why(&e));
-    wait_acknowledged(stream, deadline)?;
-    watch_for_reset(stream, GRACE.min(left(deadline)))?;
+/// acknowledged by its TCP, and no reset must come after our close.
+/// Returns, in words, how the client ended; or why it does not count.
+fn received_all(stream: &TcpStream, deadline: Instant) -> Result<&'static str, String> {
+    // 1. Until every byte is acknowledged (a reset meanwhile is judged by
+    //    what was acknowledged when it came).
+    if let Some(reset) = wait_acknowledged(stream, deadline)? {
+        return after_everything(reset);
+    }
+    // 2. Every byte is in the client's machine; a moment before our close.
+    if let Some(reset) = watch_for_reset(stream, GRACE.min(left(deadline)))? {
+        return after_everything(reset);
+    }
 
-    // HTTP/1.0: the server closes. Our side first, then wait for theirs,
-    // until a time fixed now, whatever the client sends meanwhile.
-    stream.shutdown(Shutdown::Write).map_err(lost)?;
+    // 3. HTTP/1.0: the server closes. Our side first, then wait for
+    //    theirs, until a time fixed now, whatever the client sends
+    //    meanwhile.
+    if let Err(e) = stream.shutdown(Shutdown::Write) {
+        // A reset that came in between ends the connection first.
+        return match stream.take_error() {
+            Ok(Some(reset)) => after_everything(reset),
+            _ => Err(format!("connexion perdue ({})", Why(&e))),
+        };
+    }
     let until = (Instant::now() + CLOSE_TIMEOUT).min(deadline);
     let mut buf = [0u8; 1024];
     loop {
         let wait = until.saturating_duration_since(Instant::now());
         if wait.is_zero() {
-            return Ok(()); // silent, no reset: every byte is over there
+            return Ok("tout acquitté ; le client garde la connexion ouverte, sans reset");
         }
-        stream.set_read_timeout(Some(wait)).map_err(lost)?;
+        stream
+            .set_read_timeout(Some(wait))
+            .map_err(|e| format!("connexion perdue ({})", Why(&e)))?;
         match (&mut &*stream).read(&mut buf) {
-            Ok(0) => return Ok(()), // its clean close
-            Ok(_) => {}             // a client may send more; it changes nothing
+            Ok(0) => return Ok("tout acquitté, puis fin de connexion propre"),
+            Ok(_) => {} // a client may send more; it changes nothing
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-            Err(e) => return Err(lost(e)), // a reset: bytes left unread
+            // A reset after our close: its system threw away bytes that
+            // the program never read.
+            Err(e) if e.kind() == ErrorKind::ConnectionReset => {
+                return Err(
+                    "tout était acquitté, mais le client a fermé sans tout lire (reset après notre fermeture)"
+                        .to_string(),
+                );
+            }
+            Err(e) => return Err(format!("connexion perdue ({})", Why(&e))),
         }
     }
 }
 
+/// A reset before our close, every byte acknowledged. From a client that
+/// was still sending (`ECONNRESET`), it hung up having everything — what a
+/// browser does once it holds `Content-Length` bytes: the download counts.
+/// From a client that had closed its sending side first (`EPIPE`), it
+/// only had reading left: a reset says it left with bytes unread (one that
+/// has read everything closes without a word).
+fn after_everything(reset: std::io::Error) -> Result<&'static str, String> {
+    if reset.kind() == ErrorKind::BrokenPipe {
+        Err(
+            "le client, qui avait fini d'envoyer, a coupé la connexion (reset) sans tout lire"
+                .to_string(),
+        )
+    } else {
+        Ok("tout acquitté, puis le client a coupé la connexion (reset)")
+    }
+}
+
 /// Waits until the client's TCP has acknowledged every byte we sent: then
-/// they are all in its machine. Fails on a reset, when the client takes
-/// nothing for [`SEND_TIMEOUT`], or at the deadline. Where the system
-/// cannot tell (neither Linux nor macOS), the close below decides alone.
-fn wait_acknowledged(stream: &TcpStream, deadline: Instant) -> Result<(), String> {
+/// they are all in its machine. Returns the reset that came once they
+/// were, if one did. Fails on a reset that came before, when the client
+/// takes nothing for [`SEND_TIMEOUT`], or at the deadline. Where the
+/// system cannot tell (neither Linux nor macOS), the close below decides
+/// alone.
+fn wait_acknowledged(
+    stream: &TcpStream,
+    deadline: Instant,
+) -> Result<Option<std::io::Error>, String> {
     let mut last = (usize::MAX, Instant::now());
     loop {
         let waiting = match sys::unacknowledged(stream) {
-            Ok(0) => return Ok(()),
+            Ok(0) => return Ok(None),
             Ok(bytes) => bytes,
-            Err(e) if e.kind() == ErrorKind::Unsupported => return Ok(()),
+            Err(e) if e.kind() == ErrorKind::Unsupported => return Ok(None),
             Err(e) => return Err(format!("connexion perdue ({})", Why(&e))),
         };
         if waiting < last.0 {
@@ -426,23 +477,42 @@ fn wait_acknowledged(stream: &TcpStream, deadline: Instant) -> Result<(), String
             );
             return Err(format!("{never} par le client"));
         }
-        watch_for_reset(stream, ACK_POLL)?;
+        if let Some(reset) = watch_for_reset(stream, ACK_POLL)? {
+            // The system still counts what the reset left unacknowledged.
+            return match sys::unacknowledged(stream) {
+                Ok(0) => Ok(Some(reset)),
+                Ok(unread) => Err(format!(
+                    "le client a coupé la connexion (reset) avant de tout recevoir : {} jamais {}",
+                    netlabs::octets(unread as u64),
+                    if unread == 1 {
+                        "acquitté"
+                    } else {
+                        "acquittés"
+                    }
+                )),
+                Err(_) => Err(format!(
+                    "le client a coupé la connexion (reset) avant de tout recevoir ({})",
+                    Why(&reset)
+                )),
+            };
+        }
     }
 }
 
-/// Waits `time`, or less if a reset comes: then the download fails.
-fn watch_for_reset(stream: &TcpStream, time: Duration) -> Result<(), String> {
+/// Waits `time`, or less if a reset comes: then returns it (the error
+/// the system reports for the connection).
+fn watch_for_reset(stream: &TcpStream, time: Duration) -> Result<Option<std::io::Error>, String> {
     // No event asked: poll still reports an error or a hang-up.
     let mut fds = [PollFd::new(stream, Events::NONE)];
     let woken =
         sys::poll_fds(&mut fds, Some(time)).map_err(|e| format!("poll a échoué ({})", Why(&e)))?;
     if woken == 0 {
-        return Ok(());
+        return Ok(None);
     }
-    // The error itself is ECONNRESET, or EPIPE when the client had
-    // closed its side first: either way, a reset.
-    let _ = stream.take_error();
-    Err("le client est parti sans tout lire (reset reçu)".to_string())
+    // ECONNRESET, or EPIPE when the client had closed its side first.
+    Ok(Some(stream.take_error().ok().flatten().unwrap_or_else(
+        || std::io::Error::from(ErrorKind::ConnectionReset),
+    )))
 }
 
 /// Time left before `deadline`.
