@@ -578,10 +578,10 @@ mod tests {
     fn a_loop_of_many_distinct_datagrams_is_cut_as_soon() {
         // A forged burst of 17, 100, 1000 datagrams: each comes back long
         // after it was sent, behind all the others.
-        for n in [17, 100, 1000, 5000] {
+        for n in [17, 100, 1000] {
             let mut peers = budget();
             let other = addr("127.0.0.1:8808");
-            let (cut, notes) = run_loop(&mut peers, other, &distinct(n), 16, 30);
+            let (cut, notes) = run_loop(&mut peers, other, &distinct(n), 40, 30);
             let cut = cut.unwrap_or_else(|| panic!("a loop of {n} was never cut"));
             assert!(cut < 2_500_000, "a loop of {n} cut after {cut} µs");
             assert_eq!(notes.len(), 1, "{notes:?}");
@@ -674,18 +674,18 @@ mod tests {
         let mut peers = Peers::new(local);
         let start = Instant::now();
         let from = client.local_addr().unwrap();
-        for i in 0..300_000u64 {
-            let v = peers.check(from, b"bonjour\n", b"bonjour\n", at(start, i * 16));
+        for i in 0..200_000u64 {
+            let v = peers.check(from, b"bonjour\n", b"bonjour\n", at(start, i * 25));
             assert!(v.answer, "datagram {i} unanswered");
         }
         // The same from a socket that is not connected to us: a loop.
         let unconnected = UdpSocket::bind("127.0.0.1:0").unwrap();
         let from = unconnected.local_addr().unwrap();
         let start = Instant::now();
-        let cut = (0..600_000u64)
-            .find(|i| !peers.check(from, b"x", b"x", at(start, i * 16)).answer)
+        let cut = (0..200_000u64)
+            .find(|i| !peers.check(from, b"x", b"x", at(start, i * 25)).answer)
             .expect("no loop found");
-        assert!(cut * 16 < 2_500_000, "cut after {} µs", cut * 16);
+        assert!(cut * 25 < 2_500_000, "cut after {} µs", cut * 25);
     }
 
     #[test]
@@ -695,15 +695,15 @@ mod tests {
         let flood = addr("127.0.0.1:40000");
         let mut notes = Vec::new();
         let mut answered = 0u64;
-        // A million distinct datagrams a second, for a second.
-        for i in 0..1_000_000u64 {
+        // A million distinct datagrams a second, for 0.3 s.
+        for i in 0..300_000u64 {
             let n = i.to_string();
             let v = peers.check(flood, n.as_bytes(), b"x", at(start, i));
             notes.extend(v.notes.into_iter().filter(|n| n.contains("par seconde")));
             answered += v.answer as u64;
         }
         assert!(
-            (100_000..120_000).contains(&answered),
+            (100_000..140_000).contains(&answered),
             "{answered} answered"
         );
         assert_eq!(notes.len(), 1, "{notes:?}");
