@@ -1,6 +1,6 @@
 //! Chapitre 2.2: `oneshot`, the chapter's woof — HTTP/1.0 spoken by hand,
-//! then with curl and wget; only whole downloads count (CATALOGUE
-//! section 3).
+//! then with curl and wget; only whole downloads count: every byte
+//! acknowledged by the client, and no reset after the server's close.
 
 mod util;
 
