@@ -287,7 +287,7 @@ fn serve(
             match outcome {
                 Ok((bytes, how)) => {
                     log!(
-                        "téléchargement réussi par {peer} : {}, {how} ({done}/{wanted})",
+                        "téléchargement réussi par {peer} : {}{how} ({done}/{wanted})",
                         netlabs::octets(bytes)
                     );
                     if done == wanted {
@@ -380,7 +380,9 @@ impl Write for Until<'_> {
 
 /// After our last byte: did the client get them all? Every byte must be
 /// acknowledged by its TCP, and no reset must come after our close.
-/// Returns, in words, how the client ended; or why it does not count.
+/// Returns, in words, how the client ended when it is worth saying (empty
+/// for the usual: every byte acknowledged, then a clean close); or why
+/// the download does not count.
 fn received_all(stream: &TcpStream, deadline: Instant) -> Result<&'static str, String> {
     // 1. Until every byte is acknowledged (a reset meanwhile is judged by
     //    what was acknowledged when it came).
@@ -407,13 +409,14 @@ fn received_all(stream: &TcpStream, deadline: Instant) -> Result<&'static str, S
     loop {
         let wait = until.saturating_duration_since(Instant::now());
         if wait.is_zero() {
-            return Ok("tout acquitté ; le client garde la connexion ouverte, sans reset");
+            return Ok(", tout acquitté ; le client garde la connexion ouverte, sans reset");
         }
         stream
             .set_read_timeout(Some(wait))
             .map_err(|e| format!("connexion perdue ({})", Why(&e)))?;
         match (&mut &*stream).read(&mut buf) {
-            Ok(0) => return Ok("tout acquitté, puis fin de connexion propre"),
+            Ok(0) => return Ok(""), // its clean close: the usual ending
+
             Ok(_) => {} // a client may send more; it changes nothing
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
@@ -443,7 +446,7 @@ fn after_everything(reset: std::io::Error) -> Result<&'static str, String> {
                 .to_string(),
         )
     } else {
-        Ok("tout acquitté, puis le client a coupé la connexion (reset)")
+        Ok(", tout acquitté, puis le client a coupé la connexion (reset)")
     }
 }
 
