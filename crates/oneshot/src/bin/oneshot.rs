@@ -416,8 +416,7 @@ fn received_all(stream: &TcpStream, deadline: Instant) -> Result<&'static str, S
             .map_err(|e| format!("connexion perdue ({})", Why(&e)))?;
         match (&mut &*stream).read(&mut buf) {
             Ok(0) => return Ok(""), // its clean close: the usual ending
-
-            Ok(_) => {} // a client may send more; it changes nothing
+            Ok(_) => {}             // a client may send more; it changes nothing
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
             // A reset after our close: its system threw away bytes that
