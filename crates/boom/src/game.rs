@@ -64,7 +64,7 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::time::Duration;
 
 use reactor::{Clock, DelayedCall};
@@ -406,15 +406,13 @@ impl Game {
 
     // ---- Timers ----------------------------------------------------------
 
-    /// Schedules `f` on the game's clock. The call holds only a weak handle
-    /// on the game: a game dropped with calls pending is freed, and the
-    /// calls do nothing.
+    /// Schedules `f` on the game's clock, with a weak handle on the game
+    /// (see [`crate::later`]).
     fn later(&self, delay: Duration, f: impl FnOnce(&Game) + 'static) -> DelayedCall {
-        let weak: Weak<Inner> = Rc::downgrade(&self.inner);
-        self.inner.clock.call_later(delay, move || {
-            if let Some(inner) = weak.upgrade() {
-                f(&Game { inner });
-            }
+        crate::later(&self.inner.clock, delay, &self.inner, move |inner| {
+            f(&Game {
+                inner: Rc::clone(inner),
+            })
         })
     }
 

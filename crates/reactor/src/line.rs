@@ -35,6 +35,12 @@ pub trait LineProtocol {
         transport.lose_connection();
     }
 
+    /// Every byte written has been sent (see
+    /// [`Protocol::write_drained`]).
+    fn write_drained(&mut self, transport: &Transport) {
+        let _ = transport;
+    }
+
     /// The connection is closed (Twisted's `connectionLost`).
     fn connection_lost(&mut self, reason: Reason) {
         let _ = reason;
@@ -93,6 +99,10 @@ impl<P: LineProtocol> Protocol for LineReceiver<P> {
                 return; // the rest of the read is not delivered
             }
         }
+    }
+
+    fn write_drained(&mut self, transport: &Transport) {
+        self.inner.write_drained(transport);
     }
 
     fn connection_lost(&mut self, reason: Reason) {

@@ -77,17 +77,43 @@
 //! assert!(t.is_disconnecting());
 //! ```
 
+use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
 use std::ops::Deref;
+use std::rc::Rc;
 
 use crate::Transport;
+use crate::transport::Link;
 
 /// A transport with no socket that keeps every byte written (Twisted's
 /// `StringTransport`). It dereferences to a [`Transport`], so it is given
 /// to a protocol as is: `protocol.data_received(&t, b"…")`.
+///
+/// It keeps the promises of the real one: what is written after
+/// `lose_connection` (or `lose_write_connection`) is ignored, and
+/// `is_disconnecting` says so. Its peer reads everything at once
+/// (`pending()` is 0) until the test [`stall`](StringTransport::stall)s
+/// it: then what is written stays pending, as with a peer that does not
+/// read, until [`drain`](StringTransport::drain).
 #[derive(Clone)]
 pub struct StringTransport {
     transport: Transport,
+    record: Rc<Record>,
+}
+
+/// What a `StringTransport` keeps.
+struct Record {
+    peer: SocketAddr,
+    host: SocketAddr,
+    /// Every byte written (Twisted's `value()`).
+    written: RefCell<Vec<u8>>,
+    /// `lose_connection` was called (Twisted's `disconnecting`).
+    disconnecting: Cell<bool>,
+    /// `lose_write_connection` was called.
+    write_closed: Cell<bool>,
+    /// The peer does not read: what is written adds to `pending`.
+    stalled: Cell<bool>,
+    pending: Cell<usize>,
 }
 
 impl StringTransport {
@@ -98,25 +124,90 @@ impl StringTransport {
 
     /// A transport whose peer is `peer`.
     pub fn with_peer(peer: SocketAddr) -> StringTransport {
-        let host = "127.0.0.1:1234".parse().expect("a valid address");
+        let record = Rc::new(Record {
+            peer,
+            host: "127.0.0.1:1234".parse().expect("a valid address"),
+            written: RefCell::new(Vec::new()),
+            disconnecting: Cell::new(false),
+            write_closed: Cell::new(false),
+            stalled: Cell::new(false),
+            pending: Cell::new(0),
+        });
+        let link: Rc<dyn Link> = record.clone();
         StringTransport {
-            transport: Transport::recording(peer, host),
+            transport: Transport::new(link),
+            record,
         }
     }
 
     /// Everything written so far (Twisted's `value()`).
     pub fn value(&self) -> Vec<u8> {
-        self.transport.queued()
+        self.record.written.borrow().clone()
     }
 
     /// Everything written so far, as text (invalid UTF-8 shown as `�`).
     pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.value()).into_owned()
+        String::from_utf8_lossy(&self.record.written.borrow()).into_owned()
     }
 
     /// Forgets what was written (Twisted's `clear()`).
     pub fn clear(&self) {
-        self.transport.clear_queue();
+        self.record.written.borrow_mut().clear();
+    }
+
+    /// The peer stops reading: from now on, what is written stays
+    /// [`pending`](Transport::pending) until [`drain`](StringTransport::drain).
+    pub fn stall(&self) {
+        self.record.stalled.set(true);
+    }
+
+    /// The peer reads everything pending, and goes on reading. Returns
+    /// how many bytes it took. The reactor would now tell the protocol
+    /// [`write_drained`](crate::Protocol::write_drained): a test calls it.
+    pub fn drain(&self) -> usize {
+        self.record.stalled.set(false);
+        self.record.pending.replace(0)
+    }
+
+    /// True once `lose_write_connection` was called.
+    pub fn is_write_closed(&self) -> bool {
+        self.record.write_closed.get()
+    }
+}
+
+impl Link for Record {
+    fn write(&self, data: &[u8]) {
+        if self.disconnecting.get() || self.write_closed.get() {
+            return;
+        }
+        self.written.borrow_mut().extend_from_slice(data);
+        if self.stalled.get() {
+            self.pending.set(self.pending.get() + data.len());
+        }
+    }
+
+    fn lose_connection(&self) {
+        self.disconnecting.set(true);
+    }
+
+    fn lose_write_connection(&self) {
+        self.write_closed.set(true);
+    }
+
+    fn peer(&self) -> SocketAddr {
+        self.peer
+    }
+
+    fn host(&self) -> SocketAddr {
+        self.host
+    }
+
+    fn pending(&self) -> usize {
+        self.pending.get()
+    }
+
+    fn is_disconnecting(&self) -> bool {
+        self.disconnecting.get()
     }
 }
 
