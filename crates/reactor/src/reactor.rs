@@ -603,6 +603,52 @@ mod tests {
         }
     }
 
+    /// Cannot start: says why, and records whether it was stopped.
+    struct Broken(Rc<std::cell::Cell<bool>>);
+    impl Factory for Broken {
+        fn build_protocol(&mut self, _peer: SocketAddr) -> Option<Box<dyn Protocol>> {
+            None
+        }
+        fn start_factory(&mut self) -> Result<(), String> {
+            Err("impossible d'ouvrir le fichier".into())
+        }
+        fn stop_factory(&mut self) {
+            self.0.set(true);
+        }
+    }
+
+    #[test]
+    fn a_factory_that_cannot_start_makes_listen_fail_and_frees_the_port() {
+        let mut reactor = Reactor::new().unwrap();
+        let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = free.local_addr().unwrap();
+        drop(free);
+        let stopped = Rc::new(std::cell::Cell::new(false));
+        let err = reactor
+            .listen_tcp(addr, Broken(Rc::clone(&stopped)))
+            .unwrap_err();
+        assert!(matches!(err, Error::Start(_)), "{err:?}");
+        assert_eq!(err.to_string(), "impossible d'ouvrir le fichier");
+        assert!(reactor.ports.is_empty());
+        std::net::TcpListener::bind(addr).expect("the port is free again");
+        reactor.shut_down(); // what `run` does at its end
+        assert!(!stopped.get(), "never started, never stopped");
+    }
+
+    #[test]
+    fn a_busy_port_says_so_in_french() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = taken.local_addr().unwrap();
+        let mut reactor = Reactor::new().unwrap();
+        let err = reactor.listen_tcp(addr, Nobody).unwrap_err();
+        assert!(matches!(err, Error::Bind(..)), "{err:?}");
+        let said = err.to_string();
+        assert!(
+            said.starts_with(&format!("le port {} est déjà utilisé", addr.port())),
+            "{said}"
+        );
+    }
+
     #[test]
     fn an_accept_pause_bounds_the_sleep_until_it_is_over_then_no_more() {
         let mut reactor = Reactor::new().unwrap();

@@ -228,3 +228,58 @@ impl Deref for StringTransport {
 pub fn chunks(data: &[u8], size: usize) -> impl Iterator<Item = &[u8]> {
     data.chunks(size.max(1))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn it_records_what_is_written_until_the_connection_is_lost() {
+        let t = StringTransport::new();
+        t.write(b"one ");
+        t.send_line(b"two");
+        assert_eq!(t.value(), b"one two\r\n");
+        assert_eq!(t.pending(), 0, "its peer reads everything at once");
+        t.clear();
+        t.write(b"three");
+        t.lose_connection();
+        assert!(t.is_disconnecting());
+        t.write(b"ignored, as on a real connection");
+        assert_eq!(t.text(), "three");
+    }
+
+    #[test]
+    fn a_half_close_stops_writes_but_not_the_connection() {
+        let t = StringTransport::new();
+        t.lose_write_connection();
+        t.write(b"ignored");
+        assert!(t.is_write_closed());
+        assert!(!t.is_disconnecting());
+        assert_eq!(t.value(), b"");
+    }
+
+    #[test]
+    fn a_stalled_peer_leaves_writes_pending_until_it_drains() {
+        let t = StringTransport::new();
+        t.write(b"taken");
+        t.stall();
+        t.write(b"12345");
+        t.write(b"678");
+        assert_eq!(t.pending(), 8);
+        assert_eq!(t.text(), "taken12345678", "recorded all the same");
+        assert_eq!(t.drain(), 8);
+        assert_eq!(t.pending(), 0);
+        t.write(b"9");
+        assert_eq!(t.pending(), 0, "reading again");
+    }
+
+    #[test]
+    fn clones_are_the_same_connection() {
+        let t = StringTransport::new();
+        let kept: Transport = (*t).clone();
+        kept.write(b"from a timer");
+        assert_eq!(t.text(), "from a timer");
+        assert!(kept.same_connection(&t));
+        assert!(!kept.same_connection(&StringTransport::new()));
+    }
+}

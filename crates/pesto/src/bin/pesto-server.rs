@@ -300,6 +300,26 @@ mod tests {
     }
 
     #[test]
+    fn a_file_that_cannot_be_opened_makes_starting_fail_and_says_why() {
+        // A folder: main refuses it before the factory, but the factory
+        // must fail cleanly whatever it is given.
+        let mut f = ServerFactory {
+            path: std::env::temp_dir(),
+            journal: Journal {
+                file: Rc::new(RefCell::new(None)),
+            },
+        };
+        let why = f.start_factory().unwrap_err();
+        assert!(why.starts_with("impossible d'ouvrir "), "{why}");
+        assert!(
+            why.ends_with("; vérifiez le dossier ou choisissez --file"),
+            "{why}"
+        );
+        assert!(!why.contains('\n'), "one line");
+        assert!(f.journal.save_text(b"x").is_err(), "nothing opened");
+    }
+
+    #[test]
     fn the_seeds_lstrip_example_keeps_its_text() {
         let mut f = factory("lstrip");
         play(&mut f, b"write: test\nwrite: \n", 3);
