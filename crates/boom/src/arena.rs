@@ -126,7 +126,10 @@ impl Arena {
             player
                 .transport
                 .write(Frame::of(&self.game).screen(id).as_bytes());
-            log!("{} a tout lu : il reçoit l'écran du moment", self.name(id));
+            log!(
+                "{} a rattrapé son retard : il reçoit l'écran du moment",
+                self.name(id)
+            );
         }
     }
 
