@@ -1,9 +1,9 @@
 //! `boom-server` (seed `bite-sized-twisted-triforce.txt`, "Toward a better
-//! boom"; CATALOGUE section 4) played over raw sockets, as telnet or nc
-//! would: the negotiation, two players, a move one makes and the other
-//! sees, a bomb that burns a tile after its fuse, a player who leaves; a
-//! player who floods and never reads, who must slow nobody; the 27th
-//! player, refused.
+//! boom") played over raw sockets, as telnet or nc would: the negotiation,
+//! two players, a move one makes and the other sees, a bomb that burns a
+//! tile after its fuse, a player who leaves; a player who floods and never
+//! reads, who must slow nobody; a player who stops reading, and gets the
+//! board of the moment once it reads again; the 27th player, refused.
 //! No sleep: each step reads until the expected screen comes, bounded by
 //! `WAIT`.
 

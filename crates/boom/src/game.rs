@@ -27,7 +27,7 @@
 //! assert_eq!(game.row(0), ". a % % %"); // out; A stays dead
 //! ```
 //!
-//! The rules (CATALOGUE section 4, "boom rules"):
+//! The rules:
 //!
 //! - a `W×H` board of EMPTY, HARD (where x and y are both odd) and SOFT
 //!   tiles (everything else at start);
@@ -45,7 +45,7 @@
 //! - a pawn in fire, or walking into it, dies: it can no longer move nor
 //!   drop bombs, and stays dead.
 //!
-//! Where the catalogue is silent:
+//! Where the rules above are silent, our choices:
 //!
 //! - **more players than corners.** A fifth player is not refused: with no
 //!   free corner, the pawn goes to the free tile farthest from every other
@@ -69,7 +69,7 @@ use std::time::Duration;
 
 use reactor::{Clock, DelayedCall};
 
-/// The board's default size (the seed's game, and the catalogue's).
+/// The board's default size (the seed's game).
 pub const WIDTH: usize = 11;
 /// See [`WIDTH`].
 pub const HEIGHT: usize = 11;

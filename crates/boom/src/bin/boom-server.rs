@@ -26,7 +26,7 @@
 //! One loop serves everyone, so no player may hold it up: screens go out
 //! at most once a frame (`arena::FRAME`), a read plays a few keys at most
 //! (MAX_KEYS), and a player whose socket does not take its screens is
-//! skipped until it has read everything (`arena::MAX_BEHIND`; the reactor
+//! skipped until its socket has taken everything (`arena::MAX_BEHIND`; the reactor
 //! says when: `write_drained`). Try `yes d | nc 127.0.0.1 8900` beside a
 //! telnet player: the telnet player does not notice.
 
