@@ -157,6 +157,7 @@ impl Arena {
         for (&id, player) in self.players.borrow_mut().iter_mut() {
             if !is_behind(&player.transport) {
                 player.transport.write(frame.screen(id).as_bytes());
+                player.behind = false; // owed nothing more
             } else if !player.behind {
                 player.behind = true;
                 log!(

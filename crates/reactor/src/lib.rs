@@ -119,7 +119,8 @@
 //!
 //! See [`Reactor::run`] and the module source `reactor.rs`: one `poll` over
 //! every socket, one read per ready connection, writes sent at once and
-//! queued only for what the socket did not take, reading paused while more
+//! queued only for what the socket did not take (the protocol is told
+//! [`Protocol::write_drained`] once the queue is sent), reading paused while more
 //! than [`MAX_PENDING`] bytes wait for a peer that does not read, accepting
 //! paused for a moment when no descriptor is left. Nothing here calls C: the
 //! only foreign function, `poll`, is wrapped in `netlabs::sys`.

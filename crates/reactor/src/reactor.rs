@@ -8,8 +8,9 @@
 //! 3. build the list for `poll`: the wake-up socket first, then each
 //!    listening socket, then each connection with what it waits for;
 //! 4. sleep in `poll` until something is ready or the next timer is due;
-//! 5. serve what is ready: the connections (read once, hand the bytes to
-//!    the protocol; send what is queued), then the listening sockets
+//! 5. serve what is ready: the connections (send what is queued, and
+//!    once all of it is sent tell the protocol `write_drained`; read once,
+//!    hand the bytes to the protocol), then the listening sockets
 //!    (accept), then the wake-up socket (run the calls other threads
 //!    handed over). The calls come last because they may add sockets the
 //!    list does not have yet.
