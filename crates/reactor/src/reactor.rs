@@ -636,6 +636,35 @@ mod tests {
         assert!(!stopped.get(), "never started, never stopped");
     }
 
+    /// A client factory that cannot start either, and hears why.
+    struct BrokenClient(Rc<std::cell::RefCell<Vec<String>>>);
+    impl Factory for BrokenClient {
+        fn build_protocol(&mut self, _peer: SocketAddr) -> Option<Box<dyn Protocol>> {
+            None
+        }
+        fn start_factory(&mut self) -> Result<(), String> {
+            Err("pas de fichier".into())
+        }
+        fn stop_factory(&mut self) {
+            self.0.borrow_mut().push("stop".into());
+        }
+    }
+    impl ClientFactory for BrokenClient {
+        fn client_connection_failed(&mut self, reason: &str) {
+            self.0.borrow_mut().push(reason.into());
+        }
+    }
+
+    #[test]
+    fn a_client_factory_that_cannot_start_is_told_and_nothing_is_tried() {
+        let mut reactor = Reactor::new().unwrap();
+        let heard = Rc::new(std::cell::RefCell::new(Vec::new()));
+        reactor.connect_tcp("127.0.0.1", 1, BrokenClient(Rc::clone(&heard)));
+        assert!(reactor.connecting.is_empty(), "no connection tried");
+        reactor.shut_down();
+        assert_eq!(*heard.borrow(), ["pas de fichier"], "never stopped");
+    }
+
     #[test]
     fn a_busy_port_says_so_in_french() {
         let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
