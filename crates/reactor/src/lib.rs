@@ -130,6 +130,7 @@
 mod line;
 mod protocol;
 mod reactor;
+mod serve;
 pub mod testing;
 mod time;
 mod transport;
@@ -139,6 +140,7 @@ mod loop_tests;
 
 pub use crate::line::{LineProtocol, LineReceiver, MAX_LINE_LENGTH};
 pub use crate::protocol::{ClientFactory, Factory, Protocol, Reason};
-pub use crate::reactor::{Error, Listening, Reactor, ReactorHandle, listen, serve};
+pub use crate::reactor::{Reactor, ReactorHandle};
+pub use crate::serve::{Error, Listening, listen, serve};
 pub use crate::time::{Clock, DelayedCall};
 pub use crate::transport::{MAX_PENDING, Transport};
