@@ -147,6 +147,22 @@ mod tests {
     }
 
     #[test]
+    fn write_drained_reaches_the_line_protocol() {
+        #[derive(Default)]
+        struct Drained(usize);
+        impl LineProtocol for Drained {
+            fn line_received(&mut self, _: &Transport, _: &[u8]) {}
+            fn write_drained(&mut self, _: &Transport) {
+                self.0 += 1;
+            }
+        }
+        let t = StringTransport::new();
+        let mut receiver = LineReceiver::new(Drained::default());
+        receiver.write_drained(&t);
+        assert_eq!(receiver.get_ref().0, 1);
+    }
+
+    #[test]
     fn lines_split_and_joined_across_reads_in_every_chunk_size() {
         let input = b"hello\r\nwrite: a b\n\n\r\nlast\r\nunfinished";
         let want: Vec<&[u8]> = vec![b"hello", b"write: a b", b"", b"", b"last"];

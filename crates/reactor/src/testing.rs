@@ -1,7 +1,8 @@
 //! Test doubles, to test a protocol with no socket and no real time
 //! (Twisted's `twisted.internet.testing`):
 //!
-//! - [`StringTransport`] records what the protocol writes;
+//! - [`StringTransport`] records what the protocol writes, and can stand
+//!   for a peer that stops reading ([`StringTransport::stall`]);
 //! - [`Clock::manual`](crate::Clock::manual) is a clock the test moves
 //!   forward by hand (Twisted's `task.Clock`);
 //! - [`chunks`] cuts input into small pieces: replaying a conversation in
@@ -75,6 +76,45 @@
 //! clock.advance(Duration::from_secs(1));
 //! assert_eq!(t.value(), b"hibye\r\n");
 //! assert!(t.is_disconnecting());
+//! ```
+//!
+//! A peer that does not read: a protocol that writes ticks for ever stops
+//! while too much waits for the peer, and goes on when told
+//! `write_drained` (the reactor says it once the queue is sent; the test
+//! says it after [`StringTransport::drain`]).
+//!
+//! ```
+//! use reactor::testing::StringTransport;
+//! use reactor::{Protocol, Transport};
+//!
+//! /// Writes `tick` on every read, unless 8 bytes already wait.
+//! struct Ticker;
+//! impl Ticker {
+//!     fn tick(&self, transport: &Transport) {
+//!         if transport.pending() < 8 {
+//!             transport.write(b"tick");
+//!         }
+//!     }
+//! }
+//! impl Protocol for Ticker {
+//!     fn data_received(&mut self, transport: &Transport, _data: &[u8]) {
+//!         self.tick(transport);
+//!     }
+//!     fn write_drained(&mut self, transport: &Transport) {
+//!         self.tick(transport);
+//!     }
+//! }
+//!
+//! let t = StringTransport::new();
+//! let mut p = Ticker;
+//! t.stall(); // the peer stops reading
+//! for _ in 0..5 {
+//!     p.data_received(&t, b"?");
+//! }
+//! assert_eq!(t.text(), "ticktick", "paused at 8 bytes waiting");
+//! assert_eq!(t.drain(), 8); // the peer reads them
+//! p.write_drained(&t);
+//! assert_eq!(t.text(), "tickticktick");
 //! ```
 
 use std::cell::{Cell, RefCell};
