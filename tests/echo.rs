@@ -385,8 +385,8 @@ fn five_thousand_idle_connections_all_still_echo() {
 
 #[test]
 fn running_out_of_descriptors_neither_spins_nor_kills_the_server() {
-    if !cfg!(target_os = "linux") {
-        return; // reads /proc
+    if !util::skip_unless(cfg!(target_os = "linux"), "pas de /proc (Linux seulement)") {
+        return;
     }
     for name in MULTI_SERVERS {
         // Lower the server's descriptor limit (soft and hard) to 32.
@@ -734,7 +734,7 @@ fn the_default_address_is_port_7777_for_ipv4_and_ipv6() {
             let mut why = String::new();
             let _ = child.0.stderr.take().unwrap().read_to_string(&mut why);
             assert!(why.contains("déjà utilisé"), "{name}: {why}");
-            eprintln!("test ignoré pour {name} : le port 7777 est pris");
+            util::skip(format!("le port 7777 est pris : {name} non essayé"));
             continue;
         }
         let udp = name == "echo-udp-server";
@@ -810,7 +810,10 @@ for line in f:
     f.flush()
 sc.close()
 "#;
-    if std::net::TcpListener::bind("[::1]:0").is_err() {
+    if !util::skip_unless(
+        std::net::TcpListener::bind("[::1]:0").is_ok(),
+        "pas d'IPv6 sur cette machine",
+    ) {
         return;
     }
     let Some(server) = util::python_server(script, "serveur echo ligne par ligne en Python") else {
@@ -850,7 +853,7 @@ s.sendto(ip + udp, ("127.0.0.1", 0))
         .status()
         .expect("python3");
     if status.code() == Some(3) {
-        eprintln!("test ignoré : une socket brute demande les droits de root");
+        util::skip("une socket brute demande les droits de root");
         return false;
     }
     assert!(status.success(), "the forging script failed");
