@@ -15,7 +15,7 @@
 //! root) says so with [`skip`]: the reason is shown at the end of `make
 //! test`, and under `NETLABS_STRICT=1` (CI) a skip is a failure.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
@@ -452,54 +452,7 @@ impl LineConn {
     }
 }
 
-/// Varied bytes from a seed (xorshift), so that a loss or a reordering
-/// shows.
-pub fn pattern(len: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
-}
-
-/// A fresh folder under the system's temporary folder, removed on drop.
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    /// `netlabs-PID-NAME` in the temporary folder, empty.
-    pub fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("netlabs-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    /// The path of `name` in the folder (not created).
-    pub fn file(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    /// Writes a file of `len` varied bytes ([`pattern`]) and returns its
-    /// path.
-    pub fn filled(&self, name: &str, len: usize) -> PathBuf {
-        let path = self.file(name);
-        std::fs::write(&path, pattern(len, PATTERN_SEED)).unwrap();
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// The seed of the bytes in [`TempDir::filled`]'s files.
-pub const PATTERN_SEED: u32 = 0x2545_F491;
+pub use netlabs::temp::{PATTERN_SEED, TempDir, pattern};
 
 /// A fresh file path in the temporary folder (not created), removed when
 /// dropped.
