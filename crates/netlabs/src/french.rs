@@ -15,12 +15,13 @@ pub fn plural(n: u64, none: &str, one: &str, many: &str) -> String {
     match n {
         0 => none.to_string(),
         1 => format!("1 {one}"),
-        _ => format!("{} {many}", thousands(n)),
+        _ => format!("{n} {many}"),
     }
 }
 
-/// A count of bytes in French words: `aucun octet`, `1 octet`, `2 octets`,
-/// `884 248 octets`.
+/// A count of bytes in French words: `aucun octet`, `1 octet`, `2 octets`
+/// (digits not grouped: log lines keep numbers a program can read back;
+/// [`thousands`] groups them for a table).
 pub fn octets(n: u64) -> String {
     plural(n, "aucun octet", "octet", "octets")
 }
@@ -92,7 +93,7 @@ mod tests {
         assert_eq!(octets(0), "aucun octet");
         assert_eq!(octets(1), "1 octet");
         assert_eq!(octets(2), "2 octets");
-        assert_eq!(octets(884_248), "884 248 octets");
+        assert_eq!(octets(884_248), "884248 octets");
         assert_eq!(
             plural(
                 1,
