@@ -284,64 +284,77 @@ fn a_thousand_concurrent_clients_lose_nothing() {
     }
 }
 
+// One test per server (the longest of this file, run side by side).
 #[test]
-fn a_client_that_never_reads_neither_slows_others_nor_grows_memory() {
+fn a_client_that_never_reads_neither_slows_others_nor_grows_memory_threads() {
+    a_client_that_never_reads_neither_slows_others_nor_grows_memory(MULTI_SERVERS[0]);
+}
+
+#[test]
+fn a_client_that_never_reads_neither_slows_others_nor_grows_memory_poll() {
+    a_client_that_never_reads_neither_slows_others_nor_grows_memory(MULTI_SERVERS[1]);
+}
+
+#[test]
+fn a_client_that_never_reads_neither_slows_others_nor_grows_memory_reactor() {
+    a_client_that_never_reads_neither_slows_others_nor_grows_memory(MULTI_SERVERS[2]);
+}
+
+fn a_client_that_never_reads_neither_slows_others_nor_grows_memory(name: &str) {
     // At most this much is offered; a server without backpressure swallows
     // all of it, one with backpressure stops reading after about 1 MiB.
     const OFFERED: usize = 32 * 1024 * 1024;
-    for name in MULTI_SERVERS {
-        let server = start(name);
-        let mut probe = connect(server.loopback());
-        assert_echo(&mut probe, b"avant\n");
-        let before = util::rss_kib(server.pid());
+    let server = start(name);
+    let mut probe = connect(server.loopback());
+    assert_echo(&mut probe, b"avant\n");
+    let before = util::rss_kib(server.pid());
 
-        // The flooder sends until the connection takes no more for a
-        // second (the server stopped reading it), and reads nothing.
-        let data = Arc::new(pattern(OFFERED, 9));
-        let flooder = connect(server.loopback());
-        flooder
-            .set_write_timeout(Some(Duration::from_secs(1)))
-            .unwrap();
-        let mut writer = flooder.try_clone().unwrap();
-        let to_send = Arc::clone(&data);
-        let sender = thread::spawn(move || {
-            let mut sent = 0;
-            while sent < to_send.len() {
-                match writer.write(&to_send[sent..(sent + 65536).min(to_send.len())]) {
-                    Ok(n) => sent += n,
-                    Err(_) => break, // a second without progress
-                }
+    // The flooder sends until the connection takes no more for a
+    // second (the server stopped reading it), and reads nothing.
+    let data = Arc::new(pattern(OFFERED, 9));
+    let flooder = connect(server.loopback());
+    flooder
+        .set_write_timeout(Some(Duration::from_secs(1)))
+        .unwrap();
+    let mut writer = flooder.try_clone().unwrap();
+    let to_send = Arc::clone(&data);
+    let sender = thread::spawn(move || {
+        let mut sent = 0;
+        while sent < to_send.len() {
+            match writer.write(&to_send[sent..(sent + 65536).min(to_send.len())]) {
+                Ok(n) => sent += n,
+                Err(_) => break, // a second without progress
             }
-            sent
-        });
-
-        // Meanwhile another client is served as usual.
-        for i in 0..50 {
-            let started = Instant::now();
-            assert_echo(&mut probe, format!("ping {i}\n").as_bytes());
-            assert!(
-                started.elapsed() < Duration::from_secs(2),
-                "{name}: ping {i} slow"
-            );
         }
-        let sent = sender.join().unwrap();
+        sent
+    });
+
+    // Meanwhile another client is served as usual.
+    for i in 0..50 {
+        let started = Instant::now();
+        assert_echo(&mut probe, format!("ping {i}\n").as_bytes());
         assert!(
-            sent < OFFERED,
-            "{name}: {sent} bytes went into a client that reads nothing: no backpressure?"
+            started.elapsed() < Duration::from_secs(2),
+            "{name}: ping {i} slow"
         );
-        if let (Some(before), Some(now)) = (before, util::rss_kib(server.pid())) {
-            assert!(
-                now < before + 4 * 1024,
-                "{name}: memory grew from {before} KiB to {now} KiB holding the flood"
-            );
-        }
-
-        // Now the flooder reads: every byte it sent comes back, in order.
-        let mut back = vec![0; sent];
-        (&flooder).read_exact(&mut back).unwrap();
-        assert!(back[..] == data[..sent], "{name}: the flood's echo differs");
-        assert_echo(&mut probe, b"apres\n");
     }
+    let sent = sender.join().unwrap();
+    assert!(
+        sent < OFFERED,
+        "{name}: {sent} bytes went into a client that reads nothing: no backpressure?"
+    );
+    if let (Some(before), Some(now)) = (before, util::rss_kib(server.pid())) {
+        assert!(
+            now < before + 4 * 1024,
+            "{name}: memory grew from {before} KiB to {now} KiB holding the flood"
+        );
+    }
+
+    // Now the flooder reads: every byte it sent comes back, in order.
+    let mut back = vec![0; sent];
+    (&flooder).read_exact(&mut back).unwrap();
+    assert!(back[..] == data[..sent], "{name}: the flood's echo differs");
+    assert_echo(&mut probe, b"apres\n");
 }
 
 #[test]
