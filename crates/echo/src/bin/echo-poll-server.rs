@@ -28,7 +28,6 @@ use std::collections::VecDeque;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
-use std::time::Instant;
 
 use echo::{BIND, PORT, farewell};
 use netlabs::net::{self, AcceptPause, Retry, canonical, is_transient};
@@ -78,7 +77,7 @@ fn main() {
     loop {
         // 1. Say what we wait for: new clients (unless paused), and for each
         //    client data to read and/or room to write.
-        let paused = pause.until(Instant::now());
+        let paused = pause.left();
         fds.clear();
         let listen_for = if paused.is_some() {
             Events::NONE
@@ -88,9 +87,9 @@ fn main() {
         fds.push(PollFd::new(&listener, listen_for));
         fds.extend(clients.iter().map(|c| PollFd::new(&c.stream, c.interest())));
 
-        // 2. select.select(l + [s], [], []): sleep until something is ready.
-        let timeout = pause.left(Instant::now());
-        if let Err(e) = poll_fds(&mut fds, timeout) {
+        // 2. select.select(l + [s], [], []): sleep until something is ready
+        //    (or, while accepting is paused, until the pause ends).
+        if let Err(e) = poll_fds(&mut fds, paused) {
             fail!("poll a échoué ({})", Why(&e));
         }
 

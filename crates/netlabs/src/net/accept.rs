@@ -83,15 +83,18 @@ impl AcceptPause {
         self.until = None;
     }
 
-    /// The end of the pause, while it lasts at `now`; `None` once over.
-    pub fn until(&self, now: Instant) -> Option<Instant> {
-        self.until.filter(|&until| now < until)
+    /// What is left of the pause under way, for a `poll` time-out; `None`
+    /// when there is none (the clock is read only during a pause).
+    pub fn left(&self) -> Option<Duration> {
+        self.until.and_then(|_| self.left_at(Instant::now()))
     }
 
-    /// What is left of the pause at `now`, for a `poll` time-out; `None`
-    /// when there is no pause.
-    pub fn left(&self, now: Instant) -> Option<Duration> {
-        self.until(now).map(|until| until - now)
+    /// What is left of the pause at `now` (a reactor reads its clock once
+    /// a turn); `None` when there is none, or once it is over.
+    pub fn left_at(&self, now: Instant) -> Option<Duration> {
+        self.until
+            .filter(|&until| now < until)
+            .map(|until| until - now)
     }
 }
 
@@ -153,7 +156,8 @@ mod tests {
             assert_eq!(pause.failed(&io::Error::from(kind)), Retry::Now);
         }
         assert!(!pause.told);
-        assert_eq!(pause.until(now), None);
+        assert_eq!(pause.left_at(now), None);
+        assert_eq!(pause.left(), None);
     }
 
     #[test]
@@ -162,11 +166,12 @@ mod tests {
         let emfile = io::Error::from_raw_os_error(24);
         assert_eq!(pause.failed(&emfile), Retry::AfterPause);
         let now = Instant::now();
-        let left = pause.left(now).expect("paused");
+        let left = pause.left_at(now).expect("paused");
         assert!(left <= ACCEPT_RETRY_PAUSE && left > Duration::ZERO);
-        assert_eq!(pause.until(now + ACCEPT_RETRY_PAUSE), None, "over");
+        assert!(pause.left().is_some());
+        assert_eq!(pause.left_at(now + ACCEPT_RETRY_PAUSE), None, "over");
         pause.resume();
-        assert_eq!(pause.left(now), None);
+        assert_eq!(pause.left_at(now), None);
         assert!(pause.told, "the episode goes on until an accept succeeds");
         pause.accepted();
         assert!(!pause.told);
