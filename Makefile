@@ -38,12 +38,12 @@ test: fmt clippy
 	@mkdir -p target && rm -f $(NETLABS_SKIPS)
 	@echo '$(CARGO) test --workspace --exclude atelier'
 	@$(CARGO) test --workspace --exclude atelier; status=$$?; \
-	n=$$(cat $(NETLABS_SKIPS) 2>/dev/null | wc -l); \
+	n=$$(sort -u $(NETLABS_SKIPS) 2>/dev/null | wc -l); \
 	if [ $$n -eq 0 ]; then echo 'Aucun test ignoré.'; \
 	else \
 		if [ $$n -eq 1 ]; then echo '1 test ignoré (en tout ou en partie) :'; \
 		else echo "$$n tests ignorés (en tout ou en partie) :"; fi; \
-		sort $(NETLABS_SKIPS) | sed 's/^/  /'; \
+		sort $(NETLABS_SKIPS) | uniq -c | sed 's/^ *1 \(.*\)/  \1/; t; s/^ *\([0-9][0-9]*\) \(.*\)/  \2 (\1 fois)/'; \
 	fi; \
 	exit $$status
 

@@ -563,8 +563,12 @@ pub const SKIPS: &str = "NETLABS_SKIPS";
 /// since the test harness hides a passing test's output. Under
 /// `NETLABS_STRICT=1` a skip fails the test.
 pub fn skip(reason: impl std::fmt::Display) {
-    let test = thread::current().name().unwrap_or("?").to_string();
-    let line = format!("SKIP: {test} — {reason}");
+    // A test runs in a thread named after it; a thread it spawned has no
+    // name.
+    let line = match thread::current().name() {
+        Some(test) => format!("SKIP: {test} — {reason}"),
+        None => format!("SKIP: {reason}"),
+    };
     eprintln!("{line}");
     let file = std::env::var_os(SKIPS)
         .map(PathBuf::from)
