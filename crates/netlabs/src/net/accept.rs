@@ -72,6 +72,7 @@ impl AcceptPause {
     }
 
     /// `accept` succeeded: a descriptor was free, the episode is over.
+    #[inline]
     pub fn accepted(&mut self) {
         self.told = false;
         self.until = None;
@@ -79,18 +80,21 @@ impl AcceptPause {
 
     /// Descriptors were freed (a client left): try `accept` again now,
     /// without ending the episode (only a success does).
+    #[inline]
     pub fn resume(&mut self) {
         self.until = None;
     }
 
     /// What is left of the pause under way, for a `poll` time-out; `None`
     /// when there is none (the clock is read only during a pause).
+    #[inline] // called at every turn of a polling loop
     pub fn left(&self) -> Option<Duration> {
         self.until.and_then(|_| self.left_at(Instant::now()))
     }
 
     /// What is left of the pause at `now` (a reactor reads its clock once
     /// a turn); `None` when there is none, or once it is over.
+    #[inline]
     pub fn left_at(&self, now: Instant) -> Option<Duration> {
         self.until
             .filter(|&until| now < until)
