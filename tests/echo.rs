@@ -343,11 +343,12 @@ fn a_client_that_never_reads_neither_slows_others_nor_grows_memory(name: &str) {
         sent < OFFERED,
         "{name}: {sent} bytes went into a client that reads nothing: no backpressure?"
     );
-    if let (Some(before), Some(now)) = (before, util::rss_kib(server.pid())) {
-        assert!(
+    match (before, util::rss_kib(server.pid())) {
+        (Some(before), Some(now)) => assert!(
             now < before + 4 * 1024,
             "{name}: memory grew from {before} KiB to {now} KiB holding the flood"
-        );
+        ),
+        _ => util::skip("pas de /proc : la mémoire du serveur n'est pas mesurée"),
     }
 
     // Now the flooder reads: every byte it sent comes back, in order.
@@ -697,10 +698,15 @@ fn a_closed_log_never_stops_a_server_out_of_descriptors() {
         // Every descriptor is taken: accept has failed, and the warning
         // went into the closed pipe.
         let pid = child.0.id();
-        util::wait_until(
-            || util::open_descriptors(pid).is_none_or(|n| n >= 32),
-            || format!("{name} never ran out of descriptors"),
-        );
+        if util::skip_unless(
+            util::open_descriptors(pid).is_some(),
+            "pas de /proc : l'épuisement des descripteurs n'est pas observé",
+        ) {
+            util::wait_until(
+                || util::open_descriptors(pid).is_some_and(|n| n >= 32),
+                || format!("{name} never ran out of descriptors"),
+            );
+        }
         assert!(child.0.try_wait().unwrap().is_none(), "{name} died");
 
         // Descriptors free up: the last client, which waited, is served.
