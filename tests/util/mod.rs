@@ -1,7 +1,7 @@
-//! The harness every test file shares: find a workspace binary (building it
-//! when missing), start a server on `--port 0` and read its first line,
-//! run a client with a time limit, kill every child on drop, wait for an
-//! event with a deadline, and temporary files removed on drop.
+//! The harness every test file shares: find a workspace binary (built up
+//! to date), start a server on `--port 0` and read its first line, run a
+//! client with a time limit, kill every child on drop, wait for an event
+//! with a deadline, temporary files removed on drop, and skips said.
 //!
 //! A child's output is kept, never printed, unless the test fails: then a
 //! [`Server`] prints what it logged with the failure.
