@@ -375,8 +375,10 @@ fn children_of(parent: u32) -> Vec<u32> {
 
 #[test]
 fn killing_compare_leaves_no_server_running() {
-    if !std::path::Path::new("/proc/self/stat").exists() {
-        println!("skipped: no /proc to find the server's process");
+    if !util::skip_unless(
+        std::path::Path::new("/proc/self/stat").exists(),
+        "pas de /proc pour trouver le processus du serveur",
+    ) {
         return;
     }
     bin("echo-poll-server");

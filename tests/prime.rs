@@ -126,12 +126,12 @@ fn bad_input_gets_e_and_the_connection_goes_on() {
     input.extend_from_slice(b"\xc3\x28\xa0\xa1\n"); // invalid UTF-8
     input.extend_from_slice(b"\n"); // empty line
     input.extend_from_slice(b"1.5\n0x11\n1__0\n_1\n4j\n");
-    input.extend_from_slice(&vec![b'7'; 5 * 1024]); // a 5 KiB line
+    input.extend_from_slice(&vec![b'7'; 5 * prime::MAX_LINE]); // a line too long
     input.extend_from_slice(b"\n17\n");
     conn.send(&input);
     assert_eq!(conn.answers(13), "E\nE\nF\nE\nE\nE\nE\nE\nE\nE\nE\nE\nT\n");
     server.wait_for_log("trop grand");
-    server.wait_for_log("ligne de plus de 1024 octets");
+    server.wait_for_log(&format!("ligne de plus de {} octets", prime::MAX_LINE));
 
     // A line that never ends gets its E early; memory stays bounded.
     conn.send(&vec![b'1'; 200 * 1024]);
@@ -154,10 +154,10 @@ fn the_last_number_without_a_line_end_is_answered() {
 
 #[test]
 fn the_last_line_cut_by_the_close_follows_the_rules_of_every_line() {
-    // `17` padded to 1025 bytes: one byte over the limit. Ended by `\n` or
-    // by the close, it is the same line, too long: `E`.
+    // `17` padded to one byte over the limit. Ended by `\n` or by the
+    // close, it is the same line, too long: `E`.
     let mut long = b"17".to_vec();
-    long.resize(1025, b' ');
+    long.resize(prime::MAX_LINE + 1, b' ');
     for end in [&b"\n"[..], b""] {
         let server = server(&["--forever"]);
         let mut conn = LineConn::open(server.addr);

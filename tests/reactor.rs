@@ -77,8 +77,8 @@ fn twisted_echo_listens_on_ipv6_loopback_too() {
 
 #[test]
 fn twisted_echo_out_of_descriptors_waits_without_spinning_then_serves() {
-    if !cfg!(target_os = "linux") {
-        return; // reads /proc
+    if !util::skip_unless(cfg!(target_os = "linux"), "pas de /proc (Linux seulement)") {
+        return;
     }
     // A descriptor limit of 32: the clients after the 30th or so wait in
     // the backlog, `accept` fails with EMFILE.

@@ -1,16 +1,21 @@
-//! The harness every test file shares: find a workspace binary (building it
-//! when missing), start a server on `--port 0` and read its first line,
-//! run a client with a time limit, kill every child on drop, wait for an
-//! event with a deadline, and temporary files removed on drop.
+//! The harness every test file shares: find a workspace binary (built up
+//! to date), start a server on `--port 0` and read its first line, run a
+//! client with a time limit, kill every child on drop, wait for an event
+//! with a deadline, temporary files removed on drop, and skips said.
 //!
 //! A child's output is kept, never printed, unless the test fails: then a
 //! [`Server`] prints what it logged with the failure.
 //!
 //! Each crate points its `[[test]]` at a file of this folder, and Cargo only
 //! hands a test the binaries of its own crate; [`bin`] finds the others in
-//! the same target folder and builds them with `cargo build` when missing.
+//! the same target folder and has `cargo build` bring each up to date once
+//! per test process.
+//!
+//! A test that cannot check anything here (a tool missing, no `/proc`, no
+//! root) says so with [`skip`]: the reason is shown at the end of `make
+//! test`, and under `NETLABS_STRICT=1` (CI) a skip is a failure.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
@@ -64,29 +69,39 @@ impl Drop for KillOnDrop {
     }
 }
 
-/// The path of the workspace binary `name`, built if it is not there yet.
+/// The path of the workspace binary `name`, built (`cargo build --bin
+/// NAME`) the first time this test process asks for it: a no-op when the
+/// binary is fresh, and a rebuild when its sources changed since, so a test
+/// never runs yesterday's server.
 pub fn bin(name: &str) -> PathBuf {
+    // One build at a time: parallel tests may ask for the same binary, and
+    // cargo would wait for its lock anyway.
+    static BUILT: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
     let dir = target_dir();
-    let path = dir.join(name);
-    if !path.exists() {
-        // One build at a time: parallel tests may ask for the same binary.
-        static BUILD: Mutex<()> = Mutex::new(());
-        let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
-        if !path.exists() {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            // From the workspace root: the binary may be another crate's.
-            let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-            let mut cmd = Command::new(cargo);
-            cmd.current_dir(root)
-                .args(["build", "--quiet", "--workspace", "--bin", name]);
-            if dir.ends_with("release") {
-                cmd.arg("--release");
-            }
-            let status = cmd.status().expect("cargo build");
-            assert!(status.success(), "cargo build --bin {name} failed");
+    if !built.iter().any(|b| b == name) {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        // From the workspace root: the binary may be another crate's; never
+        // the workshop's, whose programs are the student's, tidy or not.
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+        let mut cmd = Command::new(cargo);
+        cmd.current_dir(root).args([
+            "build",
+            "--quiet",
+            "--workspace",
+            "--exclude",
+            "atelier",
+            "--bin",
+            name,
+        ]);
+        if dir.ends_with("release") {
+            cmd.arg("--release");
         }
+        let status = cmd.status().expect("cargo build");
+        assert!(status.success(), "cargo build --bin {name} failed");
+        built.push(name.to_string());
     }
-    path
+    dir.join(name)
 }
 
 /// `target/debug` (or release) beside the running test executable, which
@@ -437,54 +452,7 @@ impl LineConn {
     }
 }
 
-/// Varied bytes from a seed (xorshift), so that a loss or a reordering
-/// shows.
-pub fn pattern(len: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
-}
-
-/// A fresh folder under the system's temporary folder, removed on drop.
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    /// `netlabs-PID-NAME` in the temporary folder, empty.
-    pub fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("netlabs-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    /// The path of `name` in the folder (not created).
-    pub fn file(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    /// Writes a file of `len` varied bytes ([`pattern`]) and returns its
-    /// path.
-    pub fn filled(&self, name: &str, len: usize) -> PathBuf {
-        let path = self.file(name);
-        std::fs::write(&path, pattern(len, PATTERN_SEED)).unwrap();
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// The seed of the bytes in [`TempDir::filled`]'s files.
-pub const PATTERN_SEED: u32 = 0x2545_F491;
+pub use netlabs::temp::{PATTERN_SEED, TempDir, pattern};
 
 /// A fresh file path in the temporary folder (not created), removed when
 /// dropped.
@@ -534,7 +502,7 @@ pub fn paths_that_are_not_files(dir: &TempDir) -> Vec<(PathBuf, &'static str)> {
     if made.is_ok_and(|s| s.success()) {
         paths.push((fifo, "est un tube nommé"));
     } else {
-        eprintln!("test partiel : mkfifo absent, pas de tube nommé");
+        skip("mkfifo absent : pas de tube nommé parmi les chemins refusés");
     }
     paths
 }
@@ -570,7 +538,7 @@ pub fn wait_for_file(file: &Path, needle: &str) {
 
 /// How many descriptors a process has open, where `/proc` exists.
 pub fn open_descriptors(pid: u32) -> Option<usize> {
-    Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())
+    netlabs::procfs::open_descriptors(pid)
 }
 
 /// A port on which nothing listens now (bound, then released).
@@ -579,8 +547,58 @@ pub fn free_tcp_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
-/// True when `program` can be run; otherwise prints why the test is
-/// skipped, so that the skip shows in the output.
+/// The variable under which a skip is a failure: CI sets it, having
+/// installed every tool the tests use.
+pub const STRICT: &str = "NETLABS_STRICT";
+
+/// The variable naming the file where skips are written, one per line;
+/// without it, `skips.txt` in the target folder (where `make test` reads
+/// them).
+pub const SKIPS: &str = "NETLABS_SKIPS";
+
+/// Says that this test, or a part of it, checks nothing on this machine,
+/// and why (`python3 absent`, `pas de /proc`): the caller then returns, or
+/// leaves that part out. The reason is printed (`SKIP: test — reason`) and
+/// added to the skips file, which `make test` counts and shows at the end,
+/// since the test harness hides a passing test's output. Under
+/// `NETLABS_STRICT=1` a skip fails the test.
+pub fn skip(reason: impl std::fmt::Display) {
+    // A test runs in a thread named after it; a thread it spawned has no
+    // name.
+    let line = match thread::current().name() {
+        Some(test) => format!("SKIP: {test} — {reason}"),
+        None => format!("SKIP: {reason}"),
+    };
+    eprintln!("{line}");
+    let file = std::env::var_os(SKIPS)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("..").join("skips.txt"));
+    // One `write` of a whole line in append mode: lines of parallel tests
+    // do not mix.
+    if let Ok(mut out) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(file)
+    {
+        use std::io::Write;
+        let _ = out.write_all(format!("{line}\n").as_bytes());
+    }
+    if std::env::var_os(STRICT).is_some_and(|v| v != "0" && !v.is_empty()) {
+        panic!("{line} (a skip is a failure under {STRICT}=1)");
+    }
+}
+
+/// `cond`, and a [`skip`] with `reason` when it is false:
+/// `if !skip_unless(have_proc, "pas de /proc") { return; }`.
+pub fn skip_unless(cond: bool, reason: impl std::fmt::Display) -> bool {
+    if !cond {
+        skip(reason);
+    }
+    cond
+}
+
+/// True when `program` can be run; otherwise a [`skip`] saying which
+/// program is missing and what it was for.
 pub fn have(program: &str, why: &str) -> bool {
     let found = Command::new("sh")
         .args(["-c", &format!("command -v {program}")])
@@ -588,15 +606,12 @@ pub fn have(program: &str, why: &str) -> bool {
         .status()
         .map(|s| s.success())
         .unwrap_or(false);
-    if !found {
-        eprintln!("test ignoré : {program} absent ({why})");
-    }
-    found
+    skip_unless(found, format_args!("{program} absent ({why})"))
 }
 
 /// Starts `script` with python3 as a server (the script prints its own
-/// first line, like ours), or returns `None`, saying why the test is
-/// skipped, where python3 is absent.
+/// first line, like ours), or returns `None` after a [`skip`] where python3
+/// is absent.
 pub fn python_server(script: &str, why: &str) -> Option<Server> {
     if !have("python3", why) {
         return None;
@@ -608,32 +623,15 @@ pub fn python_server(script: &str, why: &str) -> Option<Server> {
 
 /// Resident memory of a process in KiB (`VmRSS`), where `/proc` exists.
 pub fn rss_kib(pid: u32) -> Option<u64> {
-    proc_status(pid, "VmRSS:")
+    netlabs::procfs::status_field(pid, "VmRSS:")
 }
 
 /// Peak resident memory of a process in KiB (`VmHWM`).
 pub fn peak_rss_kib(pid: u32) -> Option<u64> {
-    proc_status(pid, "VmHWM:")
-}
-
-fn proc_status(pid: u32, key: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with(key))?;
-    line[key.len()..]
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()
+    netlabs::procfs::status_field(pid, "VmHWM:")
 }
 
 /// CPU time (user + system) a process has used so far, where `/proc` exists.
 pub fn cpu_time(pid: u32) -> Option<Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name, which is in parentheses.
-    let after = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = after.split(' ').collect();
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    // The kernel's USER_HZ is 100 on every Linux we meet.
-    Some(Duration::from_millis(ticks * 10))
+    netlabs::procfs::cpu_time(pid)
 }

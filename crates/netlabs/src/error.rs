@@ -39,8 +39,8 @@ impl Display for Why<'_> {
     }
 }
 
-/// Why `bind` failed on `addr`, and what to do about it.
-pub fn bind(addr: SocketAddr, err: &io::Error) -> String {
+/// The message saying why `bind` failed on `addr`, and what to do about it.
+pub fn bind_message(addr: SocketAddr, err: &io::Error) -> String {
     let why = Why(err);
     let port = addr.port();
     match err.kind() {
@@ -58,10 +58,14 @@ pub fn bind(addr: SocketAddr, err: &io::Error) -> String {
     }
 }
 
-/// Why no connection could be made, from the error met at each address.
-pub fn connect(failures: &[(SocketAddr, io::Error)]) -> String {
+/// The former name of [`bind_message`].
+pub use bind_message as bind;
+
+/// The message saying why no connection could be made, from the error met
+/// at each address.
+pub fn connect_message(failures: &[(SocketAddr, io::Error)]) -> String {
     let addrs: Vec<String> = failures.iter().map(|(a, _)| a.to_string()).collect();
-    let addrs = addrs.join(" et ");
+    let addrs = crate::french::list(&addrs);
     let all = |kind: ErrorKind| failures.iter().all(|(_, e)| e.kind() == kind);
     if all(ErrorKind::ConnectionRefused) {
         return format!("connexion refusée par {addrs} ; le serveur est-il lancé ?");
@@ -87,7 +91,10 @@ pub fn connect(failures: &[(SocketAddr, io::Error)]) -> String {
     }
 }
 
-/// The name could not be resolved.
+/// The former name of [`connect_message`].
+pub use connect_message as connect;
+
+/// The message saying that the name could not be resolved.
 pub fn host_not_found(host: &str, why: impl Display) -> String {
     format!("hôte introuvable : {host} ({why}) ; vérifiez le nom, ou essayez --host 127.0.0.1")
 }
@@ -104,7 +111,7 @@ mod tests {
         }
         let addr: SocketAddr = "[::]:7777".parse().unwrap();
         assert_eq!(
-            bind(addr, &err),
+            bind_message(addr, &err),
             "le port 7777 est déjà utilisé (Address already in use) ; arrêtez l'autre serveur ou choisissez --port"
         );
     }
@@ -113,7 +120,7 @@ mod tests {
     fn reserved_port_mentions_root() {
         let err = io::Error::from(ErrorKind::PermissionDenied);
         let addr: SocketAddr = "0.0.0.0:7".parse().unwrap();
-        assert!(bind(addr, &err).contains("réservé à root"));
+        assert!(bind_message(addr, &err).contains("réservé à root"));
     }
 
     #[test]
@@ -132,7 +139,7 @@ mod tests {
             ("127.0.0.1:7777".parse().unwrap(), refused()),
         ];
         assert_eq!(
-            connect(&failures),
+            connect_message(&failures),
             "connexion refusée par [::1]:7777 et 127.0.0.1:7777 ; le serveur est-il lancé ?"
         );
     }

@@ -3,8 +3,14 @@
 //! - [`cli`]: options (`--bind`, `--port`, `--host`, `-h`), exit 2 on a
 //!   mistake;
 //! - [`net`]: opening sockets, the first line `en écoute sur ADDR:PORT`,
-//!   trying every address of a host name;
+//!   trying every address of a host name, what to do when `accept` fails;
 //! - [`error`]: one French line on stderr, exit 1;
+//! - [`output`]: [`log!`] (stdout) and [`warn!`] (stderr), which never
+//!   panic on a closed stream; with [`fail!`] (`erreur : …` and exit 1)
+//!   and [`Why`] (an error in the system's words), one way to log and to
+//!   fail in every program;
+//! - [`french`]: numbers as French writes them (`1 octet`, `2 octets`,
+//!   `1 048 576`, `2,5 s`, `a, b et c`);
 //! - [`lines`]: cutting a TCP byte stream into lines, with a length limit;
 //! - [`procfs`]: what Linux's `/proc` tells of a process seen from outside
 //!   (the owner of a listening socket, its threads, memory, CPU time);
@@ -13,125 +19,80 @@
 //!   line;
 //! - [`sys`]: the workspace's only foreign functions, `poll(2)` among them;
 //! - [`udp`]: the answer budget that keeps UDP servers out of echo loops;
-//! - [`log!`] (stdout), [`warn!`] (stderr), [`fail!`] (`erreur : …` and
-//!   exit 1) and [`Why`] (an error in the system's words): one way to log
-//!   and to fail in every program; [`plural`] and [`octets`]: counts in
-//!   French.
+//! - [`markup`]: text made safe in XML and SVG;
+//! - [`temp`]: a fresh folder for a test's files.
 //!
 //! The programs themselves stay in their own crates and read top to bottom,
 //! like the course's Python.
 
-pub mod cli;
-pub mod error;
-pub mod lines;
-pub mod net;
-pub mod procfs;
-pub mod records;
+// `unsafe` is allowed in `sys` alone. Every other module forbids it (an
+// `allow` inside cannot lift a `forbid`); this root, which declares
+// modules and nothing else, denies it (`Cargo.toml`). The root cannot
+// forbid it too: no module below could then allow it, `sys` included.
+#[allow(unsafe_code)]
 pub mod sys;
+
+#[forbid(unsafe_code)]
+pub mod cli;
+#[forbid(unsafe_code)]
+pub mod error;
+#[forbid(unsafe_code)]
+pub mod french;
+#[forbid(unsafe_code)]
+pub mod lines;
+#[forbid(unsafe_code)]
+pub mod markup;
+#[forbid(unsafe_code)]
+pub mod net;
+#[forbid(unsafe_code)]
+pub mod output;
+#[forbid(unsafe_code)]
+pub mod procfs;
+#[forbid(unsafe_code)]
+pub mod records;
+#[forbid(unsafe_code)]
+pub mod temp;
+#[forbid(unsafe_code)]
 pub mod udp;
 
 pub use cli::Args;
 pub use error::{Why, fail};
-
-/// Prints one log line on stdout and flushes it. Unlike `println!`, it
-/// never panics: a server whose output was closed (`echo-server | head -1`)
-/// goes on serving.
-pub fn log(line: impl std::fmt::Display) {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
-    let _ = out.flush();
-}
-
-/// `log!("connexion de {peer}")`: like `println!`, through [`log()`].
-#[macro_export]
-macro_rules! log {
-    ($($arg:tt)*) => {
-        // In a program's own unit tests (`cargo test`), through the test
-        // harness, which shows the line only if the test fails.
-        if cfg!(test) {
-            ::std::println!($($arg)*)
-        } else {
-            $crate::log(format_args!($($arg)*))
-        }
-    };
-}
-
-/// Prints one line on stderr. Unlike `eprintln!`, it never panics: a server
-/// started as `echo-server 2>&1 | head -1` must not die on its next warning.
-pub fn warn(line: impl std::fmt::Display) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
-}
-
-/// `warn!("accept a échoué : {why}")`: like `eprintln!`, through [`warn()`].
-#[macro_export]
-macro_rules! warn {
-    ($($arg:tt)*) => {
-        // As in `log!`: a unit test shows the line only if it fails.
-        if cfg!(test) {
-            ::std::eprintln!($($arg)*)
-        } else {
-            $crate::warn(format_args!($($arg)*))
-        }
-    };
-}
-
-/// A count in French words, for log lines: `plural(n, "aucun octet",
-/// "octet", "octets")` reads `aucun octet`, `1 octet`, `2 octets`. French
-/// puts 0 and 1 in the singular; `aucun`/`aucune` reads better than 0, and
-/// its gender is the caller's to choose.
-pub fn plural(n: u64, none: &str, one: &str, many: &str) -> String {
-    match n {
-        0 => none.to_string(),
-        1 => format!("1 {one}"),
-        _ => format!("{n} {many}"),
-    }
-}
-
-/// A count of bytes in French words: `aucun octet`, `1 octet`, `2 octets`.
-pub fn octets(n: u64) -> String {
-    plural(n, "aucun octet", "octet", "octets")
-}
-
-/// `1048576` → `1 048 576`: French groups digits by three with a space.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(' ');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use french::{octets, plural, thousands};
+pub use output::{log, warn};
 
 #[cfg(test)]
 mod tests {
-    use super::{octets, plural, thousands};
-
+    /// Every module of this crate but `sys` is declared with
+    /// `#[forbid(unsafe_code)]`, and `sys` is the only one allowed.
     #[test]
-    fn digits_grouped_by_three() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1 000");
-        assert_eq!(thousands(1_048_576), "1 048 576");
-    }
-
-    #[test]
-    fn french_counts() {
-        assert_eq!(octets(0), "aucun octet");
-        assert_eq!(octets(1), "1 octet");
-        assert_eq!(octets(2), "2 octets");
-        assert_eq!(
-            plural(
-                1,
-                "aucune connexion ouverte",
-                "connexion ouverte",
-                "connexions ouvertes"
-            ),
-            "1 connexion ouverte"
-        );
+    fn unsafe_is_forbidden_in_every_module_but_sys() {
+        let source = include_str!("lib.rs");
+        let lines: Vec<&str> = source.lines().collect();
+        let mut modules = 0;
+        for (i, line) in lines.iter().enumerate() {
+            let Some(name) = line.strip_prefix("pub mod ").or(line.strip_prefix("mod ")) else {
+                continue;
+            };
+            let name = name.trim_end_matches(';');
+            if name == "tests {" {
+                continue;
+            }
+            modules += 1;
+            let expected = if name == "sys" {
+                "#[allow(unsafe_code)]"
+            } else {
+                "#[forbid(unsafe_code)]"
+            };
+            assert_eq!(lines[i - 1], expected, "module {name}");
+        }
+        let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "rs"))
+            })
+            .count();
+        assert_eq!(modules, files - 1, "a file of src/ is not declared here");
+        assert!(!source.contains(&["unsafe", " {"].concat()));
     }
 }

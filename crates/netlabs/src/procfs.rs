@@ -263,6 +263,11 @@ fn runtime_of_tasks(pid: &str) -> Option<Duration> {
     Some(Duration::from_nanos(total))
 }
 
+/// How many descriptors a process has open (`/proc/PID/fd`).
+pub fn open_descriptors(pid: u32) -> Option<usize> {
+    Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

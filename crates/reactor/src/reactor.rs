@@ -29,7 +29,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use netlabs::Why;
-use netlabs::net::{self, FULL_PAUSE, Retry};
+use netlabs::net::{self, AcceptPause, Retry};
 use netlabs::sys::{Events, PollFd, poll_fds};
 
 use crate::time::{Clock, DelayedCall};
@@ -67,12 +67,9 @@ struct Port {
     listener: TcpListener,
     factory: Box<dyn Factory>,
     /// Out of descriptors (or another `accept` failure that would come
-    /// back at once): do not accept before this time. Over as soon as a
+    /// back at once): not accepting for a moment. Over as soon as a
     /// connection closes, since a descriptor is then free.
-    paused_until: Option<Instant>,
-    /// The failure was told already (once per episode, see
-    /// `net::accept_failed`).
-    told: bool,
+    pause: AcceptPause,
 }
 
 /// A connection: its socket, the protocol that decides what to do, and
@@ -155,8 +152,7 @@ impl Reactor {
         self.ports.push(Port {
             listener,
             factory: Box::new(factory),
-            paused_until: None,
-            told: false,
+            pause: AcceptPause::default(),
         });
         Ok(local)
     }
@@ -279,7 +275,7 @@ impl Reactor {
         self.fds.clear();
         self.fds.push(PollFd::new(&self.wake_reader, Events::IN));
         for port in &self.ports {
-            let paused = port.paused_until.is_some_and(|until| now < until);
+            let paused = port.pause.left_at(now).is_some();
             let events = if paused { Events::NONE } else { Events::IN };
             self.fds.push(PollFd::new(&port.listener, events));
         }
@@ -292,13 +288,7 @@ impl Reactor {
     /// A pause already over does not count: the listening socket is back in
     /// the list, and a zero time-out would make the loop spin.
     fn poll_timeout(&self, now: Instant) -> Option<Duration> {
-        let pause = self
-            .ports
-            .iter()
-            .filter_map(|p| p.paused_until)
-            .filter(|&until| until > now)
-            .map(|until| until - now)
-            .min();
+        let pause = self.ports.iter().filter_map(|p| p.pause.left_at(now)).min();
         match (self.clock.time_to_next(), pause) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -351,15 +341,12 @@ impl Reactor {
             let (stream, peer) = match port.listener.accept() {
                 Ok(accepted) => accepted,
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
-                Err(e) => match net::accept_failed(&e, &mut port.told) {
+                Err(e) => match port.pause.failed(&e) {
                     Retry::Now => continue,
-                    Retry::AfterPause => {
-                        port.paused_until = Some(Instant::now() + FULL_PAUSE);
-                        return;
-                    }
+                    Retry::AfterPause => return,
                 },
             };
-            port.told = false; // a descriptor was free: the episode is over
+            port.pause.accepted(); // a descriptor was free: the episode is over
             let peer = net::canonical(peer);
             let Ok(host) = prepare(&stream) else { continue };
             // buildProtocol(addr): None refuses; dropping the stream closes it.
@@ -433,7 +420,7 @@ impl Reactor {
         if closed_any {
             // A descriptor is free again: accept at once if we were full.
             for port in &mut self.ports {
-                port.paused_until = None;
+                port.pause.resume();
             }
         }
     }
@@ -603,11 +590,20 @@ mod tests {
             .unwrap();
         let now = Instant::now();
         assert_eq!(reactor.poll_timeout(now), None, "nothing to wait for");
-        reactor.ports[0].paused_until = Some(now + FULL_PAUSE);
-        assert_eq!(reactor.poll_timeout(now), Some(FULL_PAUSE));
+        let out_of_descriptors = std::io::Error::from_raw_os_error(24); // EMFILE
+        assert_eq!(
+            reactor.ports[0].pause.failed(&out_of_descriptors),
+            Retry::AfterPause
+        );
+        let after = Instant::now();
+        // The pause ends ACCEPT_RETRY_PAUSE after the failure, which came
+        // between `now` and `after`.
+        let pause = net::ACCEPT_RETRY_PAUSE;
+        assert!(reactor.poll_timeout(now).expect("paused") >= pause);
+        assert!(reactor.poll_timeout(after).expect("paused") <= pause);
         // Over: the listening socket is watched again, and poll must sleep
         // until something happens. A zero time-out would spin.
-        assert_eq!(reactor.poll_timeout(now + FULL_PAUSE), None);
-        assert_eq!(reactor.poll_timeout(now + 2 * FULL_PAUSE), None);
+        assert_eq!(reactor.poll_timeout(after + pause), None);
+        assert_eq!(reactor.poll_timeout(after + 2 * pause), None);
     }
 }

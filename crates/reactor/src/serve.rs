@@ -86,7 +86,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Reactor(e) => write!(f, "réacteur impossible à créer ({})", Why(e)),
-            Error::Bind(addr, e) => f.write_str(&netlabs::error::bind(*addr, e)),
+            Error::Bind(addr, e) => f.write_str(&netlabs::error::bind_message(*addr, e)),
             Error::Start(reason) => f.write_str(reason),
             Error::Loop(e) => write!(f, "la boucle du réacteur s'est arrêtée ({})", Why(e)),
         }

@@ -28,10 +28,9 @@ use std::collections::VecDeque;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
-use std::time::Instant;
 
 use echo::{BIND, PORT, farewell};
-use netlabs::net::{self, FULL_PAUSE, Retry, canonical, is_transient};
+use netlabs::net::{self, AcceptPause, Retry, canonical, is_transient};
 use netlabs::sys::{Events, PollFd, poll_fds};
 use netlabs::{Args, Why, fail, log, warn};
 
@@ -73,12 +72,12 @@ fn main() {
     let mut fds: Vec<PollFd> = Vec::new();
     let mut gone: Vec<usize> = Vec::new();
     let mut buf = vec![0u8; READ_SIZE];
-    let mut pause = Pause::default();
+    let mut pause = AcceptPause::default();
 
     loop {
         // 1. Say what we wait for: new clients (unless paused), and for each
         //    client data to read and/or room to write.
-        let paused = pause.until.filter(|&until| Instant::now() < until);
+        let paused = pause.left();
         fds.clear();
         let listen_for = if paused.is_some() {
             Events::NONE
@@ -88,9 +87,9 @@ fn main() {
         fds.push(PollFd::new(&listener, listen_for));
         fds.extend(clients.iter().map(|c| PollFd::new(&c.stream, c.interest())));
 
-        // 2. select.select(l + [s], [], []): sleep until something is ready.
-        let timeout = paused.map(|until| until.saturating_duration_since(Instant::now()));
-        if let Err(e) = poll_fds(&mut fds, timeout) {
+        // 2. select.select(l + [s], [], []): sleep until something is ready
+        //    (or, while accepting is paused, until the pause ends).
+        if let Err(e) = poll_fds(&mut fds, paused) {
             fail!("poll a échoué ({})", Why(&e));
         }
 
@@ -113,7 +112,7 @@ fn main() {
             clients.swap_remove(i);
         }
         if !gone.is_empty() {
-            pause.until = None; // descriptors were freed: accept again now
+            pause.resume(); // descriptors were freed: accept again now
         }
         gone.clear();
 
@@ -127,11 +126,11 @@ fn main() {
 /// Accepts every waiting connection. When `accept` fails in a way that
 /// would come back at once (no descriptor left, `EMFILE`), stops watching
 /// the listening socket for a moment: `pause` says until when.
-fn accept_all(listener: &TcpListener, clients: &mut Vec<Client>, pause: &mut Pause) {
+fn accept_all(listener: &TcpListener, clients: &mut Vec<Client>, pause: &mut AcceptPause) {
     loop {
         match listener.accept() {
             Ok((stream, peer)) => {
-                pause.told = false; // a descriptor was free: the episode is over
+                pause.accepted(); // a descriptor was free: the episode is over
                 let peer = canonical(peer);
                 // Non-blocking: a read or write must never stop the loop.
                 // No Nagle delay: a small echo goes out at once.
@@ -144,23 +143,13 @@ fn accept_all(listener: &TcpListener, clients: &mut Vec<Client>, pause: &mut Pau
                 clients.push(Client::new(stream, peer));
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => return,
-            Err(e) => match net::accept_failed(&e, &mut pause.told) {
-                Retry::Now => {}
-                Retry::AfterPause => {
-                    pause.until = Some(Instant::now() + FULL_PAUSE);
+            Err(e) => {
+                if pause.failed(&e) == Retry::AfterPause {
                     return;
                 }
-            },
+            }
         }
     }
-}
-
-/// Accepting paused after a failure: until when, and whether the failure
-/// was told already (once per episode, see `net::accept_failed`).
-#[derive(Default)]
-struct Pause {
-    until: Option<Instant>,
-    told: bool,
 }
 
 /// One connected client, and the echo it has not taken yet.
