@@ -19,6 +19,8 @@
 
 #![allow(unsafe_code)]
 
+pub mod signal;
+
 use std::io;
 use std::ops::BitOr;
 use std::os::fd::{AsRawFd, RawFd};
