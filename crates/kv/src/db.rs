@@ -14,7 +14,7 @@ use std::thread;
 
 use netlabs::{Why, warn};
 
-use crate::journal::{Compaction, Journal, Ticket};
+use crate::journal::{Journal, Ticket};
 use crate::{Applied, Change, Command, KEYS_PIECE, Refusal, Store, parse};
 
 /// A compaction's thread needs little stack: its snapshot is on the heap.
@@ -103,13 +103,10 @@ impl Db {
                     Some(journal) => (Ok("OK"), journal.push(change, undo), true),
                 },
             };
-            let compaction = match &self.journal {
-                Some(journal) if wrote => journal.compaction(&store),
-                _ => None,
-            };
+            let compaction_due = wrote && self.journal.as_ref().is_some_and(|j| j.due());
             drop(store);
-            if let Some(job) = compaction {
-                self.compact_aside(job);
+            if compaction_due {
+                self.compact_aside();
             }
             match self.settle(ticket) {
                 Ok(()) => return answer,
@@ -150,7 +147,7 @@ impl Db {
     /// Writes a compaction in a thread of its own, so that this client
     /// gets its answer now. With no thread to be had, the compaction is
     /// given up, and tried again later.
-    fn compact_aside(&self, job: Compaction) {
+    fn compact_aside(&self) {
         let Some(journal) = &self.journal else {
             return;
         };
@@ -158,7 +155,7 @@ impl Db {
         let spawned = thread::Builder::new()
             .name("compactage".into())
             .stack_size(COMPACTION_STACK)
-            .spawn(move || journal.compact(job, &store));
+            .spawn(move || journal.compact(&store));
         if let Err(e) = spawned {
             warn!("pas de thread pour compacter le journal ({})", Why(&e));
             if let Some(journal) = &self.journal {

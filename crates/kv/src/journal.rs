@@ -75,9 +75,10 @@
 //! noted. Then, with no lock held, a thread writes these bytes to the
 //! temporary file and forces them to the disk, while the clients go on:
 //! their changes are appended to the *old* file, as usual, and acknowledged
-//! from it. Last, holding the pen for a moment, it copies those changes —
-//! the old file's bytes past the noted length — after the snapshot, forces
-//! them, and renames. No acknowledged change is lost: it is in the old
+//! from it. Then it copies those changes — the old file's bytes past the
+//! noted length — after the snapshot, again while many more arrive, and
+//! only the last few holding the pen for a moment, forces them, and
+//! renames. No acknowledged change is lost: it is in the old
 //! file, and in the new one before the new one replaces it. Changes that
 //! arrive during that moment wait in the queue, and go to the new file.
 //!
@@ -107,6 +108,11 @@ pub const COMPACT_FACTOR: u64 = 4;
 /// ... and at least this large: a small journal is cheap to read, and
 /// compacting it after every few `SET`s would cost more than it saves.
 pub const COMPACT_MIN: u64 = 1024 * 1024;
+
+/// A compaction copies the changes that arrived while it wrote its
+/// snapshot with no lock held, until fewer than this many bytes are left:
+/// those are copied holding the pen, while new changes wait.
+const TAIL_UNDER_PEN: u64 = 256 * 1024;
 
 /// The save file, shared by every client's thread.
 #[derive(Debug)]
@@ -186,8 +192,7 @@ impl Batch {
 #[derive(Debug, Clone, Default)]
 pub struct Ticket(Option<Arc<Batch>>);
 
-/// A compaction to do, prepared under the store's lock by
-/// [`Journal::compaction`].
+/// A compaction to do, prepared under the store's lock.
 #[derive(Debug)]
 pub struct Compaction {
     snapshot: Vec<u8>,
@@ -413,12 +418,16 @@ pub fn record(change: &Change, out: &mut Vec<u8>) {
 /// The whole store as the bytes of a snapshot: `SET key value\n` per key,
 /// sorted.
 pub fn snapshot(store: &Store) -> Vec<u8> {
-    let size: usize = store.iter().map(|(k, v)| k.len() + v.len() + 6).sum();
-    let mut out = Vec::with_capacity(size);
-    for (key, value) in store.iter() {
-        record(&Change::Set(key, value), &mut out);
-    }
+    let mut out = Vec::with_capacity(store.bytes() + 6 * store.len());
+    snapshot_into(store, &mut out);
     out
+}
+
+/// Appends the snapshot of `store` to `out`.
+fn snapshot_into(store: &Store, out: &mut Vec<u8>) {
+    for (key, value) in store.iter() {
+        record(&Change::Set(key, value), out);
+    }
 }
 
 /// The size past which a journal whose snapshot is `snapshot` bytes is
@@ -578,32 +587,53 @@ impl Journal {
         }
     }
 
-    /// If the journal has outgrown its threshold and no compaction is
-    /// under way, prepares one: the snapshot's bytes, copied from `store`.
-    /// Call it holding the store's lock (that copy is the only part of a
-    /// compaction that makes the other clients wait), then run
-    /// [`Journal::compact`] without it.
-    pub fn compaction(&self, store: &Store) -> Option<Compaction> {
+    /// True if the journal has outgrown its threshold and no compaction
+    /// is under way: one is then under way, and [`Journal::compact`] must
+    /// be called (or [`Journal::abandon`]). Call it holding the store's
+    /// lock, after a change.
+    pub fn due(&self) -> bool {
         let mut queue = self.queue();
         if queue.compacting || queue.length <= queue.compact_at {
-            return None;
+            return false;
         }
         queue.compacting = true;
+        true
+    }
+
+    /// Prepares the compaction under the store's lock: the snapshot's
+    /// bytes, copied from `store` into `buf`, and the journal's length at
+    /// that moment. This copy is the only part of a compaction that makes
+    /// the other clients wait: `buf` comes with its memory already touched,
+    /// so that the copy is a copy, not thousands of page faults.
+    fn prepare(&self, store: &Store, mut buf: Vec<u8>) -> Compaction {
+        let queue = self.queue();
         let from = queue.length;
         let after = ticket_of(&queue);
         drop(queue);
-        Some(Compaction {
-            snapshot: snapshot(store),
+        buf.clear();
+        snapshot_into(store, &mut buf);
+        Compaction {
+            snapshot: buf,
             from,
             after,
-        })
+        }
     }
 
-    /// Writes a compaction prepared by [`Journal::compaction`], with no
-    /// lock held but, at the end, the pen for a moment. A compaction that
-    /// fails (disk full) changes nothing: the journal is whole, appends go
-    /// on in it; the next try waits until it has grown as much again.
-    pub fn compact(&self, job: Compaction, store: &Mutex<Store>) {
+    /// Compacts the journal, once [`Journal::due`] said so: the snapshot
+    /// is copied under the store's lock, then written with no lock held
+    /// but, at the end, the pen for a moment. A compaction that fails
+    /// (disk full) changes nothing: the journal is whole, appends go on in
+    /// it; the next try waits until it has grown as much again.
+    pub fn compact(&self, store: &Mutex<Store>) {
+        // The room for the snapshot, its pages touched before the lock:
+        // filled with spaces, not zeros (zeroed memory may come from the
+        // system untouched, and be faulted in under the lock).
+        let size = {
+            let store = lock(store);
+            store.bytes() + 6 * store.len()
+        };
+        let buf = vec![b' '; size + size / 16];
+        let job = self.prepare(&lock(store), buf);
         let done = self.try_compact(&job, store);
         let mut queue = self.queue();
         queue.compacting = false;
@@ -647,8 +677,24 @@ impl Journal {
         //    go on meanwhile, appending to the old file.
         let mut temp = Temp::beside(&self.path)?;
         temp.file().write_all(&job.snapshot)?;
+        // 3. The changes appended since the snapshot was made, copied after
+        //    it, still with no lock held: bytes already in the old file
+        //    never change (a refused batch is cut off past them), so they
+        //    can be read while new ones are appended. Again while the
+        //    changes of the previous copy's time are many.
+        let old = lock(&self.pen).file.try_clone()?;
+        let mut copied = job.from;
+        loop {
+            let length = lock(&self.pen).length;
+            if length - copied <= TAIL_UNDER_PEN {
+                break;
+            }
+            copy_tail(&old, copied, length, temp.file())?;
+            copied = length;
+        }
         temp.file().sync_data()?;
-        // 3. The pen: no batch is written while the file is replaced.
+        // 4. The pen, for a moment: no batch is written while the last
+        //    changes are copied and the file replaced.
         let mut queue = self.queue();
         while queue.busy {
             queue.compaction_waits = true;
@@ -662,10 +708,9 @@ impl Journal {
         drop(queue);
         let moved = (|| {
             let mut pen = lock(&self.pen);
-            // The changes appended since the snapshot was made, copied
-            // after it: acknowledged from the old file, they are in the new
+            // Acknowledged from the old file, every change is in the new
             // one before it replaces the old.
-            copy_tail(&pen.file, job.from, pen.length, temp.file())?;
+            copy_tail(&pen.file, copied, pen.length, temp.file())?;
             let tail = pen.length - job.from;
             let file = temp.commit(&self.path)?;
             let before = pen.length;
@@ -673,7 +718,7 @@ impl Journal {
             pen.length = job.snapshot.len() as u64 + tail;
             Ok((before, pen.length))
         })();
-        // 4. The pen put down: the batch that waited goes to the new file.
+        // 5. The pen put down: the batch that waited goes to the new file.
         let mut queue = self.queue();
         if let Ok((_, length)) = moved {
             queue.length = length + queue.records.len() as u64;

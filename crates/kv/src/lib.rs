@@ -178,6 +178,8 @@ pub struct Store {
     data: BTreeMap<Box<[u8]>, Box<[u8]>>,
     /// What the data takes, see [`Store::memory`].
     memory: usize,
+    /// The bytes of every key and value.
+    bytes: usize,
     /// The bound on [`Store::memory`].
     max_memory: usize,
 }
@@ -216,6 +218,7 @@ impl Store {
         Store {
             data: BTreeMap::new(),
             memory: 0,
+            bytes: 0,
             max_memory,
         }
     }
@@ -238,6 +241,11 @@ impl Store {
     /// its bound.)
     pub fn memory(&self) -> usize {
         self.memory
+    }
+
+    /// The bytes of every key and value, without what holds them.
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 
     /// The value of `key`, if any.
@@ -275,6 +283,7 @@ impl Store {
             Change::Del(key) => match self.data.remove_entry(key) {
                 Some((key, before)) => {
                     self.memory -= entry_cost(key.len(), before.len());
+                    self.bytes -= key.len() + before.len();
                     Ok(Applied::Done(Undo {
                         key,
                         before: Some(before),
@@ -302,9 +311,11 @@ impl Store {
     /// checks the whole at the end); returns the value it replaces.
     pub fn set(&mut self, key: &[u8], value: &[u8]) -> Option<Box<[u8]>> {
         self.memory += entry_cost(key.len(), value.len());
+        self.bytes += key.len() + value.len();
         let before = self.data.insert(key.into(), value.into());
         if let Some(old) = &before {
             self.memory -= entry_cost(key.len(), old.len());
+            self.bytes -= key.len() + old.len();
         }
         before
     }
@@ -314,6 +325,7 @@ impl Store {
         match self.data.remove(key) {
             Some(old) => {
                 self.memory -= entry_cost(key.len(), old.len());
+                self.bytes -= key.len() + old.len();
                 true
             }
             None => false,
@@ -431,7 +443,7 @@ mod tests {
         assert_eq!(store.get(b"a"), Some(&b"1"[..]));
         store.undo(first);
         assert!(store.is_empty());
-        assert_eq!(store.memory(), 0);
+        assert_eq!((store.memory(), store.bytes()), (0, 0));
     }
 
     #[test]
