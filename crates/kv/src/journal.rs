@@ -89,13 +89,15 @@
 //! start-up snapshot (a full disk), the server starts from the journal as
 //! it is, and compacts later.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::mem;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::thread::{self, Thread, ThreadId};
+use std::time::{Duration, Instant};
 
 use netlabs::records::{self, Temp, Unavailable};
 use netlabs::{Why, log, octets, plural, warn};
@@ -128,6 +130,8 @@ pub struct Journal {
     pen: Mutex<Pen>,
     /// A compaction waiting for the pen is woken here.
     pen_free: Condvar,
+    /// A leader gathering its batch is woken here (`--fsync` only).
+    fuller: Condvar,
 }
 
 #[derive(Debug)]
@@ -145,6 +149,15 @@ struct Queue {
     busy: bool,
     /// A compaction waits for the pen (it gets it before the next leader).
     compaction_waits: bool,
+    /// With `--fsync`, for `Journal::gather`: the threads whose changes
+    /// are in the open batch; those of the batch last written; how many of
+    /// those are back with a change in the open batch; how long the last
+    /// write and `fsync` took; and whether a leader waits on `fuller`.
+    writers: Vec<ThreadId>,
+    last_writers: HashSet<ThreadId>,
+    returned: usize,
+    last_flush: Duration,
+    gathering: bool,
     /// The length the file will have once every record handed to the
     /// journal is written.
     length: u64,
@@ -171,18 +184,20 @@ struct Pen {
 struct Batch {
     /// Set once, when the batch is written (`Ok`) or refused (the reason).
     outcome: OnceLock<Result<(), String>>,
-    /// How many threads sleep on `written` (changed under the queue's
-    /// lock): no wake-up call when no one sleeps.
-    sleepers: AtomicUsize,
-    written: Condvar,
+    /// The threads asleep until `outcome` is set (or until one of them is
+    /// woken to lead the batch). Only touched under the queue's lock.
+    ///
+    /// Why not a `Condvar`? Woken by `notify_all`, fifty sleepers would
+    /// all take the queue's lock again, one after the other, only to read
+    /// `outcome`; parked threads read it with no lock at all.
+    sleepers: Mutex<Vec<Thread>>,
 }
 
 impl Batch {
     fn new() -> Arc<Batch> {
         Arc::new(Batch {
             outcome: OnceLock::new(),
-            sleepers: AtomicUsize::new(0),
-            written: Condvar::new(),
+            sleepers: Mutex::new(Vec::new()),
         })
     }
 }
@@ -348,6 +363,11 @@ impl Opened {
                 in_flight: None,
                 busy: false,
                 compaction_waits: false,
+                writers: Vec::new(),
+                last_writers: HashSet::new(),
+                returned: 0,
+                last_flush: Duration::ZERO,
+                gathering: false,
                 length,
                 compact_at: compact_at.unwrap_or(threshold(length)),
                 compacting: false,
@@ -359,6 +379,7 @@ impl Opened {
                 failing: false,
             }),
             pen_free: Condvar::new(),
+            fuller: Condvar::new(),
         };
         Ok((store, journal, notes))
     }
@@ -459,6 +480,16 @@ impl Journal {
         record(change, &mut queue.records);
         queue.length += (queue.records.len() - before) as u64;
         queue.undo.push(undo);
+        if self.sync {
+            let me = thread::current().id();
+            queue.writers.push(me);
+            if queue.last_writers.contains(&me) {
+                queue.returned += 1;
+                if queue.gathering && queue.returned == queue.last_writers.len() {
+                    self.fuller.notify_one();
+                }
+            }
+        }
         Ticket(Some(Arc::clone(&queue.open)))
     }
 
@@ -486,13 +517,15 @@ impl Journal {
                 continue;
             }
             // Someone holds the pen: sleep until our batch is written, or
-            // until we are woken to lead it.
-            batch.sleepers.fetch_add(1, Ordering::Relaxed);
-            queue = batch
-                .written
-                .wait(queue)
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            batch.sleepers.fetch_sub(1, Ordering::Relaxed);
+            // until we are woken to lead it. (A wake-up that comes before
+            // `park` is kept for it: none is lost.)
+            lock(&batch.sleepers).push(thread::current());
+            drop(queue);
+            thread::park();
+            if let Some(outcome) = batch.outcome.get() {
+                return outcome.clone();
+            }
+            queue = self.queue();
         }
     }
 
@@ -505,15 +538,21 @@ impl Journal {
         mut queue: MutexGuard<'a, Queue>,
         store: &Mutex<Store>,
     ) -> MutexGuard<'a, Queue> {
+        queue.busy = true;
+        if self.sync {
+            queue = self.gather(queue);
+        }
         let batch = mem::replace(&mut queue.open, Batch::new());
         let spare = mem::take(&mut queue.spare);
         let records = mem::replace(&mut queue.records, spare);
         let undo = mem::take(&mut queue.undo);
-        queue.busy = true;
+        let writers = mem::take(&mut queue.writers);
         queue.in_flight = Some(Arc::clone(&batch));
         drop(queue);
 
+        let started = Instant::now();
         let written = self.write(&records);
+        let took = started.elapsed();
 
         let mut queue = match written {
             Ok(()) => {
@@ -537,6 +576,15 @@ impl Journal {
             }
         };
         finish(&batch, written);
+        if self.sync {
+            // The writers of this batch, who are about to get their `OK`:
+            // those who write again will be waited for by the next leader.
+            // (Those who pushed during this flush were not among them.)
+            queue.last_writers.clear();
+            queue.last_writers.extend(writers);
+            queue.returned = 0;
+            queue.last_flush = took;
+        }
         queue.busy = false;
         queue.in_flight = None;
         let mut records = records;
@@ -548,13 +596,41 @@ impl Journal {
         queue
     }
 
+    /// With `--fsync`, before taking the batch, waits a little for the
+    /// writers of the batch just written to come back with their next
+    /// change. Without this, two groups form and stay: the writers of
+    /// batch A get their `OK` while batch B's leader flushes, so they fill
+    /// batch C, and so on — half of the clients per `fsync`, when all of
+    /// them could share one. So the leader waits, holding the pen, until
+    /// every writer of the last batch has a change in this one, or for at
+    /// most as long as the last flush took (PostgreSQL's `commit_delay`,
+    /// measured on the disk instead of set by hand). One client alone is
+    /// back at once: it never waits.
+    fn gather<'a>(&'a self, mut queue: MutexGuard<'a, Queue>) -> MutexGuard<'a, Queue> {
+        let deadline = Instant::now() + queue.last_flush;
+        while queue.returned < queue.last_writers.len() {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            queue.gathering = true;
+            queue = self
+                .fuller
+                .wait_timeout(queue, deadline - now)
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .0;
+            queue.gathering = false;
+        }
+        queue
+    }
+
     /// Hands the pen on, once put down: to a compaction waiting for it,
     /// else to one writer of the open batch, which will lead it.
     fn pass_pen(&self, queue: &Queue) {
         if queue.compaction_waits {
             self.pen_free.notify_one();
-        } else if queue.open.sleepers.load(Ordering::Relaxed) > 0 {
-            queue.open.written.notify_one();
+        } else if let Some(next) = lock(&queue.open.sleepers).pop() {
+            next.unpark();
         }
     }
 
@@ -639,7 +715,9 @@ impl Journal {
         queue.compacting = false;
         match done {
             Ok((before, after)) => {
-                queue.compact_at = threshold(after);
+                // From the snapshot's size: the changes copied after it
+                // are not live data.
+                queue.compact_at = threshold(job.snapshot.len() as u64);
                 log!(
                     "journal {} compacté : {} → {}",
                     self.path.display(),
@@ -741,8 +819,8 @@ fn ticket_of(queue: &Queue) -> Ticket {
 /// Says how a batch went, and wakes its sleepers.
 fn finish(batch: &Batch, outcome: Result<(), String>) {
     let _ = batch.outcome.set(outcome);
-    if batch.sleepers.load(Ordering::Relaxed) > 0 {
-        batch.written.notify_all();
+    for sleeper in lock(&batch.sleepers).drain(..) {
+        sleeper.unpark();
     }
 }
 
@@ -911,10 +989,11 @@ mod tests {
         for i in 0..3000 {
             assert_eq!(ask(&db, &format!("SET cle {i}{value}")), "OK\n");
         }
-        // 3 MB of changes to one key: the compaction, in its own thread,
-        // brings the file below its threshold (bounded wait).
+        // 3 MB of changes to one key: compactions, in their own thread,
+        // keep the file smaller than that (bounded wait for the first).
+        let written = 3000 * (value.len() as u64 + 10);
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while fs::metadata(&path).unwrap().len() > COMPACT_MIN {
+        while fs::metadata(&path).unwrap().len() >= written {
             assert!(std::time::Instant::now() < deadline, "never compacted");
             std::thread::yield_now();
         }
@@ -942,6 +1021,11 @@ mod tests {
                 in_flight: None,
                 busy: false,
                 compaction_waits: false,
+                writers: Vec::new(),
+                last_writers: HashSet::new(),
+                returned: 0,
+                last_flush: Duration::ZERO,
+                gathering: false,
                 length: 0,
                 compact_at: COMPACT_MIN,
                 compacting: false,
@@ -953,6 +1037,7 @@ mod tests {
                 failing: false,
             }),
             pen_free: Condvar::new(),
+            fuller: Condvar::new(),
         };
         let db = Db::new(store, Some(journal));
         let answer = ask(&db, "SET a 2");
