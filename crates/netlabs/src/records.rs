@@ -10,14 +10,17 @@
 //!   cut back to where the record began (a failed or short write is undone);
 //! - [`cut_torn_tail`] / [`split_torn_tail`]: bytes after the last `\n` are
 //!   a record a kill interrupted; at the next start they are cut off;
-//! - [`replace`]: a whole new version of a file is written to a temporary
-//!   file beside it, flushed to the disk, then renamed over it: a rename is
-//!   atomic, so the file is the old version or the new one, never half.
+//! - [`replace`] / [`Temp`]: a whole new version of a file is written to a
+//!   temporary file beside it, flushed to the disk, then renamed over it: a
+//!   rename is atomic, so the file is the old version or the new one, never
+//!   half; [`remove_stale_temps`] removes those a kill left behind.
 //!
-//! And one rule for a path named on the command line, [`check_path`]: it
-//! must be a regular file or not exist yet. A directory, a device, a named
-//! pipe (opening it would wait for ever) or a socket is refused at once; a
-//! symbolic link is followed, and the file it names is the one written.
+//! And two rules for a file named on the command line: [`check_path`], it
+//! must be a regular file or not exist yet (a directory, a device, a named
+//! pipe — opening it would wait for ever — or a socket is refused at once;
+//! a symbolic link is followed, and the file it names is the one written);
+//! and [`open_locked`], it belongs to one running server: a second one is
+//! refused, told which process holds it, before it changes anything.
 
 use std::collections::hash_map::RandomState;
 use std::ffi::OsStr;
@@ -669,6 +672,41 @@ mod tests {
         assert_eq!(folder.names(), ["data.kv"], "no temporary file left");
         // Into a folder that does not exist: an error, nothing created.
         assert!(replace(&folder.0.join("non/data.kv"), b"x\n").is_err());
+    }
+
+    #[test]
+    fn a_locked_file_is_refused_with_its_holder_and_temps_are_told_apart() {
+        let folder = Folder::new("lock");
+        let path = folder.0.join("data.kv");
+        let held = open_locked(&path).unwrap();
+        match open_locked(&path) {
+            Err(Unavailable::InUse(pid)) => {
+                if Path::new("/proc/locks").exists() {
+                    assert_eq!(pid, Some(std::process::id()));
+                }
+            }
+            other => panic!("not refused: {other:?}"),
+        }
+        // A replacement is locked before its rename: still held.
+        let held = {
+            let _old = held;
+            replace(&path, b"x\n").unwrap()
+        };
+        assert!(open_locked(&path).is_err());
+        drop(held);
+        assert!(open_locked(&path).is_ok());
+
+        let of = OsStr::new("data.kv");
+        assert!(is_temp_name(OsStr::new("data.kv.0123456789abcdef.tmp"), of));
+        for other in [
+            "data.kv.0123456789ABCDEF.tmp",
+            "data.kv.0123456789abcdef.tm",
+            "data.kv.0123456789abcde.tmp",
+            "xdata.kv.0123456789abcdef.tmp",
+            "data.kv",
+        ] {
+            assert!(!is_temp_name(OsStr::new(other), of), "{other}");
+        }
     }
 
     #[test]
