@@ -512,7 +512,10 @@ impl Journal {
             if let Some(outcome) = batch.outcome.get() {
                 return outcome.clone();
             }
-            if !queue.busy && Arc::ptr_eq(&batch, &queue.open) {
+            // The pen is free (and not promised to a waiting compaction,
+            // which would never get it under a steady flow of writes):
+            // lead our batch.
+            if !queue.busy && !queue.compaction_waits && Arc::ptr_eq(&batch, &queue.open) {
                 queue = self.lead(queue, store);
                 continue;
             }
