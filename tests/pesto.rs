@@ -353,6 +353,45 @@ fn a_link_given_as_file_is_followed() {
 }
 
 #[test]
+fn a_second_server_on_the_same_file_is_refused_in_either_order() {
+    let file = TempFile::new("two");
+    // A torn last line: the second server would cut it, under the first.
+    std::fs::write(&file.0, "un\ndeux sans fin").unwrap();
+    let mut first = start(&file);
+    let mut c = connect(first.addr);
+    assert_eq!(line(&mut c), GREETING);
+    send(&mut c, b"write: trois\n");
+    assert_eq!(line(&mut c), "Message saved!\r\n");
+    for holder in 0..2 {
+        let before = file.read();
+        let out = client("pesto-server")
+            .args(["--port", "0", "--file", file.arg()])
+            .output()
+            .unwrap();
+        let errors = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{errors}");
+        assert!(out.stdout.is_empty(), "no first line");
+        assert!(
+            errors.starts_with("erreur : ")
+                && errors.contains(&format!("(processus {})", first.pid()))
+                && errors.lines().count() == 1,
+            "{errors}"
+        );
+        assert_eq!(file.read(), before, "file touched");
+        // The first one goes on.
+        send(&mut c, format!("write: encore {holder}\n").as_bytes());
+        assert_eq!(line(&mut c), "Message saved!\r\n");
+        // The other order: the first stopped, a new one takes the file,
+        // and the next attempt is refused naming it.
+        first.stop_with("KILL");
+        first = start(&file);
+        c = connect(first.addr);
+        assert_eq!(line(&mut c), GREETING);
+    }
+    assert_eq!(file.read(), "un\ntrois\nencore 0\nencore 1\n");
+}
+
+#[test]
 fn a_torn_last_line_is_cut_off_at_start_and_said() {
     let file = TempFile::new("torn");
     let torn = "deux, coupé par un kil";
@@ -377,11 +416,12 @@ fn a_full_disk_leaves_nothing_of_a_refused_line() {
     }
     let file = TempFile::new("full");
     // A file size limit (ulimit -f, blocks of 512 bytes) as a full disk:
-    // past 16 KiB a write is cut short, then refused (EFBIG).
+    // past 16 KiB a write is cut short, then refused (EFBIG). The server
+    // ignores SIGXFSZ, the signal that would otherwise kill it.
     let mut cmd = std::process::Command::new("sh");
     cmd.args([
         "-c",
-        "trap '' XFSZ; ulimit -f 32 && exec \"$0\" --port 0 --file \"$1\"",
+        "ulimit -f 32 && exec \"$0\" --port 0 --file \"$1\"",
         util::bin("pesto-server").to_str().unwrap(),
         file.arg(),
     ]);

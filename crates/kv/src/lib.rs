@@ -1,14 +1,13 @@
 //! The key-value store that Chapitre 2.2 sets out to build (« un mini
 //! serveur de données clé-valeur »), in three small parts:
 //!
-//! - [`Store`]: the data, its limits and the commands on it (`SET`, `GET`,
-//!   `DEL`, `KEYS`), with no socket and no file, so unit tests need
-//!   neither;
-//! - [`journal`]: the save file, a journal of every change compacted now
-//!   and then into a snapshot, so that an `OK` is a promise;
-//! - [`Db`]: the store and its journal, shared by every client's thread
-//!   behind one lock; [`Db::run`] runs one command line and writes its
-//!   answer, never holding the lock while it writes to a client.
+//! - [`Store`] (this file): the data, its limits and the changes made to
+//!   it, with no socket, no file and no thread, so unit tests need none;
+//! - [`journal`]: the save file, a journal of every [`Change`] compacted
+//!   now and then into a snapshot, written by *group commit*, so that an
+//!   `OK` is a promise that costs little;
+//! - [`db`]: the store and its journal, shared by every client's thread;
+//!   [`Db::run`] runs one command line and writes its answer.
 //!
 //! ## Protocol
 //!
@@ -31,20 +30,20 @@
 //!
 //! Whatever clients do, the server holds a bounded amount for them: a line
 //! of at most [`MAX_LINE`] bytes while it arrives, a store of at most
-//! `--max-memory` bytes (a `SET` past it gets `ERR`), and for a client that
-//! does not read its answers, about one answer: `KEYS` is sent in pieces
-//! of [`KEYS_PIECE`] bytes, each taken from the store under the lock and
+//! `--max-memory` bytes counted as the memory it really takes (a `SET`
+//! past it gets `ERR`; see [`Store::memory`]), and for a client that does
+//! not read its answers, about one answer: `KEYS` is sent in pieces of
+//! [`KEYS_PIECE`] bytes, each taken from the store under the lock and
 //! written after the lock is released.
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::{self, Write};
 use std::ops::Bound;
-use std::sync::{Mutex, MutexGuard};
 
+pub mod db;
 pub mod journal;
 
-use journal::Journal;
+pub use db::Db;
 
 /// The longest line we accept, its end not counted: the bound on what one
 /// client can make the server hold before a command is complete.
@@ -57,40 +56,41 @@ pub const PORT: u16 = 8807;
 /// for any name a person gives, and keep `KEYS` answers readable.
 pub const MAX_KEY: usize = 256;
 
-/// The default `--max-memory`: 64 MiB, room for a lab's data (a million
-/// small keys) on any lab machine.
+/// The default `--max-memory`: 64 MiB, room for a lab's data (half a
+/// million small keys) on any lab machine.
 pub const MAX_MEMORY: usize = 64 * 1024 * 1024;
 
-/// What one key costs beyond its bytes and its value's: its share of the
-/// map's nodes and the two `Vec` headers (an estimate, so that a million
-/// one-byte keys count for what they really take).
-pub const ENTRY_COST: usize = 64;
+/// What one key costs beyond the blocks that hold its bytes and its
+/// value's: its share of the map's nodes. A node of the `BTreeMap` holds
+/// up to 11 keys and 11 values (16 bytes each: a pointer and a length),
+/// 384 bytes with the allocator's header, and is at least half full; with
+/// the nodes above the leaves, at most 96 bytes per key.
+pub const ENTRY_COST: usize = 96;
 
 /// `KEYS` goes out in pieces of about this many bytes: the most a client
 /// that does not read can make the server hold for it.
 pub const KEYS_PIECE: usize = 64 * 1024;
 
-/// The data: keys to values, kept sorted so that `KEYS` and the save file
-/// come out in order, and what they weigh.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Store {
-    data: BTreeMap<Vec<u8>, Vec<u8>>,
-    /// The bytes of every key and value.
-    bytes: usize,
-    /// The bound on [`Store::memory`].
-    max_memory: usize,
-}
-
 /// One command, read from one line.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Command<'a> {
-    Set(&'a [u8], &'a [u8]),
+    /// `SET` or `DEL`: what changes the store, and what the journal keeps.
+    Change(Change<'a>),
     Get(&'a [u8]),
-    Del(&'a [u8]),
     Keys,
 }
 
-/// Why a line is not a command: the text after `ERR `.
+/// A change to the store: the only commands the journal saves, replays,
+/// and the only ones [`Store::apply`] takes. `GET` and `KEYS` cannot be
+/// journaled: they are not `Change`s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change<'a> {
+    Set(&'a [u8], &'a [u8]),
+    Del(&'a [u8]),
+}
+
+/// Why a line is not a command, or a change cannot be done: the text
+/// after `ERR `.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Refusal(pub String);
 
@@ -117,7 +117,9 @@ pub fn parse(line: &[u8]) -> Result<Command<'_>, Refusal> {
             // Only one separator is taken: spaces inside a value, even at
             // its start, are part of it.
             match value.split_first() {
-                Some((_, value)) if !value.is_empty() => Ok(Command::Set(key, value)),
+                Some((_, value)) if !value.is_empty() => {
+                    Ok(Command::Change(Change::Set(key, value)))
+                }
                 _ => refuse("SET attend une valeur d'au moins un octet : SET clé valeur"),
             }
         }
@@ -133,7 +135,7 @@ pub fn parse(line: &[u8]) -> Result<Command<'_>, Refusal> {
             Ok(if name == b"GET" {
                 Command::Get(key)
             } else {
-                Command::Del(key)
+                Command::Change(Change::Del(key))
             })
         }
         b"KEYS" if trim_blanks(rest).is_empty() => Ok(Command::Keys),
@@ -167,11 +169,55 @@ fn is_blank(b: u8) -> bool {
     b == b' ' || b == b'\t'
 }
 
+/// The data: keys to values, kept sorted so that `KEYS` and the save file
+/// come out in order, and the memory they take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Store {
+    /// `Box<[u8]>` rather than `Vec<u8>`: a pointer and a length, no
+    /// spare capacity; 16 bytes a key or value in the map's nodes, not 24.
+    data: BTreeMap<Box<[u8]>, Box<[u8]>>,
+    /// What the data takes, see [`Store::memory`].
+    memory: usize,
+    /// The bytes of every key and value.
+    bytes: usize,
+    /// The bound on [`Store::memory`].
+    max_memory: usize,
+}
+
+/// What [`Store::apply`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Applied {
+    /// Done; here is how to take it back.
+    Done(Undo),
+    /// `DEL` of a key that has no value: nothing to do.
+    NotFound,
+}
+
+/// How to take back one change: the key, and the value it had before
+/// (`None`: it had none). Kept by the journal until the change is written;
+/// see [`Store::undo`].
+#[derive(Debug, PartialEq, Eq)]
+pub struct Undo {
+    key: Box<[u8]>,
+    before: Option<Box<[u8]>>,
+}
+
+/// The memory one key and its value take: a block of the allocator for
+/// each (the bytes, plus 8 bytes of header, rounded up to 16, 32 at
+/// least: glibc's `malloc`), and [`ENTRY_COST`] for its place in the map.
+pub fn entry_cost(key: usize, value: usize) -> usize {
+    fn block(bytes: usize) -> usize {
+        (bytes + 8).div_ceil(16).max(2) * 16
+    }
+    block(key) + block(value) + ENTRY_COST
+}
+
 impl Store {
     /// An empty store that may grow up to `max_memory` bytes.
     pub fn new(max_memory: usize) -> Store {
         Store {
             data: BTreeMap::new(),
+            memory: 0,
             bytes: 0,
             max_memory,
         }
@@ -187,53 +233,98 @@ impl Store {
         self.data.is_empty()
     }
 
-    /// What the data takes in memory, counted as `--max-memory` counts it.
+    /// What the data takes in memory, as `--max-memory` counts it: for
+    /// each key, [`entry_cost`] — its bytes and its value's as the
+    /// allocator hands them out, and its share of the map. (A store of a
+    /// million keys of 8 bytes with values of 8 bytes is 1 million × 160
+    /// bytes, not 16: counting only the bytes would let it take ten times
+    /// its bound.)
     pub fn memory(&self) -> usize {
-        self.bytes + self.data.len() * ENTRY_COST
+        self.memory
+    }
+
+    /// The bytes of every key and value, without what holds them.
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 
     /// The value of `key`, if any.
     pub fn get(&self, key: &[u8]) -> Option<&[u8]> {
-        self.data.get(key).map(Vec::as_slice)
+        self.data.get(key).map(|v| &v[..])
     }
 
-    /// True when `key` has a value.
-    pub fn contains(&self, key: &[u8]) -> bool {
-        self.data.contains_key(key)
+    /// Every key and its value, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.data.iter().map(|(k, v)| (&k[..], &v[..]))
     }
 
-    /// Says whether `SET key value` may be done: a key not too long, and
-    /// room for the value under `--max-memory`.
-    pub fn check_set(&self, key: &[u8], value: &[u8]) -> Result<(), Refusal> {
-        if key.len() > MAX_KEY {
-            return Err(Refusal(format!("clé de plus de {MAX_KEY} octets")));
+    /// Does `change` if it may be done — a key not too long, room under
+    /// `--max-memory` — and says how to take it back.
+    pub fn apply(&mut self, change: &Change) -> Result<Applied, Refusal> {
+        match *change {
+            Change::Set(key, value) => {
+                if key.len() > MAX_KEY {
+                    return Err(Refusal(format!("clé de plus de {MAX_KEY} octets")));
+                }
+                let old = self.get(key).map_or(0, |v| entry_cost(key.len(), v.len()));
+                let after = self.memory - old + entry_cost(key.len(), value.len());
+                if after > self.max_memory {
+                    return Err(Refusal(format!(
+                        "mémoire pleine : la table dépasserait --max-memory ({} octets) ; supprimez des clés avec DEL",
+                        self.max_memory
+                    )));
+                }
+                let before = self.set(key, value);
+                Ok(Applied::Done(Undo {
+                    key: key.into(),
+                    before,
+                }))
+            }
+            Change::Del(key) => match self.data.remove_entry(key) {
+                Some((key, before)) => {
+                    self.memory -= entry_cost(key.len(), before.len());
+                    self.bytes -= key.len() + before.len();
+                    Ok(Applied::Done(Undo {
+                        key,
+                        before: Some(before),
+                    }))
+                }
+                None => Ok(Applied::NotFound),
+            },
         }
-        let old = self
-            .data
-            .get(key)
-            .map_or(0, |v| v.len() + key.len() + ENTRY_COST);
-        let after = self.memory() - old + key.len() + value.len() + ENTRY_COST;
-        if after > self.max_memory {
-            return Err(Refusal(format!(
-                "mémoire pleine : la table dépasserait --max-memory ({} octets) ; supprimez des clés avec DEL",
-                self.max_memory
-            )));
-        }
-        Ok(())
     }
 
-    /// Gives `key` the value `value` (checked by [`Store::check_set`]).
-    pub fn set(&mut self, key: &[u8], value: &[u8]) {
+    /// Takes back a change [`Store::apply`] did. Changes are taken back
+    /// in the reverse order they were done, the last first.
+    pub fn undo(&mut self, undo: Undo) {
+        match undo.before {
+            Some(value) => {
+                self.set(&undo.key, &value);
+            }
+            None => {
+                self.del(&undo.key);
+            }
+        }
+    }
+
+    /// Gives `key` the value `value`, with no check (the journal's replay
+    /// checks the whole at the end); returns the value it replaces.
+    pub fn set(&mut self, key: &[u8], value: &[u8]) -> Option<Box<[u8]>> {
+        self.memory += entry_cost(key.len(), value.len());
         self.bytes += key.len() + value.len();
-        if let Some(old) = self.data.insert(key.to_vec(), value.to_vec()) {
+        let before = self.data.insert(key.into(), value.into());
+        if let Some(old) = &before {
+            self.memory -= entry_cost(key.len(), old.len());
             self.bytes -= key.len() + old.len();
         }
+        before
     }
 
     /// Removes `key`; false if it had no value.
     pub fn del(&mut self, key: &[u8]) -> bool {
         match self.data.remove(key) {
             Some(old) => {
+                self.memory -= entry_cost(key.len(), old.len());
                 self.bytes -= key.len() + old.len();
                 true
             }
@@ -259,153 +350,10 @@ impl Store {
             out.push(b' ');
             out.extend_from_slice(key);
             if out.len() >= budget {
-                return Some(key.clone());
+                return Some(key.to_vec());
             }
         }
         None
-    }
-
-    /// The whole store as the bytes of a snapshot: `SET key value\n` per
-    /// key, sorted.
-    pub fn snapshot(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.bytes + 6 * self.data.len());
-        for (key, value) in &self.data {
-            out.extend_from_slice(&journal::record(&Command::Set(key, value)));
-        }
-        out
-    }
-}
-
-/// The store and its journal, shared by every client's thread.
-pub struct Db {
-    state: Mutex<State>,
-}
-
-struct State {
-    store: Store,
-    /// With `--save`, where every change is written before its `OK`.
-    journal: Option<Journal>,
-}
-
-impl Db {
-    /// A store shared by the clients, saved in `journal` if there is one.
-    pub fn new(store: Store, journal: Option<Journal>) -> Db {
-        Db {
-            state: Mutex::new(State { store, journal }),
-        }
-    }
-
-    /// How many keys the store holds.
-    pub fn len(&self) -> usize {
-        self.lock().store.len()
-    }
-
-    /// True when the store holds no key.
-    pub fn is_empty(&self) -> bool {
-        self.lock().store.is_empty()
-    }
-
-    /// Runs one command line and writes its answer line to `out`.
-    ///
-    /// The lock is held for the command alone — a few map operations in
-    /// memory, and with `--save` one append to the journal — and never
-    /// while writing to `out`: a client that stops reading blocks in that
-    /// write, and if it held the lock then, every other client would wait
-    /// behind it.
-    pub fn run(&self, line: &[u8], out: &mut impl Write) -> io::Result<()> {
-        let command = match parse(line) {
-            Ok(command) => command,
-            Err(why) => return writeln!(out, "ERR {why}"),
-        };
-        match command {
-            Command::Get(key) => {
-                // A copy, so that the lock is released before the write.
-                let value = self.lock().store.get(key).map(<[u8]>::to_vec);
-                match value {
-                    Some(value) => {
-                        out.write_all(b"VALUE ")?;
-                        out.write_all(&value)?;
-                        out.write_all(b"\n")
-                    }
-                    None => out.write_all(b"NOTFOUND\n"),
-                }
-            }
-            Command::Set(..) | Command::Del(..) => {
-                let answer = self.lock().change(&command);
-                match answer {
-                    Ok(word) => writeln!(out, "{word}"),
-                    Err(why) => writeln!(out, "ERR {why}"),
-                }
-            }
-            Command::Keys => self.keys(out),
-        }
-    }
-
-    /// `KEYS`, in pieces: the lock is taken for each piece, and released
-    /// while the piece is written. A client that does not read stops us
-    /// in that write, holding one piece, not the whole list. (Keys set or
-    /// deleted meanwhile may or may not be listed; every other key is
-    /// listed once, in order.)
-    fn keys(&self, out: &mut impl Write) -> io::Result<()> {
-        out.write_all(b"KEYS")?;
-        let mut piece = Vec::new();
-        let mut after: Option<Vec<u8>> = None;
-        loop {
-            piece.clear();
-            let last = self
-                .lock()
-                .store
-                .keys_after(after.as_deref(), &mut piece, KEYS_PIECE);
-            out.write_all(&piece)?;
-            match last {
-                Some(key) => after = Some(key),
-                None => return out.write_all(b"\n"),
-            }
-        }
-    }
-
-    /// Takes the lock. A thread that panicked while holding it cannot have
-    /// left the map half-changed (each change is one map operation, after
-    /// the journal's append), so the data is still good: we keep using it
-    /// rather than stop every client.
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
-impl State {
-    /// `SET` or `DEL`, under the lock: checked, then written to the
-    /// journal, and only once the journal has it, done in memory. A write
-    /// the journal refuses (disk full) leaves nothing behind, in memory or
-    /// on disk: the client gets `ERR`, never an `OK` that a restart would
-    /// take back.
-    fn change(&mut self, command: &Command) -> Result<&'static str, Refusal> {
-        match *command {
-            Command::Set(key, value) => self.store.check_set(key, value)?,
-            Command::Del(key) if !self.store.contains(key) => return Ok("NOTFOUND"),
-            _ => {}
-        }
-        if let Some(journal) = &mut self.journal {
-            journal.write(command).map_err(|e| {
-                Refusal(format!(
-                    "sauvegarde impossible ({}) : rien n'a été changé",
-                    netlabs::Why(&e)
-                ))
-            })?;
-        }
-        match *command {
-            Command::Set(key, value) => self.store.set(key, value),
-            Command::Del(key) => {
-                self.store.del(key);
-            }
-            _ => {}
-        }
-        if let Some(journal) = &mut self.journal {
-            journal.compact_if_grown(&self.store);
-        }
-        Ok("OK")
     }
 }
 
@@ -432,16 +380,6 @@ pub fn parse_size(text: &str) -> Option<usize> {
 mod tests {
     use super::*;
 
-    fn run(db: &Db, line: &str) -> String {
-        let mut out = Vec::new();
-        db.run(line.as_bytes(), &mut out).unwrap();
-        String::from_utf8(out).unwrap()
-    }
-
-    fn db() -> Db {
-        Db::new(Store::new(MAX_MEMORY), None)
-    }
-
     #[test]
     fn an_unknown_command_is_named_as_typed() {
         assert_eq!(
@@ -453,60 +391,14 @@ mod tests {
     }
 
     #[test]
-    fn the_four_commands() {
-        let s = db();
-        assert_eq!(run(&s, "GET a"), "NOTFOUND\n");
-        assert_eq!(run(&s, "SET a 1"), "OK\n");
-        assert_eq!(run(&s, "set b deux mots"), "OK\n");
-        assert_eq!(run(&s, "Get b"), "VALUE deux mots\n");
-        assert_eq!(run(&s, "KEYS"), "KEYS a b\n");
-        assert_eq!(run(&s, "DEL a"), "OK\n");
-        assert_eq!(run(&s, "del a"), "NOTFOUND\n");
-        assert_eq!(run(&s, "keys"), "KEYS b\n");
-        assert_eq!(run(&s, "SET b autre"), "OK\n");
-        assert_eq!(run(&s, "GET b"), "VALUE autre\n");
-        assert_eq!(run(&s, "DEL b"), "OK\n");
-        assert_eq!(run(&s, "KEYS"), "KEYS\n");
-    }
-
-    #[test]
-    fn values_keep_their_spaces_and_keys_their_case() {
-        let s = db();
-        assert_eq!(run(&s, "SET k  deux espaces "), "OK\n");
-        assert_eq!(run(&s, "GET k"), "VALUE  deux espaces \n");
-        assert_eq!(run(&s, "SET\tK\tx"), "OK\n");
-        assert_eq!(run(&s, "KEYS"), "KEYS K k\n");
-        assert_eq!(run(&s, "  GET   K  "), "VALUE x\n");
-    }
-
-    #[test]
-    fn errors() {
-        let s = db();
-        for line in [
-            "", "   ", "SET", "SET a", "SET a ", "GET", "GET a b", "DEL", "DEL a b", "KEYS a",
-            "PUT a b", "\u{fffd}",
-        ] {
-            let answer = run(&s, line);
-            assert!(answer.starts_with("ERR "), "{line:?} → {answer:?}");
-            assert!(answer.ends_with('\n') && answer.matches('\n').count() == 1);
-        }
-        assert_eq!(run(&s, "KEYS"), "KEYS\n");
-    }
-
-    #[test]
-    fn keys_are_bounded_and_so_is_memory() {
-        let s = Db::new(Store::new(900), None);
-        let long = "k".repeat(MAX_KEY + 1);
-        assert!(run(&s, &format!("SET {long} v")).starts_with("ERR clé de plus de 256 octets"));
-        assert_eq!(run(&s, &format!("SET {} v", &long[1..])), "OK\n");
-        let big = "v".repeat(600);
-        assert!(run(&s, &format!("SET b {big}")).starts_with("ERR mémoire pleine"));
-        assert_eq!(run(&s, "KEYS").len(), "KEYS \n".len() + MAX_KEY);
-        // Replacing a value counts the new one instead of the old one.
-        assert_eq!(run(&s, &format!("SET b {}", &big[..300])), "OK\n");
-        assert_eq!(run(&s, &format!("SET b {}", &big[..310])), "OK\n");
-        assert_eq!(run(&s, &format!("DEL {}", &long[1..])), "OK\n");
-        assert_eq!(run(&s, &format!("SET b {big}")), "OK\n");
+    fn changes_and_the_other_commands() {
+        assert_eq!(
+            parse(b"set k  v w"),
+            Ok(Command::Change(Change::Set(b"k", b" v w")))
+        );
+        assert_eq!(parse(b"DEL k"), Ok(Command::Change(Change::Del(b"k"))));
+        assert_eq!(parse(b"get k"), Ok(Command::Get(b"k")));
+        assert_eq!(parse(b" KEYS "), Ok(Command::Keys));
     }
 
     #[test]
@@ -515,31 +407,43 @@ mod tests {
         store.set(b"a", b"123");
         store.set(b"a", b"1");
         store.set(b"bb", b"22");
-        assert_eq!(store.memory(), 2 + 4 + 2 * ENTRY_COST);
+        assert_eq!(store.memory(), 2 * (32 + 32 + ENTRY_COST));
         assert!(store.del(b"a"));
         assert!(!store.del(b"a"));
-        assert_eq!(store.memory(), 4 + ENTRY_COST);
+        assert_eq!(store.memory(), 32 + 32 + ENTRY_COST);
+        // Blocks of the allocator: 24 bytes fit in 32, 25 take 48.
+        assert_eq!(entry_cost(24, 25), 32 + 48 + ENTRY_COST);
     }
 
     #[test]
-    fn keys_come_in_pieces_that_join_into_one_sorted_line() {
-        let mut store = Store::new(MAX_MEMORY);
-        for i in 0..50_000 {
-            store.set(format!("cle{i:05}").as_bytes(), b"v");
-        }
-        let s = Db::new(store, None);
-        let answer = run(&s, "KEYS");
-        let keys: Vec<&str> = answer.trim_end().split(' ').collect();
-        assert_eq!(keys[0], "KEYS");
-        assert_eq!(keys.len(), 50_001);
-        assert!(
-            keys[1..].windows(2).all(|w| w[0] < w[1]),
-            "sorted, each once"
-        );
-        // The piece size: each piece is just over KEYS_PIECE.
-        let mut piece = Vec::new();
-        let last = s.lock().store.keys_after(None, &mut piece, KEYS_PIECE);
-        assert!(last.is_some() && piece.len() < KEYS_PIECE + 20);
+    fn a_change_is_refused_past_the_bounds_and_taken_back_exactly() {
+        let mut store = Store::new(2 * entry_cost(8, 8));
+        let long = vec![b'k'; MAX_KEY + 1];
+        assert!(store.apply(&Change::Set(&long, b"v")).is_err());
+        let Ok(Applied::Done(first)) = store.apply(&Change::Set(b"a", b"1")) else {
+            panic!("refused")
+        };
+        let Ok(Applied::Done(second)) = store.apply(&Change::Set(b"a", b"2")) else {
+            panic!("refused")
+        };
+        let Ok(Applied::Done(third)) = store.apply(&Change::Set(b"b", b"3")) else {
+            panic!("refused")
+        };
+        let full = store.apply(&Change::Set(b"c", b"4")).unwrap_err();
+        assert!(full.0.starts_with("mémoire pleine"), "{full}");
+        assert_eq!(store.apply(&Change::Del(b"z")), Ok(Applied::NotFound));
+        let Ok(Applied::Done(fourth)) = store.apply(&Change::Del(b"a")) else {
+            panic!("refused")
+        };
+        // Taken back, last first: the store as it was at each step.
+        store.undo(fourth);
+        assert_eq!(store.get(b"a"), Some(&b"2"[..]));
+        store.undo(third);
+        store.undo(second);
+        assert_eq!(store.get(b"a"), Some(&b"1"[..]));
+        store.undo(first);
+        assert!(store.is_empty());
+        assert_eq!((store.memory(), store.bytes()), (0, 0));
     }
 
     #[test]

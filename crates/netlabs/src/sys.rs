@@ -26,6 +26,8 @@
 //! [`zero_or_error`] turn that into an `io::Result` once for all, and
 //! [`retry_on_eintr`] makes a waiting call again when a signal cut it short.
 
+pub mod signal;
+
 use std::io;
 use std::os::raw::c_int;
 use std::time::Duration;

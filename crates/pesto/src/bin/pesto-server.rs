@@ -162,6 +162,10 @@ impl Factory for ServerFactory {
 
     /// self.fp = open('file.txt', 'a')
     ///
+    /// Called once the port is bound, before the first line. The file is
+    /// locked for the server's life: a second server on the same file is
+    /// refused here, naming the first, before it changes anything.
+    ///
     /// A last line without its newline is a record that a kill cut in the
     /// middle of its write (it never got its `Message saved!`): it is cut
     /// off, and said on stderr (stdout's first line is the address).
@@ -170,12 +174,18 @@ impl Factory for ServerFactory {
     /// raises, here `reactor::serve` returns the reason to `main`.
     fn start_factory(&mut self) -> Result<(), String> {
         let shown = self.path.display();
-        let opened = records::open_append(&self.path).and_then(|mut file| {
-            let cut = records::cut_torn_tail(&mut file)?;
-            Ok((file, cut))
-        });
-        let (file, cut) = opened.map_err(|e| {
-            format!("impossible d'ouvrir {shown} en ajout ({}) ; vérifiez le dossier ou choisissez --file", Why(&e))
+        let mut file = records::open_locked(&self.path).map_err(|why| match why {
+            records::Unavailable::InUse(_) => format!(
+                "{} ; arrêtez-le ou choisissez un autre --file",
+                why.describe(&self.path)
+            ),
+            records::Unavailable::Failed(e) => format!(
+                "impossible d'ouvrir {shown} en ajout ({}) ; vérifiez le dossier ou choisissez --file",
+                Why(&e)
+            ),
+        })?;
+        let cut = records::cut_torn_tail(&mut file).map_err(|e| {
+            format!("impossible de couper la dernière ligne incomplète de {shown} ({}) ; vérifiez le fichier ou choisissez --file", Why(&e))
         })?;
         if cut > 0 {
             warn!(
@@ -206,6 +216,11 @@ fn main() {
     // named pipe would wait for ever); a link is followed to its file.
     let path = records::check_path(&path)
         .unwrap_or_else(|why| fail!("{why} ; donnez à --file le chemin d'un fichier"));
+    // Past `ulimit -f`, a write must fail (EFBIG: `Message not saved!`),
+    // not kill the server.
+    if let Err(e) = netlabs::sys::signal::ignore_file_size_limit() {
+        warn!("SIGXFSZ ne peut pas être ignoré ({})", Why(&e));
+    }
 
     let factory = ServerFactory {
         path,
