@@ -35,7 +35,7 @@ use netlabs::Why;
 
 use report::{Check, Failure, Level, Report};
 use target::Target;
-use verdict::Risk;
+use verdict::{Life, Risk};
 use wire::{ANSWER_WAIT, Datagram, Udp};
 
 /// What kind of server is checked.
@@ -196,17 +196,19 @@ impl Run<'_> {
         let first = self.report.outcomes.is_empty();
         let mut result = check();
         let time = start.elapsed();
-        // A fatal failure (the server is gone) needs no knock.
+        // A check that found the server gone (refused) needs no knock: it
+        // died during this check, or the one before, whose knock came too
+        // early to see it.
         let gone = matches!(&result, Err(f) if f.fatal.is_some());
-        if spec.knock && !gone {
-            let life = self.target.knock();
-            result = verdict::after(
-                result,
-                life,
-                spec.risk,
-                self.target.heard.get(),
-                self.target.lang(),
-            );
+        let life = if gone {
+            Life::Dead
+        } else if spec.knock {
+            self.target.knock()
+        } else {
+            Life::Unknown
+        };
+        if !(gone && first) {
+            result = verdict::after(result, life, spec.risk, self.target);
         }
         // A first check that failed with not one byte from the server: it
         // answers nothing (no send, a crash); the others would each wait
@@ -317,10 +319,11 @@ const UDP_SLOW_WAIT: Duration = Duration::from_secs(3);
 /// the first check's business. Silence is waited for once more, so that
 /// a late answer is told from none.
 fn udp_first(target: &Target, question: &[u8]) -> std::io::Result<Datagram> {
-    let udp = Udp::connected(target.addr, &target.heard)?;
+    // Not connected: an answer from another port is still seen (and
+    // judged by its own check).
+    let udp = Udp::open(target.addr, &target.heard)?;
     let started = Instant::now();
     match udp.ask(question, ANSWER_WAIT) {
-        Datagram::Refused => Err(std::io::ErrorKind::ConnectionRefused.into()),
         Datagram::Nothing(_) => match udp.next(UDP_SLOW_WAIT) {
             Datagram::From(bytes, from) => {
                 target
@@ -328,8 +331,12 @@ fn udp_first(target: &Target, question: &[u8]) -> std::io::Result<Datagram> {
                     .set((started.elapsed() * 2).clamp(ANSWER_WAIT, Duration::from_secs(10)));
                 Ok(Datagram::Late(bytes, from, started.elapsed()))
             }
-            Datagram::Refused => Err(std::io::ErrorKind::ConnectionRefused.into()),
-            _ => Ok(Datagram::Nothing(ANSWER_WAIT)),
+            // Silence: a connected socket learns whether anything is
+            // bound there at all (ICMP port unreachable).
+            _ => match Udp::connected(target.addr, &target.heard)?.ask(question, ANSWER_WAIT) {
+                Datagram::Refused => Err(std::io::ErrorKind::ConnectionRefused.into()),
+                _ => Ok(Datagram::Nothing(ANSWER_WAIT)),
+            },
         },
         answer => Ok(answer),
     }

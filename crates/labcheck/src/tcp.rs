@@ -15,18 +15,18 @@ use crate::wire::{ANSWER_WAIT, Conn, End, Got, seconds, show, write_error};
 
 /// How long labcheck listens, right after connecting and before sending
 /// anything, for a server that speaks first.
-const GREETING_WAIT: Duration = Duration::from_millis(500);
+const GREETING_WAIT: Duration = Duration::from_millis(300);
 
 /// When a first request meets silence, how much longer labcheck waits, once,
 /// to tell a slow server from a silent one.
-const SLOW_WAIT: Duration = Duration::from_secs(5);
+const SLOW_WAIT: Duration = Duration::from_secs(4);
 
 /// How long the server is given to meet a reset before we knock again: if
 /// the reset kills it, the next connection finds nobody.
 const AFTER_RESET: Duration = Duration::from_millis(250);
 
 /// How long a CPU measure of an idle server lasts.
-const IDLE_WINDOW: Duration = Duration::from_millis(400);
+const IDLE_WINDOW: Duration = Duration::from_millis(300);
 
 /// pesto's answer to `hello`.
 pub const HELLO: &[u8] = b"Hello! How are you?\r\n";
@@ -163,7 +163,7 @@ pub fn first_contact(target: &Target) -> Check {
             .patience
             .set((took * 2).clamp(ANSWER_WAIT, Duration::from_secs(10)));
         problems.push(format!(
-            "la réponse arrive après {} : le serveur attend (sleep ?) ou calcule longtemps avant de répondre ; un client n'attend pas si longtemps — la suite lui laisse ce délai",
+            "la réponse arrive après {} : le serveur attend (sleep ?) ou calcule longtemps avant de répondre ; un client n'attend pas si longtemps",
             seconds(took)
         ));
     }
@@ -188,7 +188,15 @@ pub fn first_contact(target: &Target) -> Check {
             show(&got.bytes)
         ),
     };
-    Err(Failure::new(sent, came, problems.join(" ; et ")))
+    let failure = Failure::new(sent, came, problems.join(" ; et "));
+    // A server this slow would make every other check wait as long: the
+    // run stops here, the cause said once.
+    Err(match late {
+        Some(_) => failure.fatal(
+            "le serveur répond trop tard pour vérifier la suite (voir la première vérification)",
+        ),
+        None => failure,
+    })
 }
 
 /// What silence to the very first request means, for each kind.

@@ -14,6 +14,7 @@
 
 use crate::advice::{Lang, Topic, say};
 use crate::report::{Check, Failure};
+use crate::target::Target;
 
 /// What the knock after a check found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,21 +43,44 @@ pub enum Risk {
 }
 
 /// The share of a core above which a process that should wait is spinning.
-pub const BUSY: u32 = 30;
+pub const BUSY: u32 = 10;
 
 /// The check's verdict once the knock after it is known. `heard`: whether
 /// the server ever answered anything (a server that never did is the first
 /// check's business, not a death).
-pub fn after(check: Check, life: Life, risk: Risk, heard: bool, lang: Lang) -> Check {
+pub fn after(check: Check, life: Life, risk: Risk, target: &Target) -> Check {
+    let seen = Seen {
+        heard: target.heard.get(),
+        lang: target.lang(),
+        udp: target.kind.is_udp(),
+        hint: target.kind.hint(),
+    };
+    judge(check, life, risk, seen)
+}
+
+/// What is known of the server, for the verdict.
+#[derive(Debug, Clone, Copy)]
+pub struct Seen {
+    /// Has it ever answered anything?
+    pub heard: bool,
+    pub lang: Lang,
+    pub udp: bool,
+    /// What to add for this kind (prime-server's --forever).
+    pub hint: &'static str,
+}
+
+/// The verdict, from values only.
+pub fn judge(check: Check, life: Life, risk: Risk, seen: Seen) -> Check {
     match life {
         Life::Alive | Life::Unknown => check,
-        Life::Dead => Err(died(check, risk, lang)),
-        Life::Silent { .. } if !heard => check,
-        Life::Silent { cpu } => Err(stuck(check, cpu, lang)),
+        Life::Dead => Err(died(check, risk, seen)),
+        Life::Silent { .. } if !seen.heard => check,
+        Life::Silent { cpu } => Err(stuck(check, cpu, risk, seen.lang)),
     }
 }
 
-fn died(check: Check, risk: Risk, lang: Lang) -> Failure {
+fn died(check: Check, risk: Risk, seen: Seen) -> Failure {
+    let lang = seen.lang;
     let cause = match risk {
         Risk::LeftUnread => format!(
             "le serveur est mort quand un client est parti sans tout lire : écrire vers un client parti lève une erreur, ou tue le programme (SIGPIPE) ; {}",
@@ -66,15 +90,28 @@ fn died(check: Check, risk: Risk, lang: Lang) -> Failure {
             "le serveur est mort après un client parti brutalement (RST) : recv ou send y échouent (ConnectionResetError) ; {} — TP5b 1.2",
             say(lang, Topic::CatchReset)
         ),
-        Risk::Plain => "le serveur est mort pendant cette vérification : a-t-il planté sur ce qu'on lui a envoyé, ou s'arrête-t-il après un client (il faut une boucle autour d'accept, ou de recvfrom) ?".to_string(),
+        Risk::Plain if seen.udp => "le serveur s'est arrêté pendant cette vérification : s'arrête-t-il après un datagramme (il faut une boucle while True autour de recvfrom et sendto — TP5b 1.4), ou a-t-il planté sur ce qu'on lui a envoyé ?".to_string(),
+        Risk::Plain => format!("le serveur est mort pendant cette vérification : a-t-il planté sur ce qu'on lui a envoyé, ou s'arrête-t-il après un client (il faut une boucle autour d'accept — TP5b 1.2) ?{}", seen.hint),
     };
     let gone = "le serveur ne tourne plus (mort pendant une vérification plus haut)";
     match check {
+        Ok(()) if seen.udp => Failure::new(
+            "cette vérification, puis un nouveau datagramme",
+            "port fermé (ICMP port injoignable) : plus rien ne reçoit",
+            cause,
+        )
+        .fatal(gone),
         Ok(()) => Failure::new(
             "cette vérification, puis une nouvelle connexion",
             "refusée : plus rien n'écoute",
             cause,
         )
+        .fatal(gone),
+        // The check itself found the server gone: the death says it all.
+        Err(f) if f.fatal.is_some() => Failure {
+            meaning: cause,
+            ..f
+        }
         .fatal(gone),
         // What the check saw stays; its meaning is the death.
         Err(f) => Failure {
@@ -85,17 +122,24 @@ fn died(check: Check, risk: Risk, lang: Lang) -> Failure {
     }
 }
 
-fn stuck(check: Check, cpu: Option<u32>, lang: Lang) -> Failure {
+fn stuck(check: Check, cpu: Option<u32>, risk: Risk, lang: Lang) -> Failure {
     let spinning = match cpu {
         Some(share) if share >= BUSY => {
             format!(" ; il consomme {share} % d'un cœur sans rien faire : il tourne en rond")
         }
         _ => String::new(),
     };
-    let cause = format!(
-        "le client de cette vérification a été servi, puis le serveur ne sert plus personne (une nouvelle connexion reste sans réponse){spinning} : quand un client part, recv ne bloque plus et renvoie une lecture vide ; si la boucle ne s'arrête pas là, elle tourne sur une connexion fermée et n'accepte plus personne — {} — TP5b 1.2",
-        say(lang, Topic::EndOfConnection)
-    );
+    let cause = if risk == Risk::LeftUnread {
+        format!(
+            "le serveur ne sert plus personne depuis qu'un client est parti sans tout lire{spinning} : il est resté bloqué dans un envoi vers ce client, ou ce client l'a fait planter ; {} — TP5b 2.1",
+            say(lang, Topic::SigPipe)
+        )
+    } else {
+        format!(
+            "le client de cette vérification a été servi, puis le serveur ne sert plus personne (une nouvelle connexion reste sans réponse){spinning} : quand un client part, recv ne bloque plus et renvoie une lecture vide ; si la boucle ne s'arrête pas là, elle tourne sur une connexion fermée et n'accepte plus personne — {} — TP5b 1.2",
+            say(lang, Topic::EndOfConnection)
+        )
+    };
     let why = "le serveur ne répond plus (depuis une vérification plus haut)";
     match check {
         Ok(()) => Failure::new(
@@ -118,6 +162,27 @@ fn stuck(check: Check, cpu: Option<u32>, lang: Lang) -> Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn seen(lang: Lang) -> Seen {
+        Seen {
+            heard: true,
+            lang,
+            udp: false,
+            hint: "",
+        }
+    }
+
+    fn after(check: Check, life: Life, risk: Risk, heard: bool, lang: Lang) -> Check {
+        judge(
+            check,
+            life,
+            risk,
+            Seen {
+                heard,
+                ..seen(lang)
+            },
+        )
+    }
 
     fn failed() -> Check {
         Err(Failure::new("a", "b", "vu"))

@@ -6,7 +6,7 @@ use crate::report::{Check, Failure};
 use crate::target::Target;
 use crate::wire::{self, Datagram, show, size, unique};
 
-/// The largest UDP payload over IPv4 (65 535 − 8 − 20): the catalogue's
+/// The largest UDP payload over IPv4 (65 535 − 8 − 20): the project's
 /// echo-udp-server sends such a datagram back whole.
 const BIG_DATAGRAM: usize = 65507;
 

@@ -21,6 +21,9 @@ use cases::*;
 
 /// How a check beyond the course is run; the last one leaves a server that
 /// divides by trial busy for hours: no knock after it.
+/// What `17\r\n` must give, and why.
+const CRLF: &str = "17\\r\\n est la ligne 17 (fin de ligne de telnet et de bien des clients) : retirez la fin de ligne, \\r compris, avant de convertir (int() ignore \\r ; en C, strtol s'arrête sur \\r : acceptez-le en fin de ligne) ; réponse T\\n — Chapitre 2.2 1.1";
+
 const BEYOND: Spec = Spec {
     level: Level::Beyond,
     risk: Risk::Plain,
@@ -58,7 +61,17 @@ pub fn tcp(target: &Target, run: &mut Run) {
     });
     run.check("fin de ligne \\r\\n acceptée", || {
         let mut conn = target.open()?;
-        exchange(&mut conn, b"17\r\n", b"T\n", "17\\r\\n est la ligne 17 (fin de ligne de telnet) : int() ignore \\r ; réponse T\\n — Chapitre 2.2 1.1")
+        exchange(&mut conn, b"17\r\n", b"T\n", CRLF).map_err(|f| {
+            // E: the \r was kept with the number.
+            if f.got.starts_with("b'E") {
+                Failure {
+                    meaning: CRLF.into(),
+                    ..f
+                }
+            } else {
+                f
+            }
+        })
     });
     run.check("deux nombres dans une seule écriture", || {
         two_in_one_write(target)
@@ -162,6 +175,12 @@ pub(super) fn answer_meaning(
     use crate::wire::End;
     if got.strip_suffix(b"\r\n").is_some() && same_answer(got, want) {
         return "la réponse finit par \\r\\n : le protocole répond T\\n, F\\n ou E\\n, fini par \\n seul (le client du cours compare avec b'T\\n') — Chapitre 2.2 1.1".into();
+    }
+    if same_answer(want, b"E\n") && (same_answer(got, b"T\n") || same_answer(got, b"F\n")) {
+        return format!(
+            "{fallback} ; le serveur prend pour un entier ce qui n'en est pas un (il convertit le début de la ligne et ignore le reste ?) ; {}",
+            say(lang, Topic::ParseInt)
+        );
     }
     if same_answer(got, b"E\n") && !same_answer(want, b"E\n") {
         return format!(
