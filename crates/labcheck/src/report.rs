@@ -125,7 +125,8 @@ impl Report {
                 (Err(_), true) => "ÉCHEC ",
                 (Err(_), false) => "remarque",
             };
-            let tag = if level == Level::Beyond {
+            // A passed check reads the same whatever its level.
+            let tag = if level == Level::Beyond && result.is_err() {
                 " (au-delà du cours)"
             } else {
                 ""
