@@ -973,7 +973,7 @@ fn a_class_is_checked_in_one_command() {
     assert!(row("alice").ends_with("—"), "{}", run.explain());
     assert!(row("hugo").ends_with("—"), "{}", run.explain());
     assert!(
-        row("chloe").ends_with("espaces et tabulations gardés"),
+        row("chloe").ends_with("message sans fin de ligne"),
         "{}",
         run.explain()
     );
