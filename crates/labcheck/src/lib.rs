@@ -312,7 +312,7 @@ fn udp_first_question(kind: Kind) -> Vec<u8> {
 }
 
 /// How much longer a first UDP question waits, once, when nothing came.
-const UDP_SLOW_WAIT: Duration = Duration::from_secs(3);
+const UDP_SLOW_WAIT: Duration = Duration::from_secs(2);
 
 /// Asks the first question on a connected socket: `ECONNREFUSED` (ICMP
 /// port unreachable) means nothing receives there; an answer or silence is
@@ -331,6 +331,9 @@ fn udp_first(target: &Target, question: &[u8]) -> std::io::Result<Datagram> {
                     .set((started.elapsed() * 2).clamp(ANSWER_WAIT, Duration::from_secs(10)));
                 Ok(Datagram::Late(bytes, from, started.elapsed()))
             }
+            // Silence from a local server: its socket is there (it was
+            // found in /proc), nothing more to learn.
+            _ if target.local.is_some() => Ok(Datagram::Nothing(ANSWER_WAIT)),
             // Silence: a connected socket learns whether anything is
             // bound there at all (ICMP port unreachable).
             _ => match Udp::connected(target.addr, &target.heard)?.ask(question, ANSWER_WAIT) {

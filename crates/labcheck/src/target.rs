@@ -5,14 +5,14 @@
 use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::Kind;
 use crate::advice::Lang;
 use crate::local::Local;
 use crate::report::Failure;
 use crate::verdict::{BUSY, Life};
-use crate::wire::{self, ANSWER_WAIT, Conn, Datagram, Heard, Udp};
+use crate::wire::{self, ANSWER_WAIT, Conn, Datagram, End, Heard, Udp};
 
 pub struct Target {
     pub kind: Kind,
@@ -115,15 +115,15 @@ impl Target {
     }
 
     /// Does the server still serve? A fresh client asks the smallest
-    /// request of its kind. While it waits, the CPU of a local server is
-    /// measured: a server that answers no one and burns a core is spinning.
+    /// request of its kind. When no answer comes, the CPU of a local server
+    /// is measured: a server that answers no one and burns a core is
+    /// spinning.
     pub fn knock(&self) -> Life {
         if let Some(local) = &self.local
             && !local.alive()
         {
             return Life::Dead;
         }
-        let cpu_before = self.local.as_ref().map(|l| (l.cpu(), Instant::now()));
         let life = if self.kind.is_udp() {
             self.knock_udp()
         } else {
@@ -136,10 +136,11 @@ impl Target {
                 {
                     return Life::Dead;
                 }
-                let cpu = cpu_before.zip(self.local.as_ref()).map(|((t, at), l)| {
-                    let used = l.cpu().saturating_sub(t).as_secs_f64();
-                    (used * 100.0 / at.elapsed().as_secs_f64().max(0.001)).round() as u32
-                });
+                // Answering no one: is it waiting, or spinning?
+                let cpu = self
+                    .local
+                    .as_ref()
+                    .map(|l| l.cpu_share(Duration::from_millis(300)));
                 Life::Silent { cpu }
             }
             other => other,
@@ -152,18 +153,39 @@ impl Target {
             Err(f) if f.fatal.is_some() => return Life::Dead,
             Err(_) => return Life::Silent { cpu: None },
         };
-        if crate::tcp::ping(self, &mut conn, 0, self.answer_wait()).is_ok() {
-            Life::Alive
-        } else {
-            Life::Silent { cpu: None }
+        match crate::tcp::ping(self, &mut conn, 0, self.answer_wait()) {
+            Ok(_) => Life::Alive,
+            // Accepted by the system, then closed without a word: a server
+            // on its way out (its listening socket still there for a
+            // moment). Once more, a little later: refused means it ended.
+            Err(got) if got.bytes.is_empty() && matches!(got.end, End::Closed | End::Reset) => {
+                std::thread::sleep(Duration::from_millis(300));
+                match wire::connect(self.addr, &self.heard) {
+                    Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => Life::Dead,
+                    _ if self.local.as_ref().is_some_and(|l| !l.alive()) => Life::Dead,
+                    _ => Life::Silent { cpu: None },
+                }
+            }
+            Err(_) => Life::Silent { cpu: None },
         }
     }
 
     fn knock_udp(&self) -> Life {
+        let ping = crate::tcp::ping_bytes(self.kind, 0);
+        // Unconnected first: an answer from another port (a check of its
+        // own) still shows the server alive.
+        let Ok(udp) = Udp::open(self.addr, &self.heard) else {
+            return Life::Unknown;
+        };
+        if let Datagram::From(..) = udp.ask(&ping, self.answer_wait()) {
+            return Life::Alive;
+        }
+        // Silence: a connected socket learns whether anything is still
+        // bound there (ICMP port unreachable → ECONNREFUSED).
         let Ok(udp) = Udp::connected(self.addr, &self.heard) else {
             return Life::Unknown;
         };
-        match udp.ask(&crate::tcp::ping_bytes(self.kind, 0), self.answer_wait()) {
+        match udp.ask(&ping, self.answer_wait()) {
             Datagram::From(..) => Life::Alive,
             Datagram::Refused => Life::Dead,
             _ => Life::Silent { cpu: None },

@@ -277,7 +277,7 @@ pub fn reset_survival(target: &Target, section: &str) -> Check {
 
 /// How long a second client may wait for its answer while the first stays
 /// connected, before the server is taken for "one client at a time".
-pub const SECOND_CLIENT_WAIT: Duration = Duration::from_secs(2);
+pub const SECOND_CLIENT_WAIT: Duration = Duration::from_millis(1500);
 
 /// How long the second client may still wait once the first has left.
 const AFTER_FIRST_LEFT: Duration = Duration::from_secs(3);
@@ -323,7 +323,7 @@ pub fn turns(target: &Target) -> Result<Turns, Failure> {
         };
         !got.bytes.is_empty()
     };
-    if sent.is_ok() && answer(&mut b, SECOND_CLIENT_WAIT.max(wait)) {
+    if sent.is_ok() && answer(&mut b, SECOND_CLIENT_WAIT.max(target.patience.get())) {
         let note = format!(
             "modèle : un deuxième client est servi pendant que le premier reste connecté (en {}) : plusieurs clients à la fois, comme select (TP5b 2.1), les threads (2.2) ou un réacteur (Twisted)",
             seconds(start.elapsed())

@@ -232,19 +232,19 @@ pub fn leave_midway(target: &Target) -> Check {
     let data = wire::pattern(1 << 20, wire::seed());
     let _ = conn
         .stream
-        .set_write_timeout(Some(Duration::from_millis(300)));
+        .set_write_timeout(Some(Duration::from_millis(200)));
     let _ = conn.stream.write_all(&data);
     // FIN first: the server, seeing the end of our sending, is told that
     // its writes fail with EPIPE (not ECONNRESET) once we close for good.
     let _ = conn.stream.shutdown(std::net::Shutdown::Write);
-    std::thread::sleep(Duration::from_millis(200));
+    std::thread::sleep(Duration::from_millis(150));
     drop(conn);
-    std::thread::sleep(Duration::from_millis(100));
+    std::thread::sleep(Duration::from_millis(50));
 
     let mut conn = target.open()?;
     let _ = conn
         .stream
-        .set_write_timeout(Some(Duration::from_millis(300)));
+        .set_write_timeout(Some(Duration::from_millis(200)));
     let chunk = wire::pattern(256 * 1024, wire::seed() + 1);
     let mut sent = 0;
     // A write that blocks (the buffers are full) ends the sending.
