@@ -5,10 +5,10 @@
 //! `tests/peers/manifest.txt` says, for each server, labcheck's expected
 //! exit status, what its FIRST failure must name (the real cause, not a
 //! consequence), and which model it must tell. Its last column says
-//! whether today's labcheck already says so: rows marked `juste` are
-//! asserted; rows marked `faux` are run and shown, not asserted, until
-//! labcheck learns them (`LABCHECK_PEERS=tout` asserts every row). A
-//! server that does not compile or start is always a failure.
+//! whether labcheck already says so: rows marked `tenu` are asserted;
+//! rows marked `à venir` are run and shown, not asserted, until labcheck
+//! learns them (`LABCHECK_PEERS=tout` asserts every row). A server that
+//! does not compile or start is always a failure.
 //!
 //! C and Rust servers are compiled here into a temporary folder, Java ones
 //! with `javac`; a language whose tools are missing is skipped with a
@@ -120,7 +120,8 @@ struct Row {
     exit: i32,
     cause: Option<Phrase>,
     model: Option<Phrase>,
-    right_today: bool,
+    /// `tenu` in the manifest: asserted.
+    held: bool,
     burns: bool,
 }
 
@@ -146,7 +147,7 @@ fn read_manifest() -> Vec<Row> {
             continue;
         }
         let cols: Vec<&str> = line.split('|').map(str::trim).collect();
-        let [file, kind, exit, cause, model, today] = cols[..] else {
+        let [file, kind, exit, cause, model, state] = cols[..] else {
             panic!("manifest line {line_no}: six columns expected, got {line:?}");
         };
         assert!(
@@ -162,10 +163,10 @@ fn read_manifest() -> Vec<Row> {
                 .unwrap_or_else(|_| panic!("manifest line {line_no}: exit {exit:?}")),
             cause: Phrase::parse(cause),
             model: Phrase::parse(model),
-            right_today: match today {
-                "juste" => true,
-                "faux" => false,
-                other => panic!("manifest line {line_no}: juste or faux, not {other:?}"),
+            held: match state {
+                "tenu" => true,
+                "à venir" => false,
+                other => panic!("manifest line {line_no}: tenu or à venir, not {other:?}"),
             },
             burns: false,
         });
@@ -219,6 +220,21 @@ fn compile(mut cmd: Command) -> Result<(), String> {
 /// file, Java all classes at once. Each language compiles in its own
 /// thread.
 fn build(rows: &[Row], langs: &[Lang], dir: &Path) -> Result<(), String> {
+    // Binaries share one folder: two sources may not give one name.
+    let mut names: Vec<(String, &str)> = rows
+        .iter()
+        .filter(|r| matches!(Lang::of(&r.file), Lang::C | Lang::Rust))
+        .map(|r| (binary_name(&r.file), r.file.as_str()))
+        .collect();
+    names.sort();
+    names.dedup();
+    for pair in names.windows(2) {
+        assert_ne!(
+            pair[0].0, pair[1].0,
+            "{} and {} would make one binary",
+            pair[0].1, pair[1].1
+        );
+    }
     let mut jobs = Vec::new();
     for &lang in langs {
         let mut files: Vec<String> = rows
@@ -262,10 +278,11 @@ fn build(rows: &[Row], langs: &[Lang], dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// `c/echo_fork.c` → `c-echo_fork`.
+/// `c/echo_fork.c` → `echo_fork`: the name a student would give, which
+/// tells nothing of the language (labcheck must find it elsewhere).
 fn binary_name(file: &str) -> String {
-    let stem = file.rsplit_once('.').map_or(file, |(s, _)| s);
-    stem.replace('/', "-")
+    let name = file.rsplit_once('/').map_or(file, |(_, n)| n);
+    name.rsplit_once('.').map_or(name, |(s, _)| s).to_string()
 }
 
 /// The command that starts the server of `file` on a free port (every
@@ -308,8 +325,9 @@ impl Run {
     fn first_failure(&self) -> Option<String> {
         let mut lines = self.out.lines();
         let head = lines.find(|l| l.starts_with("ÉCHEC"))?;
+        // The explanation is indented under it, whatever its margin.
         let mut block = vec![head];
-        block.extend(lines.take_while(|l| l.starts_with("       ")));
+        block.extend(lines.take_while(|l| l.starts_with(char::is_whitespace)));
         Some(block.join("\n"))
     }
 
@@ -384,8 +402,10 @@ fn labcheck(args: &[String], addr: &str) -> Run {
     }
 }
 
-/// Is `run` what the row expects? `Err` says what differs.
-fn judge(row: &Row, run: &Run) -> Result<(), String> {
+/// Is `run` what the row expects? `Err` says what differs. `models` are
+/// all the models of the manifest: a server's must be said, and none of
+/// the others (a sentence that names every model proves nothing).
+fn judge(row: &Row, run: &Run, models: &[Phrase]) -> Result<(), String> {
     let mut wrong = Vec::new();
     if run.code != Some(row.exit) {
         wrong.push(format!("sortie {:?}, attendu {}", run.code, row.exit));
@@ -403,10 +423,16 @@ fn judge(row: &Row, run: &Run) -> Result<(), String> {
             }
         }
     }
-    if let Some(model) = &row.model
-        && !model.found_in(&run.model_lines())
-    {
-        wrong.push(format!("le modèle ne dit pas « {} »", model.text));
+    if let Some(model) = &row.model {
+        let lines = run.model_lines();
+        if !model.found_in(&lines) {
+            wrong.push(format!("le modèle ne dit pas « {} »", model.text));
+        }
+        for other in models.iter().filter(|m| m.text != model.text) {
+            if other.found_in(&lines) {
+                wrong.push(format!("le modèle dit aussi « {} »", other.text));
+            }
+        }
     }
     if wrong.is_empty() {
         Ok(())
@@ -458,6 +484,12 @@ struct Outcome {
 fn each_peer_server_gets_its_verdict_and_its_real_cause() {
     let all = std::env::var("LABCHECK_PEERS").is_ok_and(|v| v == "tout");
     let rows = read_manifest();
+    let mut models: Vec<Phrase> = Vec::new();
+    for model in rows.iter().filter_map(|r| r.model.clone()) {
+        if !models.iter().any(|m| m.text == model.text) {
+            models.push(model);
+        }
+    }
 
     // Which languages can run here; the others are skipped, visibly.
     let mut langs: Vec<Lang> = rows.iter().map(|r| Lang::of(&r.file)).collect();
@@ -533,12 +565,12 @@ fn each_peer_server_gets_its_verdict_and_its_real_cause() {
     for o in &outcomes {
         let verdict = match &o.run {
             Err(why) => Err(why.clone()),
-            Ok(run) => judge(&o.row, run),
+            Ok(run) => judge(&o.row, run, &models),
         };
         let shown = o.run.as_ref().map_or_else(|e| e.clone(), Run::short);
         let took = o.run.as_ref().map_or(0.0, |r| r.took.as_secs_f64());
-        let mark = match (&verdict, o.row.right_today) {
-            (Ok(()), true) => "juste",
+        let mark = match (&verdict, o.row.held) {
+            (Ok(()), true) => "tenu",
             (Ok(()), false) => "acquis",
             (Err(_), true) => "FAUX",
             (Err(_), false) => "à venir",
@@ -550,10 +582,10 @@ fn each_peer_server_gets_its_verdict_and_its_real_cause() {
         if let Err(why) = &verdict {
             table.push_str(&format!("         → {why}\n"));
         }
-        if verdict.is_ok() && !o.row.right_today {
+        if verdict.is_ok() && !o.row.held {
             now_right.push(o.row.name());
         }
-        let must = o.row.right_today || all || o.run.is_err();
+        let must = o.row.held || all || o.run.is_err();
         if let (Err(why), true) = (&verdict, must) {
             let detail = match &o.run {
                 Ok(run) => format!(
@@ -573,13 +605,13 @@ fn each_peer_server_gets_its_verdict_and_its_real_cause() {
         }
     }
     eprintln!(
-        "labcheck sur {} serveurs d'étudiants en {:.1} s (juste : exigé et tenu ; FAUX : exigé, pas tenu ; à venir : marqué faux, pas encore tenu ; acquis : marqué faux, désormais tenu) :\n{table}",
+        "labcheck sur {} serveurs d'étudiants en {:.1} s (tenu : exigé et tenu ; FAUX : exigé, pas tenu ; à venir : pas encore tenu ; acquis : marqué à venir, désormais tenu) :\n{table}",
         outcomes.len(),
         started.elapsed().as_secs_f64()
     );
     if !now_right.is_empty() {
         eprintln!(
-            "désormais justes, à marquer « juste » dans tests/peers/manifest.txt : {}",
+            "désormais tenus, à marquer « tenu » dans tests/peers/manifest.txt : {}",
             now_right.join(", ")
         );
     }
