@@ -36,7 +36,7 @@ const PEERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/peers");
 const RUN_LIMIT: Duration = Duration::from_secs(150);
 
 /// Slots of the runs going on: a run that burns a core takes more.
-const SLOTS: usize = 8;
+const SLOTS: usize = 10;
 const CALM_COST: usize = 1;
 const BURNING_COST: usize = 3;
 
