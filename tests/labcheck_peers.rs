@@ -403,8 +403,9 @@ fn labcheck(args: &[String], addr: &str) -> Run {
 }
 
 /// Is `run` what the row expects? `Err` says what differs. `models` are
-/// all the models of the manifest: a server's must be said, and none of
-/// the others (a sentence that names every model proves nothing).
+/// all the models of the manifest: a server's must be said by a line
+/// that names no other (a sentence that names every model proves
+/// nothing).
 fn judge(row: &Row, run: &Run, models: &[Phrase]) -> Result<(), String> {
     let mut wrong = Vec::new();
     if run.code != Some(row.exit) {
@@ -424,14 +425,22 @@ fn judge(row: &Row, run: &Run, models: &[Phrase]) -> Result<(), String> {
         }
     }
     if let Some(model) = &row.model {
+        // A line that says the model, and no other (advice elsewhere may
+        // name another model as a way out).
+        let others: Vec<&Phrase> = models.iter().filter(|m| m.text != model.text).collect();
         let lines = run.model_lines();
-        if !model.found_in(&lines) {
+        let saying: Vec<&str> = lines.lines().filter(|l| model.found_in(l)).collect();
+        if saying.is_empty() {
             wrong.push(format!("le modèle ne dit pas « {} »", model.text));
-        }
-        for other in models.iter().filter(|m| m.text != model.text) {
-            if other.found_in(&lines) {
-                wrong.push(format!("le modèle dit aussi « {} »", other.text));
-            }
+        } else if saying.iter().all(|l| others.iter().any(|o| o.found_in(l))) {
+            let other = others
+                .iter()
+                .find(|o| o.found_in(saying[0]))
+                .map_or("", |o| o.text.as_str());
+            wrong.push(format!(
+                "la ligne qui dit « {} » dit aussi « {other} »",
+                model.text
+            ));
         }
     }
     if wrong.is_empty() {
@@ -621,4 +630,51 @@ fn each_peer_server_gets_its_verdict_and_its_real_cause() {
         failures.len(),
         failures.join("\n\n")
     );
+}
+
+/// The judging itself, on made-up labcheck outputs: the first failure
+/// only, every group of a phrase, one of its variants, and a model said
+/// alone.
+#[test]
+fn the_manifest_is_read_and_judged_as_it_says() {
+    let rows = read_manifest();
+    assert!(rows.len() >= 30, "{} rows", rows.len());
+    let cause = Phrase::parse("select + prête ou dernière").unwrap();
+    assert!(cause.found_in("lisez la socket que SELECT dit prête"));
+    assert!(cause.found_in("select : pas la dernière acceptée"));
+    assert!(!cause.found_in("select seulement"));
+    assert!(Phrase::parse("-").is_none());
+
+    let models: Vec<Phrase> = ["un thread par client", "un seul thread"]
+        .iter()
+        .filter_map(|m| Phrase::parse(m))
+        .collect();
+    let row = Row {
+        line: 0,
+        file: "x.py".into(),
+        args: vec!["echo".into()],
+        exit: 1,
+        cause: Phrase::parse("select + prête"),
+        model: Phrase::parse("un seul thread"),
+        held: true,
+        burns: false,
+    };
+    let run = |out: &str, code| Run {
+        code: Some(code),
+        out: out.into(),
+        err: String::new(),
+        took: Duration::ZERO,
+    };
+    let right = "ok     a\nÉCHEC  b\n       → select : la socket prête\nÉCHEC  c\n       → autre\ninfo   modèle : un seul thread pour tous\n1 passed, 2 failed\n";
+    assert_eq!(judge(&row, &run(right, 1), &models), Ok(()));
+    // The cause said by the second failure only is not enough.
+    let second = "ÉCHEC  b\n       → autre\nÉCHEC  c\n       → select : la socket prête\ninfo   modèle : un seul thread\n";
+    assert!(judge(&row, &run(second, 1), &models).is_err());
+    // A model line that names every model proves nothing.
+    let vague = "ÉCHEC  b\n       → select : la socket prête\ninfo   modèle : un seul thread ou un thread par client\n";
+    assert!(judge(&row, &run(vague, 1), &models).is_err());
+    // Advice naming another model, on a line of its own, is fine.
+    let advice = format!("{right}info   modèle : sinon, un thread par client\n");
+    assert_eq!(judge(&row, &run(&advice, 1), &models), Ok(()));
+    assert!(judge(&row, &run(right, 0), &models).is_err());
 }
