@@ -252,7 +252,7 @@ fn build(rows: &[Row], langs: &[Lang], dir: &Path) -> Result<(), String> {
                         let mut cmd;
                         if lang == Lang::C {
                             cmd = Command::new("gcc");
-                            cmd.args(["-O1", "-Wall", "-o"]);
+                            cmd.args(["-O1", "-Wall", "-pthread", "-o"]);
                         } else {
                             cmd = Command::new("rustc");
                             cmd.args(["--edition", "2021", "-o"]);
