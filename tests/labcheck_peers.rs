@@ -18,7 +18,6 @@
 
 mod util;
 
-use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -99,7 +98,7 @@ impl Lang {
         }
     }
 
-    /// The tools the language needs, and what they are for.
+    /// The programs the language needs here.
     fn tools(self) -> &'static [&'static str] {
         match self {
             Lang::C => &["gcc"],
@@ -501,25 +500,25 @@ fn each_peer_server_gets_its_verdict_and_its_real_cause() {
     }
 
     // Which languages can run here; the others are skipped, visibly.
-    let mut langs: Vec<Lang> = rows.iter().map(|r| Lang::of(&r.file)).collect();
-    langs.dedup();
-    let mut usable = Vec::new();
-    let mut skipped: HashMap<Lang, usize> = HashMap::new();
-    for lang in langs {
-        if usable.contains(&lang) || skipped.contains_key(&lang) {
-            continue;
+    let mut langs: Vec<Lang> = Vec::new();
+    for lang in rows.iter().map(|r| Lang::of(&r.file)) {
+        if !langs.contains(&lang) {
+            langs.push(lang);
         }
-        match lang.tools().iter().find(|t| !have(t)) {
-            None => usable.push(lang),
+    }
+    let usable: Vec<Lang> = langs
+        .into_iter()
+        .filter(|&lang| match lang.tools().iter().find(|t| !have(t)) {
+            None => true,
             Some(tool) => {
                 let n = rows.iter().filter(|r| Lang::of(&r.file) == lang).count();
                 skip(&format!(
                     "{tool} absent : {n} essais de labcheck sur des serveurs en {lang:?} non faits"
                 ));
-                skipped.insert(lang, n);
+                false
             }
-        }
-    }
+        })
+        .collect();
     let rows: Vec<Row> = rows
         .into_iter()
         .filter(|r| usable.contains(&Lang::of(&r.file)))
