@@ -2,9 +2,12 @@
  *
  * ERREUR : SIGPIPE n'est pas ignoré. Le reste est juste (la socket prête,
  * recv() <= 0, boucle autour de send). Mais un client qui envoie beaucoup
- * sans lire puis s'en va laisse le serveur dans send() vers une connexion
- * fermée : SIGPIPE, dont l'action par défaut tue le processus, et tous les
- * clients avec lui. Remède : signal(SIGPIPE, SIG_IGN) ou MSG_NOSIGNAL.
+ * sans lire puis s'en va laisse le serveur écrire vers une connexion
+ * fermée : le premier send échoue (perror), le client reste dans
+ * l'ensemble, et le send suivant lève SIGPIPE, dont l'action par défaut
+ * tue le processus, et tous les clients avec lui. Remède :
+ * signal(SIGPIPE, SIG_IGN) ou MSG_NOSIGNAL, et fermer le client dès que
+ * send échoue.
  *
  *     gcc -o echo_select_sigpipe echo_select_sigpipe.c && ./echo_select_sigpipe 7777
  */
@@ -80,10 +83,8 @@ int main(int argc, char **argv)
                     break;
                 fait += k;
             }
-            if (fait < n) {
-                close(fd);
-                FD_CLR(fd, &tous);
-            }
+            if (fait < n)
+                perror("send"); /* le client sera fermé quand recv rendra 0 */
         }
     }
 }
