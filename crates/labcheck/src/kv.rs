@@ -8,16 +8,23 @@
 
 use std::time::Duration;
 
-use crate::report::{Check, Failure, Report};
+use crate::report::{Check, Failure};
+use crate::target::Target;
+use crate::tcp;
+use crate::verdict::Risk;
 use crate::wire::{ANSWER_WAIT, Conn, show, unique};
-use crate::{Target, tcp};
+use crate::{Run, Spec};
 
 /// Where the sheet explains the store.
 const SECTION: &str = "Chapitre 2.2, le serveur clé-valeur (docs/chapitre-2.2.md 7)";
 
-pub fn checks(target: &Target, report: &mut Report) {
+pub fn checks(target: &Target, run: &mut Run) {
     let id = unique();
-    report.check("SET puis GET", || {
+    run.check(
+        "première requête : rien avant, une réponse à temps",
+        || tcp::first_contact(target),
+    );
+    run.check("SET puis GET", || {
         let mut c = target.open()?;
         ask(
             &mut c,
@@ -32,17 +39,17 @@ pub fn checks(target: &Target, report: &mut Report) {
             "GET clé répond VALUE suivi de la valeur",
         )
     });
-    report.check("une valeur avec des espaces", || {
+    run.check("une valeur avec des espaces", || {
         value_with_spaces(target, &id)
     });
-    report.check("commandes en minuscules (set, get, Del, keys)", || {
+    run.check("commandes en minuscules (set, get, Del, keys)", || {
         lower_case_commands(target, &id)
     });
-    report.check("GET d'une clé absente → NOTFOUND", || {
+    run.check("GET d'une clé absente → NOTFOUND", || {
         let mut c = target.open()?;
         ask(&mut c, &format!("GET {}", key(&id, "absente")), "NOTFOUND", "une clé jamais écrite n'a pas de valeur : NOTFOUND (pas de KeyError, pas de VALUE vide)")
     });
-    report.check("DEL → OK, puis NOTFOUND", || {
+    run.check("DEL → OK, puis NOTFOUND", || {
         let mut c = target.open()?;
         ask(
             &mut c,
@@ -69,11 +76,11 @@ pub fn checks(target: &Target, report: &mut Report) {
             "DEL d'une clé absente répond NOTFOUND",
         )
     });
-    report.check("KEYS triées", || keys_sorted(target, &id));
-    report.check("ERR sur ce qui n'est pas une commande", || {
+    run.check("KEYS triées", || keys_sorted(target, &id));
+    run.check("ERR sur ce qui n'est pas une commande", || {
         not_commands(target, &id)
     });
-    report.check("les données sont partagées entre clients", || {
+    run.check("les données sont partagées entre clients", || {
         // One client after the other, so that a server serving one client
         // at a time passes too: sharing is the point here, not concurrency.
         let mut a = target.open()?;
@@ -82,16 +89,22 @@ pub fn checks(target: &Target, report: &mut Report) {
         let mut b = target.open()?;
         ask(&mut b, &format!("GET {}", key(&id, "f")), &format!("VALUE partagé{id}"), "ce qu'un client a écrit, un autre le lit : un seul dictionnaire pour tout le serveur, pas un par connexion")
     });
-    report.check("deux commandes dans une seule écriture", || {
+    run.check("deux commandes dans une seule écriture", || {
         two_in_one_write(target, &id)
     });
-    report.check("une commande coupée en deux écritures", || {
+    run.check("une commande coupée en deux écritures", || {
         one_in_two_writes(target, &id)
     });
-    report.check(
+    let resets = Spec {
+        risk: Risk::Reset,
+        ..Spec::COURSE
+    };
+    run.check_as(
+        resets,
         "survit à un client qui réinitialise sa connexion (RST)",
         || tcp::reset_survival(target, SECTION),
     );
+    run.common_tcp();
 }
 
 /// A value is the rest of the line: its inner and final spaces and tabs

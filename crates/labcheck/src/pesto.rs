@@ -7,9 +7,12 @@
 
 use std::time::Duration;
 
-use crate::report::{Check, Failure, Report};
+use crate::report::{Check, Failure};
+use crate::target::Target;
+use crate::tcp;
+use crate::verdict::Risk;
 use crate::wire::{ANSWER_WAIT, Conn, End, Got, show, unique};
-use crate::{Target, tcp};
+use crate::{Run, Spec};
 
 const SECTION: &str = "Pesto, Server (docs/twisted.md 6)";
 const GREETING: &[u8] = b"Connection with the server established!\r\n";
@@ -17,9 +20,9 @@ const HELLO: &[u8] = b"Hello! How are you?\r\n";
 const SAVED: &[u8] = b"Message saved!\r\n";
 const GOODBYE: &[u8] = b"Noooo don't go awayyyyy...\r\n";
 
-pub fn checks(target: &Target, report: &mut Report) {
+pub fn checks(target: &Target, run: &mut Run) {
     let id = unique();
-    report.check("accueil à la connexion", || {
+    run.check("accueil à la connexion", || {
         let mut c = target.open()?;
         let got = c.line(ANSWER_WAIT);
         if got.complete() && trim_end(&got.bytes) == trim_end(GREETING) {
@@ -31,8 +34,8 @@ pub fn checks(target: &Target, report: &mut Report) {
             format!("connectionMade envoie « Connection with the server established! » dès la connexion — {SECTION}"),
         ))
     });
-    report.check("lignes finies par \\r\\n", || crlf_endings(target));
-    report.check("hello → Hello! How are you?", || {
+    run.check("lignes finies par \\r\\n", || crlf_endings(target));
+    run.check("hello → Hello! How are you?", || {
         let mut c = tcp::session(target)?;
         exchange(
             &mut c,
@@ -41,7 +44,7 @@ pub fn checks(target: &Target, report: &mut Report) {
             "à hello, le serveur répond « Hello! How are you? » ; une ligne finie par \\r\\n (sendLine du client, telnet) est la ligne hello : retirez le \\r",
         )
     });
-    report.check("une ligne finie par \\n seul (nc) est lue aussi", || {
+    run.check("une ligne finie par \\n seul (nc) est lue aussi", || {
         let mut c = tcp::session(target)?;
         exchange(
             &mut c,
@@ -50,7 +53,7 @@ pub fn checks(target: &Target, report: &mut Report) {
             "LineOnlyReceiver ne coupe que sur son delimiter, b'\\r\\n' par défaut : une ligne finie par \\n seul (nc, un script) n'arrive jamais à lineReceived ; mettez delimiter = b'\\n' et retirez le \\r final (line.rstrip(b'\\r'))",
         )
     });
-    report.check("write: → Message saved!", || {
+    run.check("write: → Message saved!", || {
         let mut c = tcp::session(target)?;
         let line = format!("write: labcheck {id} : bonjour à tous\r\n");
         exchange(
@@ -60,25 +63,31 @@ pub fn checks(target: &Target, report: &mut Report) {
             "write: TEXTE enregistre TEXTE dans le fichier puis répond « Message saved! »",
         )
     });
-    report.check("commande inconnue → Unknown command: …", || {
+    run.check("commande inconnue → Unknown command: …", || {
         let mut c = tcp::session(target)?;
         let line = format!("bonjour {id}");
         let want = format!("Unknown command: {line}\r\n");
         exchange(&mut c, format!("{line}\r\n").as_bytes(), want.as_bytes(), "toute autre ligne reçoit « Unknown command: » suivi de la ligne (le billet ne répond rien : le client ne sait pas que sa commande est perdue)")
     });
-    report.check("deux lignes dans une seule écriture", || {
+    run.check("deux lignes dans une seule écriture", || {
         two_lines_in_one_write(target)
     });
-    report.check("une ligne coupée en deux écritures", || {
+    run.check("une ligne coupée en deux écritures", || {
         one_line_in_two_writes(target)
     });
-    report.check("goodbye → réponse, puis connexion fermée", || {
+    run.check("goodbye → réponse, puis connexion fermée", || {
         goodbye_closes(target)
     });
-    report.check(
+    let resets = Spec {
+        risk: Risk::Reset,
+        ..Spec::COURSE
+    };
+    run.check_as(
+        resets,
         "survit à un client qui réinitialise sa connexion (RST)",
         || tcp::reset_survival(target, SECTION),
     );
+    run.common_tcp();
 }
 
 /// The greeting, then the answer to hello, end with `\r\n`: every line

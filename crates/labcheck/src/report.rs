@@ -1,18 +1,20 @@
 //! The verdicts: one line per check as it finishes, model notes, the last
-//! line `N passed, N failed`, and the same as a JUnit XML report.
+//! line `N passed, N failed`. The report is also where a run gives up: once
+//! a check found the server gone, the checks left are written down as not
+//! run, each in one line, instead of each waiting its time-out.
 
-use std::fmt::Write as _;
-use std::io::Write as _;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// Why a check failed: what we sent, what came back, what it means in the
 /// course's words (with the sheet section to read).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
     pub sent: String,
     pub got: String,
     pub meaning: String,
+    /// Set when going on is pointless (the server is gone): the reason the
+    /// checks left give for not running.
+    pub fatal: Option<String>,
 }
 
 impl Failure {
@@ -21,7 +23,14 @@ impl Failure {
             sent: sent.into(),
             got: got.to_string(),
             meaning: meaning.into(),
+            fatal: None,
         }
+    }
+
+    /// The same failure, after which nothing more is checked.
+    pub fn fatal(mut self, why: impl Into<String>) -> Failure {
+        self.fatal = Some(why.into());
+        self
     }
 
     /// The three lines printed under `ÉCHEC` (only the last for a check
@@ -39,73 +48,91 @@ impl Failure {
 
 pub type Check = Result<(), Failure>;
 
-struct Outcome {
-    name: String,
-    failure: Option<Failure>,
-    time: Duration,
+/// What a check stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// What the course asks: a failure is a failure.
+    Course,
+    /// A promise beyond the course's lesson (an exact answer near 2^64 at
+    /// once, `1_000`): shown as `remarque`, a failure only with `--strict`.
+    Beyond,
 }
 
-/// Everything a run found, printed as it goes.
+/// One check's result.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub name: String,
+    pub level: Level,
+    pub failure: Option<Failure>,
+    pub time: Duration,
+}
+
+/// Everything a run found, printed as it goes (unless quiet).
 pub struct Report {
-    title: String,
-    outcomes: Vec<Outcome>,
-    notes: Vec<String>,
+    pub title: String,
+    pub outcomes: Vec<Outcome>,
+    pub notes: Vec<String>,
     started: Instant,
-    /// When the first check fails with not one byte from the server, the
-    /// others are not run (a pesto server that does not greet may still
-    /// answer commands: there, every check is run).
-    pub give_up_when_silent: bool,
+    /// Print each line as it comes (false for a class, where one table
+    /// says it all at the end).
+    loud: bool,
+    /// With `--strict`, a failed `remarque` counts as a failure.
+    strict: bool,
+    /// Why the checks left are not run, once a check found the server gone.
+    given_up: Option<String>,
 }
 
 impl Report {
-    /// A report that prints its title, then each check as it ends.
-    pub fn new(title: String) -> Report {
-        netlabs::log!("{title}");
-        Report::quiet(title)
-    }
-
-    /// A report that prints nothing yet (for `--junit` when nothing
-    /// listens).
-    pub fn quiet(title: String) -> Report {
+    pub fn new(title: String, loud: bool, strict: bool) -> Report {
+        if loud {
+            netlabs::log!("{title}");
+        }
         Report {
             title,
             outcomes: Vec::new(),
             notes: Vec::new(),
             started: Instant::now(),
-            give_up_when_silent: true,
+            loud,
+            strict,
+            given_up: None,
         }
     }
 
-    /// Keeps an outcome decided elsewhere, without printing it.
-    pub fn record(&mut self, name: &str, failure: Option<Failure>) {
-        self.outcomes.push(Outcome {
-            name: name.to_string(),
-            failure,
-            time: Duration::ZERO,
-        });
+    /// Why the checks left will not run, if the run gave up.
+    pub fn given_up(&self) -> Option<&str> {
+        self.given_up.as_deref()
     }
 
-    /// Runs one check, prints its line (and on failure, why), keeps it.
-    pub fn check(&mut self, name: &str, check: impl FnOnce() -> Check) {
-        let start = Instant::now();
-        let result = if let Some(why) = crate::GIVEN_UP.get() {
-            Err(Failure::new("", "", format!("pas vérifié : {why}")))
-        } else {
-            check()
-        };
-        let time = start.elapsed();
-        if self.give_up_when_silent
-            && self.outcomes.is_empty()
-            && result.is_err()
-            && !crate::wire::heard_from_server()
+    /// Stops the run: every check after this one is written down as not run.
+    pub fn give_up(&mut self, why: impl Into<String>) {
+        if self.given_up.is_none() {
+            self.given_up = Some(why.into());
+        }
+    }
+
+    /// Keeps a check's result, prints its line (and on failure, why). A
+    /// fatal failure gives up the rest.
+    pub fn record(&mut self, name: &str, level: Level, result: Check, time: Duration) {
+        if let Err(Failure {
+            fatal: Some(why), ..
+        }) = &result
         {
-            let _ = crate::GIVEN_UP
-                .set("le serveur n'a encore rien répondu (voir la première vérification)");
+            self.give_up(why.clone());
         }
-        match &result {
-            Ok(()) => netlabs::log!("ok     {name}"),
-            Err(failure) => {
-                netlabs::log!("ÉCHEC  {name}");
+        if self.loud {
+            let word = match (&result, self.counts_as_failure(level)) {
+                (Ok(()), _) => "ok    ",
+                (Err(_), true) => "ÉCHEC ",
+                (Err(_), false) => "remarque",
+            };
+            // A passed check reads the same whatever its level.
+            let tag = if level == Level::Beyond && result.is_err() {
+                " (au-delà du cours)"
+            } else {
+                ""
+            };
+            netlabs::log!("{word} {name}{tag}");
+            if let Err(failure) = &result {
                 for line in failure.text().lines() {
                     netlabs::log!("       {line}");
                 }
@@ -113,23 +140,58 @@ impl Report {
         }
         self.outcomes.push(Outcome {
             name: name.to_string(),
+            level,
             failure: result.err(),
             time,
         });
     }
 
+    /// A check not run, because the run gave up.
+    pub fn not_run(&mut self, name: &str, level: Level) {
+        let why = self.given_up.clone().unwrap_or_default();
+        self.record(
+            name,
+            level,
+            Err(Failure::new("", "", format!("pas vérifié : {why}"))),
+            Duration::ZERO,
+        );
+    }
+
     /// An information line about the model: never a failure.
     pub fn note(&mut self, text: String) {
-        netlabs::log!("info   {text}");
+        if self.loud {
+            netlabs::log!("info   {text}");
+        }
         self.notes.push(text);
     }
 
+    /// Does a failed check of this level count as a failure?
+    pub fn counts_as_failure(&self, level: Level) -> bool {
+        level == Level::Course || self.strict
+    }
+
+    /// Failures that count (a `remarque` only with `--strict`).
     pub fn failed(&self) -> usize {
-        self.outcomes.iter().filter(|o| o.failure.is_some()).count()
+        self.outcomes
+            .iter()
+            .filter(|o| o.failure.is_some() && self.counts_as_failure(o.level))
+            .count()
     }
 
     pub fn passed(&self) -> usize {
-        self.outcomes.len() - self.failed()
+        self.outcomes.iter().filter(|o| o.failure.is_none()).count()
+    }
+
+    /// Failed checks beyond the course, not counted (without `--strict`).
+    pub fn remarks(&self) -> usize {
+        self.outcomes.len() - self.passed() - self.failed()
+    }
+
+    /// The first failure that counts: its check's name.
+    pub fn first_failure(&self) -> Option<&Outcome> {
+        self.outcomes
+            .iter()
+            .find(|o| o.failure.is_some() && self.counts_as_failure(o.level))
     }
 
     /// The last line, exactly `N passed, N failed`.
@@ -137,127 +199,64 @@ impl Report {
         format!("{} passed, {} failed", self.passed(), self.failed())
     }
 
-    /// The report as JUnit XML: one `testcase` per check, the failure's
-    /// text inside, the model notes in `system-out`.
-    pub fn junit(&self, kind: &str) -> String {
-        let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-        let total = self.outcomes.len();
-        let failed = self.failed();
-        let time = self.started.elapsed().as_secs_f64();
-        let _ = writeln!(
-            xml,
-            "<testsuites name=\"labcheck\" tests=\"{total}\" failures=\"{failed}\" errors=\"0\" time=\"{time:.3}\">"
-        );
-        let _ = writeln!(
-            xml,
-            "  <testsuite name=\"{}\" tests=\"{total}\" failures=\"{failed}\" errors=\"0\" skipped=\"0\" time=\"{time:.3}\">",
-            escape(&self.title)
-        );
-        for o in &self.outcomes {
-            let _ = write!(
-                xml,
-                "    <testcase classname=\"labcheck.{}\" name=\"{}\" time=\"{:.3}\"",
-                escape(kind),
-                escape(&o.name),
-                o.time.as_secs_f64()
-            );
-            match &o.failure {
-                None => xml.push_str("/>\n"),
-                Some(f) => {
-                    let _ = writeln!(
-                        xml,
-                        ">\n      <failure message=\"{}\" type=\"ÉCHEC\">{}</failure>\n    </testcase>",
-                        escape(&f.meaning),
-                        escape(&f.text())
-                    );
-                }
-            }
+    /// Ends the run: the remarks' line if any, then the summary.
+    pub fn finish(&self) {
+        if !self.loud {
+            return;
         }
-        if !self.notes.is_empty() {
-            let _ = writeln!(
-                xml,
-                "    <system-out>{}</system-out>",
-                escape(&self.notes.join("\n"))
+        let remarks = self.remarks();
+        if remarks > 0 {
+            netlabs::log!(
+                "{} au-delà du cours, sans compter dans le total (--strict pour en faire des échecs)",
+                netlabs::plural(remarks as u64, "aucune remarque", "remarque", "remarques")
             );
         }
-        xml.push_str("  </testsuite>\n</testsuites>\n");
-        xml
+        netlabs::log!("{}", self.summary());
     }
-}
 
-/// Text made safe inside XML, in an attribute or an element: the five
-/// special characters escaped, and the control characters XML 1.0 forbids
-/// shown as `\xNN` (our texts show bytes the Python way already).
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            '\t' => out.push_str("&#9;"),
-            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c => out.push(c),
-        }
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
     }
-    out
-}
-
-/// Refuses at once a `--junit` path that is not a regular file (a folder,
-/// a device…), before any check runs.
-pub fn check_junit_path(path: &Path) -> Result<(), String> {
-    match std::fs::metadata(path) {
-        Ok(meta) if !meta.is_file() => Err(format!(
-            "{} n'est pas un fichier ordinaire ; choisissez un nom de fichier pour --junit",
-            path.display()
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// Writes the report whole or not at all: a temporary file beside the
-/// target, created exclusively, flushed, then renamed over it.
-pub fn write_whole(path: &Path, text: &str) -> std::io::Result<()> {
-    // A symbolic link is followed: the file it points to is replaced.
-    let resolved = std::fs::canonicalize(path).ok();
-    let path = resolved.as_deref().unwrap_or(path);
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "rapport".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", crate::wire::unique()));
-    let result = (|| {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn failure() -> Check {
+        Err(Failure::new("a", "b", "c"))
+    }
+
     #[test]
-    fn xml_special_characters_are_escaped() {
-        assert_eq!(escape("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&apos;");
-        assert_eq!(escape("x\u{1}y"), "x\\x01y");
-        assert_eq!(escape("l1\nl2"), "l1&#10;l2");
+    fn a_remark_counts_only_when_strict() {
+        let mut report = Report::new("t".into(), false, false);
+        report.record("course", Level::Course, Ok(()), Duration::ZERO);
+        report.record("beyond", Level::Beyond, failure(), Duration::ZERO);
+        assert_eq!(report.summary(), "1 passed, 0 failed");
+        assert_eq!(report.remarks(), 1);
+        assert!(report.first_failure().is_none());
+        let mut strict = Report::new("t".into(), false, true);
+        strict.record("beyond", Level::Beyond, failure(), Duration::ZERO);
+        assert_eq!(strict.summary(), "0 passed, 1 failed");
+        assert_eq!(strict.first_failure().unwrap().name, "beyond");
+    }
+
+    #[test]
+    fn a_fatal_failure_gives_up_the_rest() {
+        let mut report = Report::new("t".into(), false, false);
+        report.record(
+            "first",
+            Level::Course,
+            Err(Failure::new("a", "b", "c").fatal("le serveur ne tourne plus")),
+            Duration::ZERO,
+        );
+        assert_eq!(report.given_up(), Some("le serveur ne tourne plus"));
+        report.not_run("second", Level::Course);
+        let last = report.outcomes.last().unwrap();
+        assert_eq!(
+            last.failure.as_ref().unwrap().meaning,
+            "pas vérifié : le serveur ne tourne plus"
+        );
+        assert_eq!(report.summary(), "0 passed, 2 failed");
     }
 }

@@ -8,10 +8,11 @@
 //! (complete, connection closed, time-out, reset), shown the way Python
 //! shows bytes (`b'T\n'`), since the course is in Python.
 
+use std::cell::Cell;
 use std::fmt;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use netlabs::Why;
@@ -39,14 +40,10 @@ pub const WRITE_WAIT: Duration = Duration::from_secs(3);
 /// (1 MiB echo included), so a server that floods is cut off, not stored.
 pub const MAX_READ: usize = 2 << 20;
 
-/// Set at the first byte the server sends, by TCP or UDP: a first check
-/// that fails before it means a server that answers nothing at all.
-static HEARD: AtomicBool = AtomicBool::new(false);
-
-/// Has the server sent anything yet?
-pub fn heard_from_server() -> bool {
-    HEARD.load(Ordering::Relaxed)
-}
+/// Set by a connection (or a UDP socket) at the first byte the server sends
+/// it; shared by every connection to one server, so that a first check that
+/// fails before any byte came is known as a server that answers nothing.
+pub type Heard = Rc<Cell<bool>>;
 
 /// How a reading ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,10 +121,16 @@ impl fmt::Display for Got {
 pub struct Conn {
     pub stream: TcpStream,
     pending: Vec<u8>,
+    heard: Heard,
+    /// The least time the first byte of an answer is given: a server known
+    /// to answer late (see `Target::patience`) gets this long every time.
+    pub patience: Duration,
+    /// The server's language, when known, for advice in its words.
+    pub lang: crate::advice::Lang,
 }
 
 /// Connects to `addr` within [`CONNECT_WAIT`].
-pub fn connect(addr: SocketAddr) -> io::Result<Conn> {
+pub fn connect(addr: SocketAddr, heard: &Heard) -> io::Result<Conn> {
     let stream = TcpStream::connect_timeout(&addr, CONNECT_WAIT)?;
     // Small messages go out at once, each in its own segment when we
     // pause between them (needed to split a line over two writes).
@@ -136,6 +139,9 @@ pub fn connect(addr: SocketAddr) -> io::Result<Conn> {
     Ok(Conn {
         stream,
         pending: Vec::new(),
+        heard: Rc::clone(heard),
+        patience: Duration::ZERO,
+        lang: crate::advice::Lang::Unknown,
     })
 }
 
@@ -149,6 +155,7 @@ impl Conn {
     /// server closes, or `wait` has passed. Returns the bytes up to
     /// `done`'s cut (the rest is kept for the next read).
     pub fn read_until(&mut self, wait: Duration, done: impl Fn(&[u8]) -> Option<usize>) -> Got {
+        let wait = wait.max(self.patience);
         let deadline = Instant::now() + wait;
         let mut buf = [0u8; 64 * 1024];
         loop {
@@ -177,7 +184,7 @@ impl Conn {
             match self.read_some(&mut buf, left) {
                 Ok(0) => return self.take(End::Closed),
                 Ok(n) => {
-                    HEARD.store(true, Ordering::Relaxed);
+                    self.heard.set(true);
                     self.pending.extend_from_slice(&buf[..n]);
                 }
                 Err(e) if is_timeout(&e) => return self.take(End::TimedOut(waited)),
@@ -265,12 +272,18 @@ pub fn write_error(e: &io::Error) -> String {
 pub struct Udp {
     pub socket: UdpSocket,
     pub server: SocketAddr,
+    heard: Heard,
 }
 
 /// One datagram that came back, and from where.
 pub enum Datagram {
     From(Vec<u8>, SocketAddr),
     Nothing(Duration),
+    /// The system was told that no socket is bound there (ICMP port
+    /// unreachable, seen by a connected socket as `ECONNREFUSED`).
+    Refused,
+    /// An answer that came only after the usual wait (the first question).
+    Late(Vec<u8>, SocketAddr, Duration),
     Error(String),
 }
 
@@ -279,13 +292,19 @@ impl fmt::Display for Datagram {
         match self {
             Datagram::From(bytes, from) => write!(f, "{} depuis {from}", show(bytes)),
             Datagram::Nothing(wait) => write!(f, "rien en {}", seconds(*wait)),
+            Datagram::Late(bytes, from, took) => {
+                write!(f, "{} depuis {from}, après {}", show(bytes), seconds(*took))
+            }
+            Datagram::Refused => {
+                f.write_str("port fermé (ICMP port injoignable) : plus aucun programme n'y reçoit")
+            }
             Datagram::Error(why) => write!(f, "erreur ({why})"),
         }
     }
 }
 
 impl Udp {
-    pub fn open(server: SocketAddr) -> io::Result<Udp> {
+    pub fn open(server: SocketAddr, heard: &Heard) -> io::Result<Udp> {
         let any: SocketAddr = if server.is_ipv4() {
             ([0, 0, 0, 0], 0).into()
         } else {
@@ -294,15 +313,32 @@ impl Udp {
         Ok(Udp {
             socket: UdpSocket::bind(any)?,
             server,
+            heard: Rc::clone(heard),
         })
+    }
+
+    /// A socket connected to the server: it only hears the server's own
+    /// port, and it learns when nothing is bound there any more (the ICMP
+    /// "port unreachable" comes back as `ECONNREFUSED`).
+    pub fn connected(server: SocketAddr, heard: &Heard) -> io::Result<Udp> {
+        let udp = Udp::open(server, heard)?;
+        udp.socket.connect(server)?;
+        Ok(udp)
     }
 
     /// Sends `datagram` to the server and returns the first datagram that
     /// comes back within `wait`, whoever sent it.
     pub fn ask(&self, datagram: &[u8], wait: Duration) -> Datagram {
         self.discard_waiting();
-        if let Err(e) = self.socket.send_to(datagram, self.server) {
-            return Datagram::Error(Why(&e).to_string());
+        // A connected socket sends with send (send_to is refused there).
+        let sent = match self.socket.peer_addr() {
+            Ok(_) => self.socket.send(datagram),
+            Err(_) => self.socket.send_to(datagram, self.server),
+        };
+        match sent {
+            Ok(_) => {}
+            Err(e) if e.kind() == ErrorKind::ConnectionRefused => return Datagram::Refused,
+            Err(e) => return Datagram::Error(Why(&e).to_string()),
         }
         self.next(wait)
     }
@@ -313,11 +349,12 @@ impl Udp {
         let _ = self.socket.set_read_timeout(Some(wait));
         match self.socket.recv_from(&mut buf) {
             Ok((n, from)) => {
-                HEARD.store(true, Ordering::Relaxed);
+                self.heard.set(true);
                 buf.truncate(n);
                 Datagram::From(buf, netlabs::net::canonical(from))
             }
             Err(e) if is_timeout(&e) => Datagram::Nothing(wait),
+            Err(e) if e.kind() == ErrorKind::ConnectionRefused => Datagram::Refused,
             Err(e) => Datagram::Error(Why(&e).to_string()),
         }
     }

@@ -1,0 +1,257 @@
+//! The large echoes: 8 MiB that must all come back, in order (a `send`
+//! that sends only part of its bytes is caught there), and a client that
+//! leaves in the middle of a large echo, which must not kill the server.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use super::changed_how;
+use crate::advice::{Lang, Topic, say};
+use crate::report::{Check, Failure};
+use crate::target::Target;
+use crate::wire::{self, End, size};
+
+/// The bulk test: more than the socket buffers on the way can hold (a
+/// few MiB on Linux's loopback), so that a `send` that sends only part of
+/// its bytes is caught.
+const BULK: usize = 8 << 20;
+
+/// The client of the bulk test reads only once it has written everything,
+/// or once its writing has stalled this long (the buffers are full: a
+/// correct server is blocked in `sendall`, waiting for us), as a slow
+/// network would. Meanwhile a `send` on a non-blocking socket sends only
+/// part of its bytes, or raises `BlockingIOError`.
+const STALLED: Duration = Duration::from_millis(300);
+
+/// The longest the whole bulk test may take. 8 MiB cross the loopback in
+/// well under a second, even through a Python server reading 16 bytes at
+/// a time on a busy machine; a correct server slower still (one byte per
+/// `recv`) gets this long, as long as its echo comes at a pace that ends
+/// in time (checked from [`BULK_PATIENCE`] on): a server that trickles is
+/// cut off there.
+const BULK_DEADLINE: Duration = Duration::from_secs(40);
+
+/// How long the bulk test waits before it checks the pace (see
+/// [`BULK_DEADLINE`]).
+const BULK_PATIENCE: Duration = Duration::from_secs(8);
+
+/// The longest the reader waits for the writer before reading anyway.
+const WRITER_HEAD_START: Duration = Duration::from_secs(3);
+
+/// How long the bulk echo may make no progress before we stop waiting.
+const BULK_IDLE: Duration = Duration::from_secs(2);
+
+/// 8 MiB of varied bytes, written by one thread while this one waits,
+/// then reads: all of it must come back, in order.
+pub fn bulk(target: &Target) -> Check {
+    let mut conn = target.open()?;
+    let data = Arc::new(wire::pattern(BULK, wire::seed()));
+    let mut writer = conn
+        .stream
+        .try_clone()
+        .map_err(|e| Failure::new("8 Mio", e.to_string(), "erreur locale"))?;
+    let written = Arc::new(AtomicUsize::new(0));
+    // Set when labcheck itself stops the writer: its error then is ours,
+    // not the server's.
+    let stopped = Arc::new(AtomicBool::new(false));
+    let (to_send, progress, ours) = (
+        Arc::clone(&data),
+        Arc::clone(&written),
+        Arc::clone(&stopped),
+    );
+    let sender = std::thread::spawn(move || {
+        for chunk in to_send.chunks(64 * 1024) {
+            match writer.write_all(chunk) {
+                Ok(()) => progress.fetch_add(chunk.len(), Ordering::Relaxed),
+                Err(_) if ours.load(Ordering::Relaxed) => return Ok(()),
+                Err(e) => return Err(wire::write_error(&e)),
+            };
+        }
+        Ok::<(), String>(())
+    });
+    // The patience clock starts when the first byte can come back: once
+    // the first chunk is on its way (not when connecting, which a busy
+    // machine may make slow).
+    let started = wait_for_writer(&written);
+
+    // Read until all came back, or no progress for BULK_IDLE.
+    let mut got: Vec<u8> = Vec::with_capacity(BULK);
+    let end = loop {
+        let elapsed = started.elapsed();
+        let left = BULK_DEADLINE.saturating_sub(elapsed);
+        // Past BULK_PATIENCE, go on only at a pace that brings all of it
+        // back before BULK_DEADLINE: a slow but correct server does, a
+        // server that trickles does not.
+        let pace = got.len() as f64 / elapsed.as_secs_f64();
+        let late = elapsed >= BULK_PATIENCE && pace * BULK_DEADLINE.as_secs_f64() < BULK as f64;
+        if left.is_zero() || late {
+            break End::TimedOut(BULK_DEADLINE);
+        }
+        let more = conn.read_until(BULK_IDLE.min(left), |b| (!b.is_empty()).then_some(b.len()));
+        let from = got.len();
+        got.extend_from_slice(&more.bytes);
+        // Done when all came back, or as soon as a byte differs.
+        let until = got.len().min(BULK);
+        if got.len() >= BULK || got[from.min(until)..until] != data[from.min(until)..until] {
+            break End::Complete;
+        }
+        if !more.complete() {
+            break more.end;
+        }
+    };
+    // The verdict is known: a writer still blocked (the server no longer
+    // reads us) is released at once.
+    stopped.store(true, Ordering::Relaxed);
+    let _ = conn.stream.shutdown(std::net::Shutdown::Both);
+    let sent = sender
+        .join()
+        .unwrap_or_else(|_| Err("envoi interrompu".into()));
+    bulk_verdict(target.lang(), &data, &got, &end, sent, started.elapsed())
+}
+
+/// What the bulk echo shows: all of it back (ok), bytes changed or lost
+/// in the middle, too many, or the echo stopped short — and why, in the
+/// course's words.
+fn bulk_verdict(
+    lang: Lang,
+    data: &[u8],
+    got: &[u8],
+    end: &End,
+    sent: Result<(), String>,
+    took: Duration,
+) -> Check {
+    let what = format!("{} d'octets variés, d'un coup", size(BULK));
+    if let Some(at) = got.iter().zip(data).position(|(a, b)| a != b) {
+        let window = |b: &[u8]| b[at..b.len().min(at + 4096)].to_vec();
+        let meaning = match changed_how(&window(data), &window(got)) {
+            Some(how) => format!("les octets reviennent changés : {how}"),
+            None if got.len() < BULK => format!("des octets manquent au milieu : `send` n'envoie pas tout, `sendall` oui ; sur une socket non bloquante (ou avec un délai), send renvoie combien d'octets il a pu envoyer, le reste est perdu si on l'ignore ; {} — TP5b 2.1", say(lang, Topic::SendAll)),
+            None => "des octets sont changés ou dans le désordre : chaque recv doit être renvoyé tel quel, dans l'ordre — TP5b 1.2".into(),
+        };
+        return Err(Failure::new(
+            what,
+            format!(
+                "{} sur {} octets, différents à partir de l'octet {}",
+                wire::group(got.len()),
+                wire::group(BULK),
+                wire::group(at)
+            ),
+            meaning,
+        ));
+    }
+    if got.len() > BULK {
+        return Err(Failure::new(
+            what,
+            format!("{} : trop", size(got.len())),
+            "le serveur renvoie plus que ce qu'il a reçu : un écho renvoie exactement ce que recv a lu, une fois — TP5b 1.2",
+        ));
+    }
+    if got.len() == BULK {
+        return Ok(());
+    }
+    // A true beginning came back, then nothing more.
+    // Stopped by the bulk deadline (not by BULK_IDLE): still coming.
+    let too_slow = *end == End::TimedOut(BULK_DEADLINE);
+    let came = match end {
+        _ if too_slow => format!(
+            "{} en {}, et ça continuait",
+            size(got.len()),
+            wire::seconds(took)
+        ),
+        End::TimedOut(_) if got.is_empty() => format!("rien en {}", wire::seconds(BULK_IDLE)),
+        End::TimedOut(_) => format!(
+            "{} puis plus rien en {}",
+            size(got.len()),
+            wire::seconds(BULK_IDLE)
+        ),
+        End::Closed => format!("{} puis connexion fermée par le serveur", size(got.len())),
+        End::Reset => format!("{} puis connexion réinitialisée (RST)", size(got.len())),
+        _ => format!("{} puis {}", size(got.len()), end.words()),
+    };
+    let after_last_newline = data.iter().rposition(|&b| b == b'\n').map(|i| i + 1);
+    let meaning = match (end, sent) {
+        (_, Err(why)) if got.is_empty() => format!("{why} ; rien n'est revenu"),
+        _ if got.is_empty() => "rien ne revient : après recv, le serveur doit renvoyer les octets reçus avec sendall — TP5b 1.2".into(),
+        _ if Some(got.len()) == after_last_newline => "tout revient sauf ce qui suit le dernier \\n : le serveur attend une fin de ligne (readline ?) ; un écho renvoie chaque recv tel quel — TP5b 1.2".into(),
+        _ if too_slow => format!("l'écho revient juste mais très lentement ({} par seconde) : le serveur lit-il quelques octets par recv, ou attend-il (sleep) ? recv(1500) et sendall suffisent — TP5b 1.2", size((got.len() as f64 / took.as_secs_f64().max(0.001)) as usize)),
+        (End::TimedOut(_), _) => format!("`send` n'envoie pas tout, `sendall` oui : sur une socket non bloquante (ou avec un délai), send renvoie combien d'octets il a pu envoyer, le reste est perdu si on l'ignore ; {} — TP5b 2.1", say(lang, Topic::SendAll)),
+        _ => "le serveur a fermé la connexion en cours de route : une exception (decode sur des octets quelconques, BlockingIOError d'un send non bloquant ?) ; un écho renvoie les octets tels quels, avec sendall — TP5b 2.1".into(),
+    };
+    Err(Failure::new(what, came, meaning))
+}
+
+/// Waits until the writer has written everything or has stalled for
+/// [`STALLED`], at most [`WRITER_HEAD_START`]; returns when its first
+/// chunk was seen gone.
+fn wait_for_writer(written: &AtomicUsize) -> Instant {
+    let start = Instant::now();
+    let mut first = None;
+    let mut last = (0, Instant::now());
+    while start.elapsed() < WRITER_HEAD_START {
+        std::thread::sleep(Duration::from_millis(20));
+        let now = written.load(Ordering::Relaxed);
+        if now > 0 && first.is_none() {
+            first = Some(Instant::now());
+        }
+        if now >= BULK {
+            break;
+        }
+        if now != last.0 {
+            last = (now, Instant::now());
+        } else if last.1.elapsed() >= STALLED {
+            break;
+        }
+    }
+    first.unwrap_or_else(Instant::now)
+}
+
+/// How much the client of [`leave_midway`] sends, at most: more than the
+/// buffers both ways can hold, so that the server is stuck writing its
+/// echo to us when we leave.
+const MIDWAY: usize = 16 << 20;
+
+/// Clients leave while the server is still writing their echo to them,
+/// in the two ways that happen:
+///
+/// 1. a client sends a large message, ends its sending (FIN), reads
+///    nothing and closes: the server, still writing the echo, meets a
+///    connection its client has closed both ways, and its write fails
+///    with `EPIPE`;
+/// 2. a client sends without reading its echo until the buffers both ways
+///    are full (the server is then blocked writing to it), and closes with
+///    the echo unread (RST).
+///
+/// `EPIPE` kills a C program with SIGPIPE unless it is ignored, and raises
+/// `BrokenPipeError` or `ConnectionResetError` in Python. The knock that
+/// follows every check tells whether the server survived; this check only
+/// sets the scene.
+pub fn leave_midway(target: &Target) -> Check {
+    let mut conn = target.open()?;
+    let data = wire::pattern(1 << 20, wire::seed());
+    let _ = conn
+        .stream
+        .set_write_timeout(Some(Duration::from_millis(200)));
+    let _ = conn.stream.write_all(&data);
+    // FIN first: the server, seeing the end of our sending, is told that
+    // its writes fail with EPIPE (not ECONNRESET) once we close for good.
+    let _ = conn.stream.shutdown(std::net::Shutdown::Write);
+    std::thread::sleep(Duration::from_millis(150));
+    drop(conn);
+    std::thread::sleep(Duration::from_millis(50));
+
+    let mut conn = target.open()?;
+    let _ = conn
+        .stream
+        .set_write_timeout(Some(Duration::from_millis(200)));
+    let chunk = wire::pattern(256 * 1024, wire::seed() + 1);
+    let mut sent = 0;
+    // A write that blocks (the buffers are full) ends the sending.
+    while sent < MIDWAY && conn.stream.write_all(&chunk).is_ok() {
+        sent += chunk.len();
+    }
+    drop(conn);
+    std::thread::sleep(Duration::from_millis(100));
+    Ok(())
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/python3
+# Le serveur clé-valeur du Chapitre 2.2, un thread par client (TP5b 2.2).
+#
+# ERREUR : le dictionnaire est créé dans servir(), un par connexion. Chaque
+# client a ses données à lui : ce qu'un client écrit, un autre ne le lit
+# pas, et tout disparaît quand il se déconnecte. Remède : un seul
+# dictionnaire pour tout le serveur, au niveau du module (et un verrou,
+# puisque plusieurs threads y touchent).
+#     python3 kv_par_connexion.py 8807
+import socket
+import sys
+import threading
+
+PORT = int(sys.argv[1]) if len(sys.argv) > 1 else 8807
+
+verrou = threading.Lock()
+
+
+def executer(donnees, ligne):
+    mots = ligne.split(" ", 2)
+    cmd = mots[0].upper()
+    with verrou:
+        if cmd == "SET" and len(mots) == 3 and mots[2]:
+            donnees[mots[1]] = mots[2]
+            return "OK"
+        if cmd == "GET" and len(mots) == 2:
+            if mots[1] in donnees:
+                return "VALUE " + donnees[mots[1]]
+            return "NOTFOUND"
+        if cmd == "DEL" and len(mots) == 2:
+            if mots[1] in donnees:
+                del donnees[mots[1]]
+                return "OK"
+            return "NOTFOUND"
+        if cmd == "KEYS" and len(mots) == 1:
+            return " ".join(["KEYS"] + sorted(donnees))
+    return "ERR commande inconnue : " + ligne[:40]
+
+
+def servir(conn):
+    donnees = {}
+    with conn:
+        try:
+            for brut in conn.makefile("rb"):
+                ligne = brut.decode("utf-8", "replace").rstrip("\r\n")
+                conn.sendall((executer(donnees, ligne) + "\n").encode("utf-8"))
+        except OSError:
+            pass
+
+
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", PORT))
+s.listen(5)
+print("en écoute sur 127.0.0.1:%d" % s.getsockname()[1], flush=True)
+while True:
+    conn, addr = s.accept()
+    threading.Thread(target=servir, args=(conn,), daemon=True).start()
