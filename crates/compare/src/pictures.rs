@@ -109,7 +109,19 @@ pub fn throughput_svg(rows: &[Row], title_detail: &str, busy: Option<&str>) -> S
     let pw = W - LEFT - RIGHT;
     let marked: Vec<&Row> = rows.iter().filter(|r| r.step.failure.is_some()).collect();
     let notes_top = top + PH + 70.0;
-    let height = notes_top + NOTE * marked.len() as f64 + 12.0;
+    let notes: Vec<String> = marked
+        .iter()
+        .flat_map(|row| {
+            let why = row.step.failure.as_deref().unwrap_or("");
+            let line = format!(
+                "○ {}, C = {} : {why}",
+                row.server,
+                thousands(row.step.clients as u64)
+            );
+            wrap(&line, NOTE_WIDTH)
+        })
+        .collect();
+    let height = notes_top + NOTE * notes.len() as f64 + 12.0;
 
     let mut ladder: Vec<usize> = rows.iter().map(|r| r.step.clients).collect();
     ladder.sort_unstable();
@@ -199,10 +211,15 @@ pub fn throughput_svg(rows: &[Row], title_detail: &str, busy: Option<&str>) -> S
         r#"<text transform="translate(22 {:.1}) rotate(-90)" class="axis">allers-retours par seconde</text>"#,
         top + PH / 2.0
     );
-    // One line per server, a point per C, the legend.
+    // One line per server, a point per C, the legend. Each series is moved
+    // a few pixels sideways, so that error bars at one C do not hide each
+    // other.
     let names = servers(rows);
     let palette = colours(&names);
+    let mut labels: Vec<(f64, f64)> = Vec::new();
     for (k, (name, colour)) in names.iter().zip(&palette).enumerate() {
+        let dodge = (k as f64 - (names.len() as f64 - 1.0) / 2.0) * 5.0;
+        let x = |c: usize| x(c) + dodge;
         let mine: Vec<&Step> = rows
             .iter()
             .filter(|r| r.server == *name)
@@ -219,7 +236,7 @@ pub fn throughput_svg(rows: &[Row], title_detail: &str, busy: Option<&str>) -> S
             line.join(" ")
         );
         for s in &mine {
-            point(&mut svg, name, colour, s, x(s.clients), &y);
+            point(&mut svg, name, colour, s, x(s.clients), &y, &mut labels);
         }
         let ly = top + 10.0 + 24.0 * k as f64;
         let lx = LEFT + pw + 24.0;
@@ -257,33 +274,62 @@ pub fn throughput_svg(rows: &[Row], title_detail: &str, busy: Option<&str>) -> S
     if !marked.is_empty() {
         let _ = writeln!(
             svg,
-            r##"<circle class="marked" cx="{:.1}" cy="{:.1}" r="5" fill="white" stroke="#444" stroke-width="2"/><text x="{:.1}" y="{:.1}" class="legend">mesure marquée (dessous)</text>"##,
+            r##"<circle class="marked" cx="{:.1}" cy="{:.1}" r="5" fill="white" stroke="#444" stroke-width="2"/><text x="{:.1}" y="{:.1}" class="legend">mesure marquée</text>"##,
             lx + 13.0,
             ly + 24.0,
             lx + 34.0,
             ly + 28.0
         );
     }
-    // The reasons of the marked cells, one line each.
-    for (i, row) in marked.iter().enumerate() {
-        let why = row.step.failure.as_deref().unwrap_or("");
+    // The reasons of the marked cells, long ones on several lines.
+    for (i, line) in notes.iter().enumerate() {
+        // SVG collapses spaces: a continued line is moved right instead.
+        let indent = if line.starts_with(' ') { 14.0 } else { 0.0 };
         let _ = writeln!(
             svg,
-            r#"<text x="{LEFT}" y="{:.1}" class="failure">○ {}, C = {} : {}</text>"#,
+            r#"<text x="{:.1}" y="{:.1}" class="failure">{}</text>"#,
+            LEFT + indent,
             notes_top + NOTE * i as f64,
-            escape(&row.server),
-            thousands(row.step.clients as u64),
-            escape(why)
+            escape(line.trim_start())
         );
     }
     svg.push_str("</svg>\n");
     svg
 }
 
+/// How many characters a note line under the chart holds.
+const NOTE_WIDTH: usize = 110;
+
+/// `text` cut at spaces into lines of at most `width` characters (a longer
+/// word stays whole); the lines after the first are indented.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.trim().is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::replace(&mut line, "    ".into()));
+        } else if !line.is_empty() && !line.ends_with("    ") {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
+}
+
 /// One cell of the table as a point: its error bar, the point (hollow when
 /// the cell is marked) with the numbers on hover, and `k/C servis` beside
-/// it when not every client was served.
-fn point(svg: &mut String, name: &str, colour: &str, s: &Step, px: f64, y: &dyn Fn(f64) -> f64) {
+/// it when not every client was served, moved up when another label is
+/// already there (`labels`: those placed so far).
+fn point(
+    svg: &mut String,
+    name: &str,
+    colour: &str,
+    s: &Step,
+    px: f64,
+    y: &dyn Fn(f64) -> f64,
+    labels: &mut Vec<(f64, f64)>,
+) {
     let py = y(s.rate());
     if let Some((low, high)) = s.spread().filter(|_| s.round_trips > 0) {
         let (y0, y1) = (y(low), y(high));
@@ -320,11 +366,18 @@ fn point(svg: &mut String, name: &str, colour: &str, s: &Step, px: f64, y: &dyn 
         }
     }
     if s.round_trips > 0 && s.served < s.clients {
+        let mut ly = py - 8.0;
+        while labels
+            .iter()
+            .any(|&(lx, y)| (lx - px).abs() < 40.0 && (y - ly).abs() < 13.0)
+        {
+            ly -= 13.0;
+        }
+        labels.push((px, ly));
         let _ = writeln!(
             svg,
-            r#"<text x="{:.1}" y="{:.1}" class="served" fill="{colour}">{}/{} servis</text>"#,
+            r#"<text x="{:.1}" y="{ly:.1}" class="served" style="fill: {colour}">{}/{} servis</text>"#,
             px + 8.0,
-            py - 8.0,
             s.served,
             thousands(s.clients as u64)
         );
@@ -547,6 +600,13 @@ mod tests {
         assert_eq!(nice_axis(0.0), (1.0, 0.2));
         let (top, step) = nice_axis(2.45);
         assert!(top >= 2.45 && step > 0.0);
+    }
+
+    #[test]
+    fn long_notes_are_wrapped() {
+        assert_eq!(wrap("a b c", 10), ["a b c"]);
+        assert_eq!(wrap("aaaa bbbb cccc", 9), ["aaaa bbbb", "    cccc"]);
+        assert_eq!(wrap("aaaaaaaaaaaa b", 5), ["aaaaaaaaaaaa", "    b"]);
     }
 
     #[test]

@@ -171,12 +171,11 @@ pub(crate) fn connect_all(
 /// is full. Rust's std listens with 128, as Python's `listen()` does by
 /// default: a server that serves one client and queues 129 more holds 130.
 fn full_queue(connected: usize) -> String {
-    let hint = if (128..=132).contains(&connected) {
-        " (128 : le backlog de listen par défaut de std et de Python)"
+    if (128..=132).contains(&connected) {
+        "file d'attente de listen pleine (backlog de 128, le défaut de std et de Python)".into()
     } else {
-        ""
-    };
-    format!("file d'attente de listen pleine{hint} : le serveur n'accepte plus")
+        "file d'attente de listen pleine".into()
+    }
 }
 
 /// The first address of `addrs` that accepts a connection.

@@ -416,29 +416,39 @@ fn verdict(step: &Step, open: usize, mangled: u64, quiet: Duration) -> Option<St
 }
 
 /// Waits for ready sockets, at most `timeout`; first without sleeping for
-/// up to `spin` (see [`SPIN`]). Returns the time spent so.
+/// up to `spin` (see [`SPIN`]). Returns the CPU time spent so: the time of
+/// the wait calls that found nothing, each a microsecond or so; a longer
+/// one means that another process ran meanwhile, and that time is not ours.
 fn wait<W: Watch>(
     watcher: &mut W,
     timeout: Duration,
     spin: Duration,
     ready: &mut Vec<(usize, netlabs::sys::Events)>,
 ) -> io::Result<Duration> {
+    /// A wait that finds nothing and lasts longer than this was interrupted.
+    const PREEMPTED: Duration = Duration::from_micros(50);
     if spin.is_zero() {
         watcher.wait(timeout, ready)?;
         return Ok(Duration::ZERO);
     }
     let started = Instant::now();
     let until = started + spin.min(timeout);
+    let mut spun = Duration::ZERO;
+    let mut last = started;
     loop {
         watcher.wait(Duration::ZERO, ready)?;
-        if !ready.is_empty() || Instant::now() >= until {
+        let now = Instant::now();
+        if now - last < PREEMPTED {
+            spun += now - last;
+        }
+        last = now;
+        if !ready.is_empty() || now >= until {
             break;
         }
         std::hint::spin_loop();
     }
-    let spun = started.elapsed();
     if ready.is_empty() {
-        watcher.wait(timeout.saturating_sub(spun), ready)?;
+        watcher.wait(timeout.saturating_sub(last - started), ready)?;
     }
     Ok(spun)
 }
