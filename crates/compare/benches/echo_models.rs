@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use std::path::PathBuf;
 use std::process::Command;
 
+use compare::report::decimal;
 use compare::server::{self, Server};
 
 struct Options {
@@ -37,7 +38,7 @@ fn main() {
     let mut report = String::new();
     let machine = compare::machine();
     report.push_str(&format!("Machine : {machine}\n\n"));
-    eprintln!("{machine}");
+    netlabs::warn!("{machine}");
 
     let paths = binaries();
     let models: Vec<(&str, &str)> = paths
@@ -66,7 +67,7 @@ fn main() {
     if std::fs::create_dir_all(&out).is_ok() {
         let file = out.join("echo_models.md");
         if std::fs::write(&file, &report).is_ok() {
-            eprintln!("tableau écrit dans {}", file.display());
+            netlabs::warn!("tableau écrit dans {}", file.display());
         }
     }
 }
@@ -80,15 +81,24 @@ fn wants(options: &Options, part: &str) -> bool {
 fn hold_table(options: &Options, models: &[(&str, &str)]) -> String {
     let n = options.hold;
     let mut out = format!(
-        "## {n} connexions ouvertes à la fois, chacune renvoie un octet\n\n\
+        "## {} à la fois, chacune renvoie un octet\n\n\
          | modèle | connexions qui ont répondu | threads | mémoire max | par connexion | durée |\n\
-         |---|---:|---:|---:|---:|---:|\n"
+         |---|---:|---:|---:|---:|---:|\n",
+        netlabs::plural(
+            n as u64,
+            "aucune connexion ouverte",
+            "connexion ouverte",
+            "connexions ouvertes"
+        )
     );
     for &(name, path) in models {
         if name == "echo-server" {
             continue;
         }
-        eprintln!("hold : {name}, {n} connexions…");
+        netlabs::warn!(
+            "hold : {name}, {}…",
+            netlabs::plural(n as u64, "aucune connexion", "connexion", "connexions")
+        );
         let Ok(server) = Server::start(Path::new(path)) else {
             out.push_str(&format!("| {name} | ne démarre pas |\n"));
             continue;
@@ -106,14 +116,14 @@ fn hold_table(options: &Options, models: &[(&str, &str)]) -> String {
         });
         let per = (peak.saturating_sub(base)) as f64 * 1024.0 / n as f64;
         out.push_str(&format!(
-            "| {name} | {} | {threads} | {} | {:.1} Kio | {:.1} s |\n",
+            "| {name} | {} | {threads} | {} | {} Kio | {} s |\n",
             match answered {
                 Ok(k) => format!("{k} / {n}"),
                 Err(e) => format!("échec : {e}"),
             },
             mib(peak),
-            per / 1024.0,
-            elapsed.as_secs_f64(),
+            decimal(per / 1024.0, 1),
+            decimal(elapsed.as_secs_f64(), 1),
         ));
     }
     out.push('\n');
@@ -153,7 +163,7 @@ fn bulk_table(options: &Options, models: &[(&str, &str)]) -> String {
         options.bulk_mib
     );
     for &(name, path) in models {
-        eprintln!("bulk : {name}…");
+        netlabs::warn!("bulk : {name}…");
         let Ok(server) = Server::start(Path::new(path)) else {
             out.push_str(&format!("| {name} | ne démarre pas |\n"));
             continue;
@@ -168,15 +178,15 @@ fn bulk_table(options: &Options, models: &[(&str, &str)]) -> String {
         let peak = status(server.pid, "VmHWM:");
         let (rate, ok) = match result {
             Ok(true) => (
-                format!("{:.2} Go/s", total as f64 / elapsed / 1e9),
+                format!("{} Go/s", decimal(total as f64 / elapsed / 1e9, 2)),
                 "oui".to_string(),
             ),
             Ok(false) => ("—".into(), "NON".into()),
             Err(e) => ("—".into(), format!("échec : {e}")),
         };
         out.push_str(&format!(
-            "| {name} | {rate} | {:.2} s | {} | {ok} |\n",
-            cpu.as_secs_f64(),
+            "| {name} | {rate} | {} s | {} | {ok} |\n",
+            decimal(cpu.as_secs_f64(), 2),
             mib(peak)
         ));
     }
@@ -271,7 +281,7 @@ fn binaries() -> Vec<(&'static str, PathBuf)> {
         .map(|(name, ..)| (*name, dir.join(name)))
         .collect();
     if list.iter().any(|(_, p)| !p.is_file()) {
-        eprintln!("compilation des serveurs : cargo build --release -p echo -p reactor");
+        netlabs::warn!("compilation des serveurs : cargo build --release -p echo -p reactor");
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let _ = Command::new(cargo)
             .args(["build", "--release", "-p", "echo", "-p", "reactor"])
@@ -286,7 +296,7 @@ fn status(pid: u32, key: &str) -> u64 {
 }
 
 fn mib(kib: u64) -> String {
-    format!("{:.1} Mio", kib as f64 / 1024.0)
+    format!("{} Mio", decimal(kib as f64 / 1024.0, 1))
 }
 
 const USAGE: &str = "\

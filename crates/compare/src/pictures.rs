@@ -418,7 +418,15 @@ pub fn waiting_svg(panels: &[Panel], hold_secs: f64) -> String {
     let mut svg = svg_open(
         W,
         height,
-        &format!("Qui est servi, et quand : {clients} clients se connectent ensemble"),
+        &format!(
+            "Qui est servi, et quand : {} ensemble",
+            netlabs::plural(
+                clients as u64,
+                "aucun client ne se connecte",
+                "client se connecte",
+                "clients se connectent"
+            )
+        ),
         &format!(
             "chacun fait du ping-pong pendant {hold} s dès son premier écho, puis se déconnecte"
         ),

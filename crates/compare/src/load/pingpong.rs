@@ -377,8 +377,14 @@ impl<W: Watch> Session<W> {
             && step.connected < step.clients
         {
             step.failure = Some(format!(
-                "{} connexions sur {} seulement : {why}",
-                step.connected, step.clients
+                "{} sur {} seulement : {why}",
+                netlabs::plural(
+                    step.connected as u64,
+                    "aucune connexion",
+                    "connexion",
+                    "connexions"
+                ),
+                step.clients
             ));
         }
         step
