@@ -4,16 +4,19 @@
 //!
 //! For each C of the ladder (1, 10, 100, 1000 clients) and each server,
 //! compare starts the server on a free port (`--port 0`, reading its first
-//! line `en écoute sur …`), drives it for a few seconds with C clients doing
-//! ping-pong (send 64 bytes, wait for all of them to come back, again), and
-//! writes one row: round trips per second, latency, how many of the C
-//! clients were actually served, the server's CPU per round trip, threads
-//! and peak memory (from `/proc`), and errors. Then, for each server, five
-//! clients connect together and it draws who was served when.
+//! line `en écoute sur …`) and connects C clients doing ping-pong (send
+//! 64 bytes, wait for all of them to come back, again). Then it measures the
+//! servers in turn, five short rounds each, and writes one row per server:
+//! round trips per second (the median of the rounds, and the lowest and
+//! highest), latency, how many of the C clients were actually served, the
+//! server's CPU per round trip, threads and peak memory (from `/proc`), and
+//! errors; under the table, whether other programs took CPU meanwhile.
+//! Then, for each server, five clients connect together and it draws who
+//! was served when.
 //!
 //! ```sh
 //! cargo build --release --workspace
-//! target/release/compare                          # the whole ladder, ~1 minute
+//! target/release/compare                          # the whole ladder, ~1 min 30
 //! target/release/compare --clients 1,10 --duration 1 --models bloquant,poll
 //! python3 echo_select.py 8000 &                   # your own server, then:
 //! target/release/compare --target python=127.0.0.1:8000
@@ -53,7 +56,8 @@ et le réacteur de twisted-protocole-fabrique) : compare les lance lui-même
 (binaires à côté du sien ; cargo build --release --workspace), les charge avec
 C clients en ping-pong, et écrit un tableau et deux images.
 
-  --duration SECS     durée de chaque mesure (défaut 3 ; 0,5 accepté)
+  --duration SECS     durée mesurée par serveur et par C, en 5 mesures
+                      alternées (défaut 3 ; 0,5 accepté)
   --clients LISTE     les valeurs de C (défaut 1,10,100,1000)
   --size OCTETS       taille de chaque message (défaut 64)
   --models LISTE      parmi bloquant, thread, poll, reactor, ou leurs noms

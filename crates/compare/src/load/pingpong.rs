@@ -559,6 +559,49 @@ mod tests {
         assert!(step.failure.unwrap().contains("connexion refusée"));
     }
 
+    /// Made-up counters: between two readings, the server used 2 ms,
+    /// compare 3 ms, the machine 10 ms of work and 2 ms idle.
+    struct Counting(u64);
+    impl Probe for Counting {
+        fn read(&mut self) -> Reading {
+            self.0 += 1;
+            let ms = |k: u64| Some(Duration::from_millis(k * self.0));
+            Reading {
+                server: ms(2),
+                generator: ms(3),
+                machine: Some(crate::busy::Machine {
+                    busy: Duration::from_millis(10 * self.0),
+                    idle: Duration::from_millis(2 * self.0),
+                    steal: Duration::ZERO,
+                }),
+            }
+        }
+    }
+
+    #[test]
+    fn each_round_reads_the_probe_at_both_ends_of_its_measure() {
+        let mut session = Session::open(&[echo_server(usize::MAX)], 2, 64).unwrap();
+        let mut probe = Counting(0);
+        for _ in 0..3 {
+            session.round(
+                Duration::ZERO,
+                Duration::from_millis(50),
+                &mut probe,
+                &mut |_| {},
+            );
+        }
+        let step = session.finish();
+        let usage = step.usage.unwrap();
+        assert_eq!(usage.server, Some(Duration::from_millis(6)));
+        assert_eq!(usage.machine.unwrap().busy, Duration::from_millis(30));
+        // 30 ms of work, 15 of them ours: 15 of the machine's 36 ms went to others.
+        assert_eq!(
+            crate::busy::note(&[usage]).0,
+            "Machine occupée : 42 % du CPU pris par d'autres pendant la mesure ; relancez au calme."
+        );
+        assert_eq!(step.server_cpu, Some(Duration::from_millis(6)));
+    }
+
     #[test]
     fn medians_and_spreads() {
         assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);

@@ -49,6 +49,7 @@ pub fn waiting(
     let mut buf = vec![0u8; 16 * 1024];
     let mut open = conns.len();
     let mut lost = 0u64;
+    let mut mangled = false;
     for i in 0..conns.len() {
         if send(&mut conns[i]).is_err() {
             strips[i].done = at(Instant::now());
@@ -101,7 +102,8 @@ pub fn waiting(
             let share_over = strips[i]
                 .first_echo
                 .is_some_and(|f| at(now) >= f + hold.as_secs_f64());
-            if outcome.is_err() {
+            if let Err(e) = &outcome {
+                mangled |= e.kind() == std::io::ErrorKind::InvalidData;
                 strips[i].done = at(now);
                 close(&mut conns[i], &mut open, &mut lost);
                 fds[i] = PollFd::from_raw(-1, Events::NONE);
@@ -117,6 +119,9 @@ pub fn waiting(
                 fds[i] = PollFd::new(&conns[i].stream, conns[i].interest());
             }
         }
+    }
+    if mangled {
+        return Err("les octets renvoyés diffèrent de ceux envoyés".into());
     }
     let end = at(Instant::now());
     for (strip, c) in strips.iter_mut().zip(&conns) {
