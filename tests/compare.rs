@@ -12,8 +12,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::CommandCargoExt;
+use compare::busy::ProcProbe;
 use compare::load::{self, Step, Strip};
-use compare::report::{self, Panel, Row};
+use compare::pictures::{self, Panel};
+use compare::report::{self, Row};
 use util::{Server, WAIT, bin};
 
 fn compare() -> Command {
@@ -142,7 +144,7 @@ fn the_table_has_a_row_per_server_and_c_in_order() {
     assert!(lines[7].contains("connexion refusée"), "{}", lines[7]);
     let note = report::generator_note(&rows);
     assert!(
-        note.contains("moins de CPU par aller-retour que le serveur sur les 2 lignes à C ≥ 10"),
+        note.contains("moins de CPU par aller-retour que le serveur, sur les 2 lignes à C ≥ 10."),
         "{note}"
     );
 }
@@ -155,7 +157,7 @@ fn the_note_names_a_row_where_the_generator_costs_more() {
     }];
     let note = report::generator_note(&rows);
     assert!(
-        note.contains("au moins autant de CPU par aller-retour que le serveur sur la seule ligne à C ≥ 10 : echo-thread-server à C = 100 (6,0 µs contre 4,0 µs ; "),
+        note.contains("au moins autant de CPU par aller-retour que le serveur, sur la seule ligne à C ≥ 10 : echo-thread-server à C = 100 : 6,0 µs contre 4,0 µs ("),
         "{note}"
     );
 }
@@ -210,7 +212,7 @@ fn assert_well_formed(xml: &str) {
 
 #[test]
 fn the_throughput_picture_is_well_formed_with_one_line_per_server() {
-    let svg = report::throughput_svg(&fixed_rows(), "64 octets & 1 s");
+    let svg = pictures::throughput_svg(&fixed_rows(), "64 octets & 1 s", None);
     assert_well_formed(&svg);
     assert!(svg.starts_with("<?xml") && svg.contains("<svg"));
     assert_eq!(svg.matches("<polyline").count(), 3, "{svg}");
@@ -221,11 +223,11 @@ fn the_throughput_picture_is_well_formed_with_one_line_per_server() {
     ] {
         assert!(svg.contains(label), "{label}");
     }
-    // The failed target keeps its line (one point) and its legend.
+    // The failed target keeps its legend, and its marked cell a point.
     assert_eq!(
         svg.matches("<circle").count(),
-        5 + 3,
-        "5 points, 3 legend dots"
+        5 + 1 + 3 + 1,
+        "5 points, 1 marked, 3 legend dots, the marked one's legend"
     );
 }
 
@@ -254,7 +256,7 @@ fn the_waiting_picture_is_well_formed_with_one_panel_per_server() {
             strips: Err("connexion refusée".into()),
         },
     ];
-    let svg = report::waiting_svg(&panels, 0.5);
+    let svg = pictures::waiting_svg(&panels, 0.5);
     assert_well_formed(&svg);
     assert_eq!(svg.matches(r#"<g class="model">"#).count(), 4);
     assert!(svg.contains("jamais servi") && svg.contains("connexion refusée"));
@@ -454,10 +456,182 @@ fn a_server_that_stops_answering_gets_its_row_marked() {
         size: 64,
         warm_up: Duration::ZERO,
         duration: Duration::from_millis(900),
-        server_pid: None,
+        rounds: 1,
     };
-    let step = load::ping_pong(&[addr], &plan, &mut |_| {});
+    let mut probe = ProcProbe { server_pid: None };
+    let step = load::pingpong::ping_pong(&[addr], &plan, &mut probe, &mut |_| {});
     assert!(step.round_trips > 0, "it answered at first");
     let why = step.failure.expect("marked");
     assert!(why.starts_with("ne répond plus depuis"), "{why}");
+}
+
+/// An echo server in a thread of the test: each connection is answered by
+/// `answer` (the bytes received, changed or not).
+fn thread_server(answer: fn(&mut [u8])) -> std::net::SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            thread::spawn(move || {
+                use std::io::{Read, Write};
+                let mut buf = [0u8; 4096];
+                while let Ok(n @ 1..) = conn.read(&mut buf) {
+                    answer(&mut buf[..n]);
+                    if conn.write_all(&buf[..n]).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[test]
+fn a_closed_stdout_ends_compare_quietly() {
+    let addr = thread_server(|_| {});
+    let out_dir = std::env::temp_dir().join(format!("compare-pipe-{}", std::process::id()));
+    // `compare … | head -0`: the reading end is closed before compare writes.
+    let mut child = compare()
+        .args(["--models", "aucun", "--clients", "1", "--duration", "0.2"])
+        .args(["--target", &format!("t={addr}"), "--out"])
+        .arg(&out_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        out_dir.join("compare.svg").is_file(),
+        "the files are still written"
+    );
+    let _ = std::fs::remove_dir_all(&out_dir);
+}
+
+#[test]
+fn a_marked_cell_is_drawn_hollow_with_its_reason_and_k_of_c_is_written() {
+    let mut marked = step(1000, 130, 9_000, None);
+    marked.failure = Some("130 connexions sur 1000 seulement : file d'attente pleine".into());
+    let mut blocking = step(10, 1, 14_000, None);
+    blocking.rates = vec![13_000.0, 14_000.0, 15_500.0];
+    let rows = vec![
+        Row {
+            server: "echo-server".into(),
+            step: blocking,
+        },
+        Row {
+            server: "std-bloquant".into(),
+            step: marked,
+        },
+    ];
+    let busy =
+        "Machine occupée : 40 % du CPU pris par d'autres pendant la mesure ; relancez au calme.";
+    let svg = pictures::throughput_svg(&rows, "détail", Some(busy));
+    assert_well_formed(&svg);
+    let hollow: Vec<&str> = svg
+        .lines()
+        .filter(|l| l.contains(r#"class="marked""#) && l.contains("cx="))
+        .collect();
+    assert!(
+        hollow
+            .iter()
+            .any(|l| l.contains(r#"fill="white""#) && l.contains("130 connexions")),
+        "{svg}"
+    );
+    assert!(
+        svg.contains("○ std-bloquant, C = 1 000 : 130 connexions sur 1000"),
+        "{svg}"
+    );
+    assert!(
+        svg.contains(">1/10 servis<") && svg.contains(">130/1 000 servis<"),
+        "{svg}"
+    );
+    assert!(svg.contains("Machine occupée : 40 %"), "{svg}");
+    assert_eq!(svg.matches(r#"class="spread""#).count(), 1, "one error bar");
+    // A measured cell is a filled point.
+    assert!(
+        svg.contains(r##"r="4" fill="#d62728"><title>echo-server"##),
+        "{svg}"
+    );
+}
+
+#[test]
+fn every_server_keeps_its_colour_whatever_models_says() {
+    let all = pictures::colours(&[
+        "echo-server",
+        "echo-thread-server",
+        "echo-poll-server",
+        "echo-reactor-server",
+        "python",
+        "java",
+    ]);
+    let some = pictures::colours(&["java", "echo-poll-server", "python"]);
+    assert_eq!((all[4], all[5], all[2]), (some[2], some[0], some[1]));
+    let targets: Vec<String> = (1..=10).map(|k| format!("etudiant-{k}")).collect();
+    let names: Vec<&str> = targets.iter().map(String::as_str).collect();
+    let mut distinct = pictures::colours(&names);
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 10, "ten targets, ten colours");
+}
+
+#[test]
+fn a_target_that_changes_the_bytes_is_said_so() {
+    let addr = thread_server(|bytes| bytes.make_ascii_uppercase());
+    let plan = load::Plan {
+        clients: 3,
+        size: 64,
+        warm_up: Duration::ZERO,
+        duration: Duration::from_millis(200),
+        rounds: 2,
+    };
+    let mut probe = ProcProbe { server_pid: None };
+    let step = load::pingpong::ping_pong(&[addr], &plan, &mut probe, &mut |_| {});
+    let why = step.failure.expect("marked");
+    assert!(
+        why.contains("les octets renvoyés diffèrent de ceux envoyés"),
+        "{why}"
+    );
+    assert!(!why.contains("fermé"), "{why}");
+}
+
+#[test]
+fn a_target_of_this_machine_gets_its_threads_and_memory() {
+    if !std::path::Path::new("/proc/self/stat").exists() {
+        println!("SKIP: no /proc to find the target's process");
+        return;
+    }
+    let threads = Server::start(
+        "echo-thread-server",
+        &["--bind", "127.0.0.1", "--port", "0"],
+    );
+    let out_dir = std::env::temp_dir().join(format!("compare-local-{}", std::process::id()));
+    let out = compare()
+        .args(["--models", "aucun", "--clients", "3", "--duration", "0.3"])
+        .args(["--target", &format!("local={}", threads.addr), "--out"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let row = stdout
+        .lines()
+        .find(|l| l.starts_with("| local "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+    // serveur, C, rate, min – max, p50, p99, servis, CPU, CPU, threads, mémoire
+    assert_eq!(
+        cells[10], "4",
+        "3 clients, 3 threads and the main one: {row}"
+    );
+    assert!(
+        cells[11].ends_with("Mio") && cells[8].ends_with("µs"),
+        "{row}"
+    );
+    let _ = std::fs::remove_dir_all(&out_dir);
 }

@@ -4,13 +4,18 @@
 //! - [`server`]: start a server on a free port through a guard that kills it
 //!   if compare dies; read its CPU, threads and memory in `/proc`;
 //! - [`load`]: the load generator, C clients in one thread with `epoll`
-//!   (`poll` off Linux), every echo checked; and the "who is served when"
-//!   run;
-//! - [`report`]: the Markdown table and the two SVG pictures.
+//!   (`poll` off Linux), every echo checked, measured in short rounds; and
+//!   the "who is served when" run;
+//! - [`busy`]: what else took CPU during the measurement;
+//! - [`report`]: the Markdown table and its notes; [`pictures`]: the two
+//!   SVG pictures.
 //!
-//! The echo benchmark (`cargo bench -p echo`) uses these same pieces.
+//! The benchmark `cargo bench -p compare` (10 000 connections, one bulk
+//! transfer) uses these same pieces.
 
+pub mod busy;
 pub mod load;
+pub mod pictures;
 pub mod report;
 pub mod server;
 

@@ -4,16 +4,19 @@
 //!
 //! For each C of the ladder (1, 10, 100, 1000 clients) and each server,
 //! compare starts the server on a free port (`--port 0`, reading its first
-//! line `en écoute sur …`), drives it for a few seconds with C clients doing
-//! ping-pong (send 64 bytes, wait for all of them to come back, again), and
-//! writes one row: round trips per second, latency, how many of the C
-//! clients were actually served, the server's CPU per round trip, threads
-//! and peak memory (from `/proc`), and errors. Then, for each server, five
-//! clients connect together and it draws who was served when.
+//! line `en écoute sur …`) and connects C clients doing ping-pong (send
+//! 64 bytes, wait for all of them to come back, again). Then it measures the
+//! servers in turn, five short rounds each, and writes one row per server:
+//! round trips per second (the median of the rounds, and the lowest and
+//! highest), latency, how many of the C clients were actually served, the
+//! server's CPU per round trip, threads and peak memory (from `/proc`), and
+//! errors; under the table, whether other programs took CPU meanwhile.
+//! Then, for each server, five clients connect together and it draws who
+//! was served when.
 //!
 //! ```sh
 //! cargo build --release --workspace
-//! target/release/compare                          # the whole ladder, ~1 minute
+//! target/release/compare                          # the whole ladder, ~1 min 30
 //! target/release/compare --clients 1,10 --duration 1 --models bloquant,poll
 //! python3 echo_select.py 8000 &                   # your own server, then:
 //! target/release/compare --target python=127.0.0.1:8000
@@ -34,10 +37,14 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use compare::load::{self, Plan, Step};
-use compare::report::{self, Panel, Row};
+use compare::busy::{self, ProcProbe, Usage};
+use compare::load::pingpong::REWARM;
+use compare::load::{self, Session, Step};
+use compare::pictures::{self, Panel};
+use compare::report::{self, Row};
 use compare::server::{self, Server};
 use compare::{MODELS, Target};
+use netlabs::procfs::{self, Proto};
 use netlabs::{Why, fail, warn};
 
 const USAGE: &str = "\
@@ -49,7 +56,8 @@ et le réacteur de twisted-protocole-fabrique) : compare les lance lui-même
 (binaires à côté du sien ; cargo build --release --workspace), les charge avec
 C clients en ping-pong, et écrit un tableau et deux images.
 
-  --duration SECS     durée de chaque mesure (défaut 3 ; 0,5 accepté)
+  --duration SECS     durée mesurée par serveur et par C, en 5 mesures
+                      alternées (défaut 3 ; 0,5 accepté)
   --clients LISTE     les valeurs de C (défaut 1,10,100,1000)
   --size OCTETS       taille de chaque message (défaut 64)
   --models LISTE      parmi bloquant, thread, poll, reactor, ou leurs noms
@@ -73,8 +81,13 @@ const WAITING_CLIENTS: usize = 5;
 /// `--duration` is shorter, so that a quick run stays quick).
 const WAITING_HOLD: Duration = Duration::from_millis(500);
 
-/// Longest warm-up before measuring: connections settle, caches fill.
+/// Longest warm-up before the first round: connections settle, caches fill.
 const WARM_UP: Duration = Duration::from_millis(500);
+
+/// How many rounds make a cell: its median and spread. Five rounds of
+/// 0.6 s (the default 3 s split) keep a whole run near a minute and a half,
+/// and the median of five ignores two bad moments.
+const ROUNDS: u32 = 5;
 
 struct Options {
     duration: Duration,
@@ -114,26 +127,28 @@ fn main() {
             "attention : compare et les serveurs sont une compilation de mise au point (debug) ; leurs chiffres ne veulent rien dire : cargo build --release --workspace, puis target/release/compare"
         );
     }
+    let load = busy::load_average();
 
-    // The ladder: at each C, every server, so that a C's rows sit together.
-    let warm_up = WARM_UP.min(options.duration / 4);
+    // The ladder: at each C, every server, in rounds taken in turn.
+    let timing = Timing {
+        warm_up: WARM_UP.min(options.duration / 4),
+        round: options.duration / ROUNDS,
+    };
     let mut progress = Progress::new(options.clients.len() * subjects.len());
     let mut rows = Vec::new();
     for &clients in &options.clients {
-        for subject in &subjects {
-            let plan = Plan {
-                clients,
-                size: options.size,
-                warm_up,
-                duration: options.duration,
-                server_pid: None,
-            };
-            let step = measure(subject, plan, &mut progress);
-            rows.push(Row {
-                server: subject.name().to_string(),
-                step,
-            });
-        }
+        rows.extend(measure(
+            &subjects,
+            clients,
+            options.size,
+            &timing,
+            &mut progress,
+        ));
+    }
+    let usages: Vec<Usage> = rows.iter().filter_map(|r| r.step.usage).collect();
+    let (machine, busy) = busy::note(&usages);
+    if busy {
+        warn!("attention : {machine}");
     }
 
     // Who is served when: a handful of clients connecting together.
@@ -150,37 +165,49 @@ fn main() {
         });
     }
 
-    let text = document(&options, warm_up, &rows);
-    print!("{text}");
+    let text = document(&options, &timing, load, &rows, &machine);
+    quiet_print(&text);
     let md = options.out.join("compare.md");
     let chart = options.out.join("compare.svg");
     let picture = options.out.join("attente.svg");
     let detail = format!(
-        "messages de {} octets, {} s par mesure, C clients en ping-pong",
-        options.size,
-        report::decimal(options.duration.as_secs_f64(), 1).trim_end_matches(",0")
+        "messages de {}, médiane de {ROUNDS} mesures de {} s par point",
+        netlabs::octets(options.size as u64),
+        report::seconds(timing.round.as_secs_f64())
     );
     write(&md, &text);
-    write(&chart, &report::throughput_svg(&rows, &detail));
-    write(&picture, &report::waiting_svg(&panels, hold.as_secs_f64()));
+    let busy_line = busy.then_some(machine.as_str());
+    write(&chart, &pictures::throughput_svg(&rows, &detail, busy_line));
+    write(
+        &picture,
+        &pictures::waiting_svg(&panels, hold.as_secs_f64()),
+    );
 
     let marked = rows.iter().filter(|r| r.step.failure.is_some()).count()
         + panels.iter().filter(|p| p.strips.is_err()).count();
     if marked > 0 {
         warn!(
-            "erreur : {} dans le tableau ou l'image : un serveur n'a pas démarré, a refusé ou n'a plus répondu",
+            "erreur : {} dans le tableau ou l'image : un serveur n'a pas démarré, a refusé, s'est arrêté ou a mal répondu",
             netlabs::plural(marked as u64, "", "mesure marquée", "mesures marquées")
         );
     }
-    println!(
-        "fichiers écrits : {}, {}, {}",
+    quiet_print(&format!(
+        "fichiers écrits : {}, {}, {}\n",
         md.display(),
         chart.display(),
         picture.display()
-    );
+    ));
     if marked > 0 {
         std::process::exit(1);
     }
+}
+
+/// How long each part of a step lasts.
+struct Timing {
+    /// Before the first round.
+    warm_up: Duration,
+    /// One measured round.
+    round: Duration,
 }
 
 fn parse_options() -> Options {
@@ -285,45 +312,145 @@ impl Subject {
     }
 }
 
-/// One step: a fresh server for a model (its peak memory is this step's),
-/// the target as it is for a target.
-fn measure(subject: &Subject, mut plan: Plan, progress: &mut Progress) -> Step {
-    let clients = plan.clients;
-    let label = format!(
-        "{}, C = {}",
-        subject.name(),
-        netlabs::thousands(clients as u64)
-    );
-    progress.start(&label);
-    let step = match subject {
-        Subject::Model { binary, .. } => match binary {
-            Err(why) => Step::failed(clients, why.clone()),
-            Ok(path) => match Server::start(path) {
-                Err(why) => Step::failed(clients, why),
-                Ok(server) => {
-                    plan.server_pid = Some(server.pid);
-                    load::ping_pong(&[server.addr], &plan, &mut |left| {
-                        progress.tick(&label, left)
-                    })
+/// One C: a fresh server for each model (its peak memory is this C's),
+/// every server's clients connected, then [`ROUNDS`] rounds taking the
+/// servers in turn — each round starting one server further, so that none
+/// is always first after a pause.
+fn measure(
+    subjects: &[Subject],
+    clients: usize,
+    size: usize,
+    timing: &Timing,
+    progress: &mut Progress,
+) -> Vec<Row> {
+    let mut cells: Vec<Cell> = subjects
+        .iter()
+        .map(|s| Cell::open(s, clients, size))
+        .collect();
+    for r in 0..ROUNDS as usize {
+        let warm_up = if r == 0 {
+            timing.warm_up
+        } else {
+            timing.warm_up.min(REWARM)
+        };
+        let n = cells.len();
+        for k in 0..n {
+            let cell = &mut cells[(k + r) % n];
+            let label = format!(
+                "{}, C = {} (mesure {}/{ROUNDS})",
+                cell.name,
+                netlabs::thousands(clients as u64),
+                r + 1
+            );
+            cell.round(warm_up, timing.round, &mut |left| {
+                progress.tick(&label, left)
+            });
+        }
+    }
+    cells
+        .into_iter()
+        .map(|cell| {
+            let name = cell.name.to_string();
+            progress.start();
+            let step = cell.finish();
+            let outcome = match &step.failure {
+                Some(why) => format!("MARQUÉ : {why}"),
+                None => format!(
+                    "{} allers-retours/s, servis {}/{}",
+                    netlabs::thousands(step.rate().round() as u64),
+                    step.served,
+                    clients
+                ),
+            };
+            let label = format!("{name}, C = {}", netlabs::thousands(clients as u64));
+            progress.done(&label, &outcome);
+            Row { server: name, step }
+        })
+        .collect()
+}
+
+/// One server at one C: its process (when it runs on this machine) and
+/// its clients.
+struct Cell<'a> {
+    name: &'a str,
+    /// The server compare started, stopped when the cell is dropped.
+    server: Option<Server>,
+    /// The server's process, for its CPU, threads and memory.
+    pid: Option<u32>,
+    session: Result<Session, String>,
+    clients: usize,
+}
+
+impl<'a> Cell<'a> {
+    fn open(subject: &'a Subject, clients: usize, size: usize) -> Cell<'a> {
+        let name = subject.name();
+        let failed = |why: &str| Cell {
+            name,
+            server: None,
+            pid: None,
+            session: Err(why.to_string()),
+            clients,
+        };
+        match subject {
+            Subject::Model { binary, .. } => {
+                let path = match binary {
+                    Ok(path) => path,
+                    Err(why) => return failed(why),
+                };
+                match Server::start(path) {
+                    Err(why) => failed(&why),
+                    Ok(server) => Cell {
+                        name,
+                        pid: Some(server.pid),
+                        session: Session::open(&[server.addr], clients, size),
+                        server: Some(server),
+                        clients,
+                    },
                 }
+            }
+            Subject::Target { addrs, .. } => match addrs {
+                Err(why) => failed(why),
+                Ok(addrs) => Cell {
+                    name,
+                    server: None,
+                    // A server of this machine: the process that owns its
+                    // listening socket, as `ss -tlp` shows it.
+                    pid: addrs
+                        .iter()
+                        .find_map(|a| procfs::server_process(Proto::Tcp, *a)),
+                    session: Session::open(addrs, clients, size),
+                    clients,
+                },
             },
-        },
-        Subject::Target { addrs, .. } => match addrs {
-            Err(why) => Step::failed(clients, why.clone()),
-            Ok(addrs) => load::ping_pong(addrs, &plan, &mut |left| progress.tick(&label, left)),
-        },
-    };
-    let outcome = match &step.failure {
-        Some(why) => format!("MARQUÉ : {why}"),
-        None => format!(
-            "{} allers-retours/s, servis {}/{}",
-            netlabs::thousands(step.rate().round() as u64),
-            step.served,
-            clients
-        ),
-    };
-    progress.done(&label, &outcome);
-    step
+        }
+    }
+
+    fn round(&mut self, warm_up: Duration, round: Duration, tick: &mut dyn FnMut(Duration)) {
+        if let Ok(session) = &mut self.session {
+            let mut probe = ProcProbe {
+                server_pid: self.pid,
+            };
+            session.round(warm_up, round, &mut probe, tick);
+        }
+    }
+
+    /// The cell's step, with the server's threads and peak memory, and the
+    /// cause when the server died.
+    fn finish(self) -> Step {
+        // Threads are counted while every client is still connected.
+        let threads = self.pid.and_then(procfs::threads);
+        let peak_kib = self.pid.and_then(|pid| procfs::status_field(pid, "VmHWM:"));
+        let mut step = match self.session {
+            Ok(session) => session.finish(),
+            Err(why) => Step::failed(self.clients, why),
+        };
+        (step.threads, step.peak_kib) = (threads, peak_kib);
+        if self.pid.is_some_and(|pid| !procfs::is_alive(pid)) {
+            step.failure = Some("le serveur s'est arrêté en cours de mesure (plantage ?)".into());
+        }
+        drop(self.server);
+        step
+    }
 }
 
 /// The waiting picture's run on one server (a fresh one for a model).
@@ -342,8 +469,13 @@ fn waiting(subject: &Subject, hold: Duration) -> Result<Vec<load::Strip>, String
 }
 
 /// The text of the results: the same on stdout and in `compare.md`.
-fn document(options: &Options, warm_up: Duration, rows: &[Row]) -> String {
-    let secs = |d: Duration| report::decimal(d.as_secs_f64(), 2);
+fn document(
+    options: &Options,
+    timing: &Timing,
+    load: Option<f64>,
+    rows: &[Row],
+    machine: &str,
+) -> String {
     let ladder: Vec<String> = options
         .clients
         .iter()
@@ -354,23 +486,39 @@ fn document(options: &Options, warm_up: Duration, rows: &[Row]) -> String {
     } else {
         "compilation optimisée (release)"
     };
+    let load = match load {
+        Some(l) => format!(
+            "- Charge moyenne de la machine au départ : {} (/proc/loadavg).\n",
+            report::decimal(l, 2)
+        ),
+        None => String::new(),
+    };
     format!(
         "# Les modèles côte à côte\n\n\
          - Machine : {} ; {build}.\n\
-         - Ping-pong de {} octets, {} s par mesure après {} s d'échauffement, C = {}.\n\
-         - « servis » : clients qui ont reçu au moins un écho pendant la mesure ; \
+         {load}\
+         - Ping-pong de {}, C = {} ; pour chaque serveur et chaque C, {ROUNDS} mesures de {} s après {} s d'échauffement.\n\
+         - « servis » : clients qui ont reçu au moins un écho pendant la mesure. \
          CPU par aller-retour (a-r) lu dans /proc, serveur et générateur de charge (compare).\n\n\
-         {}\n{}\n\n",
+         {}\n{}\n\n{}\n\n{machine}\n\n",
         compare::machine(),
-        options.size,
-        secs(options.duration)
-            .trim_end_matches('0')
-            .trim_end_matches(','),
-        secs(warm_up).trim_end_matches('0').trim_end_matches(','),
+        netlabs::octets(options.size as u64),
         ladder.join(", "),
+        report::seconds(timing.round.as_secs_f64()),
+        report::seconds(timing.warm_up.as_secs_f64()),
         report::table(rows),
-        report::generator_note(rows)
+        report::rounds_note(ROUNDS, timing.round),
+        report::generator_note(rows),
     )
+}
+
+/// Writes to stdout and says nothing if no one reads it any more
+/// (`compare | head -1`): the files are still written.
+fn quiet_print(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
 }
 
 fn write(path: &Path, text: &str) {
@@ -395,18 +543,15 @@ impl Progress {
         }
     }
 
-    fn start(&mut self, label: &str) {
+    fn start(&mut self) {
         self.step += 1;
-        if self.terminal {
-            self.tick(label, Duration::ZERO);
-        }
     }
 
     fn tick(&self, label: &str, left: Duration) {
         if self.terminal {
             eprint_quiet(&format!(
                 "\r\x1b[K[{}/{}] {label} : encore {} s",
-                self.step,
+                self.step + 1,
                 self.steps,
                 report::decimal(left.as_secs_f64(), 1)
             ));

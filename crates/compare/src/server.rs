@@ -53,8 +53,13 @@ impl Server {
     /// Starts `path --bind 127.0.0.1 --port 0` through a guard and reads its
     /// first line. The error is a French phrase for the table.
     pub fn start(path: &Path) -> Result<Server, String> {
-        let exe = std::env::current_exe()
-            .map_err(|e| format!("exécutable de compare introuvable ({})", Why(&e)))?;
+        // `/proc/self/exe` is this very program even if its file was
+        // replaced meanwhile (a `cargo build` during a long run).
+        let exe = match Path::new("/proc/self/exe") {
+            linux if linux.exists() => linux.to_path_buf(),
+            _ => std::env::current_exe()
+                .map_err(|e| format!("exécutable de compare introuvable ({})", Why(&e)))?,
+        };
         let mut guard = Command::new(exe)
             .env(GUARD_ENV, "1")
             .arg(path)

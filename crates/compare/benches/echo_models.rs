@@ -1,21 +1,16 @@
-//! The TP5b benchmark: the echo servers side by side, measured from outside.
+//! The two measurements of the TP5b echo servers that `compare` itself
+//! does not make (its ping-pong table is `target/release/compare`):
 //!
-//! `make bench` (or `cargo bench -p echo --bench echo_models`) builds the
-//! servers with optimisations, then for each model:
+//! 1. **hold**: N connections (10 000) open at once, each echoing one byte;
+//!    reported: threads, peak memory, and per connection.
+//! 2. **bulk**: 256 MiB through one connection, every byte checked.
 //!
-//! 1. **ping-pong**: C clients (1, 10, 100, 1000) each send a 64-byte
-//!    message and wait for its echo before sending the next, for a few
-//!    seconds: the very table of `compare` (crate `compare`, whose load
-//!    generator, server start and table this benchmark calls), every model
-//!    at every C.
-//! 2. **hold**: N connections (10 000) open at once, each echoing one byte;
-//!    reported: peak memory, and per connection.
-//! 3. **bulk**: 256 MiB through one connection, every byte checked.
-//!
-//! Options (after `--`): `--duration SECS` (3), `--clients 1,10,100,1000`,
-//! `--size BYTES` (64), `--hold N` (10000), `--bulk-mib N` (256),
-//! `--models a,b,…`, `--only pingpong,hold,bulk`. The table is printed in
-//! Markdown and written to `target/bench/echo_models.md`.
+//! `make bench` (or `cargo bench -p compare --bench echo_models`) runs it.
+//! The servers are the release binaries beside this benchmark's folder
+//! (`target/release/`), built first if they are missing. Options (after
+//! `--`): `--hold N` (10000), `--bulk-mib N` (256), `--models a,b,…`,
+//! `--only hold,bulk`. The tables are printed in Markdown and written to
+//! `target/bench/echo_models.md`.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -23,34 +18,13 @@ use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use compare::load::{self, Plan, Step};
-use compare::report::{self, Row};
+use std::path::PathBuf;
+use std::process::Command;
+
+use compare::report::decimal;
 use compare::server::{self, Server};
 
-/// Every echo server this crate builds.
-const MODELS: &[(&str, Option<&str>)] = &[
-    ("echo-server", option_env!("CARGO_BIN_EXE_echo-server")),
-    (
-        "echo-thread-server",
-        option_env!("CARGO_BIN_EXE_echo-thread-server"),
-    ),
-    (
-        "echo-poll-server",
-        option_env!("CARGO_BIN_EXE_echo-poll-server"),
-    ),
-    (
-        "echo-reactor-server",
-        option_env!("CARGO_BIN_EXE_echo-reactor-server"),
-    ),
-];
-
-/// Warm-up before each measurement: connections settle, caches fill.
-const WARM_UP: Duration = Duration::from_millis(500);
-
 struct Options {
-    duration: Duration,
-    clients: Vec<usize>,
-    size: usize,
     hold: usize,
     bulk_mib: usize,
     models: Vec<String>,
@@ -64,17 +38,15 @@ fn main() {
     let mut report = String::new();
     let machine = compare::machine();
     report.push_str(&format!("Machine : {machine}\n\n"));
-    eprintln!("{machine}");
+    netlabs::warn!("{machine}");
 
-    let models: Vec<(&str, &str)> = MODELS
+    let paths = binaries();
+    let models: Vec<(&str, &str)> = paths
         .iter()
-        .filter_map(|(name, path)| path.map(|p| (*name, p)))
+        .map(|(name, path)| (*name, path.to_str().unwrap_or_default()))
         .filter(|(name, _)| options.models.is_empty() || options.models.iter().any(|m| m == name))
         .collect();
 
-    if wants(&options, "pingpong") {
-        report.push_str(&ping_pong_table(&options, &models));
-    }
     if wants(&options, "hold") {
         report.push_str(&hold_table(&options, &models));
     }
@@ -82,7 +54,10 @@ fn main() {
         report.push_str(&bulk_table(&options, &models));
     }
 
-    println!("\n{report}");
+    {
+        use std::io::Write; // a closed stdout (`| head`) is no reason to panic
+        let _ = writeln!(io::stdout().lock(), "\n{report}");
+    }
     // target/release/deps/echo_models-… → target/bench/
     let exe = std::env::current_exe().unwrap_or_default();
     let Some(target) = exe.ancestors().nth(3) else {
@@ -92,7 +67,7 @@ fn main() {
     if std::fs::create_dir_all(&out).is_ok() {
         let file = out.join("echo_models.md");
         if std::fs::write(&file, &report).is_ok() {
-            eprintln!("tableau écrit dans {}", file.display());
+            netlabs::warn!("tableau écrit dans {}", file.display());
         }
     }
 }
@@ -101,56 +76,29 @@ fn wants(options: &Options, part: &str) -> bool {
     options.only.is_empty() || options.only.iter().any(|p| p == part)
 }
 
-// ---------------------------------------------------------------- ping-pong
-
-/// compare's own measurement: the same generator, the same table.
-fn ping_pong_table(options: &Options, models: &[(&str, &str)]) -> String {
-    let mut rows = Vec::new();
-    for &c in &options.clients {
-        for &(name, path) in models {
-            eprintln!("ping-pong : {name}, C = {c}…");
-            let step = match Server::start(Path::new(path)) {
-                Err(why) => Step::failed(c, why),
-                Ok(server) => {
-                    let plan = Plan {
-                        clients: c,
-                        size: options.size,
-                        warm_up: WARM_UP,
-                        duration: options.duration,
-                        server_pid: Some(server.pid),
-                    };
-                    load::ping_pong(&[server.addr], &plan, &mut |_| {})
-                }
-            };
-            rows.push(Row {
-                server: name.to_string(),
-                step,
-            });
-        }
-    }
-    format!(
-        "## Ping-pong : {} octets, {} s par mesure\n\n{}\n{}\n\n",
-        options.size,
-        options.duration.as_secs_f64(),
-        report::table(&rows),
-        report::generator_note(&rows)
-    )
-}
-
 // --------------------------------------------------------------------- hold
 
 fn hold_table(options: &Options, models: &[(&str, &str)]) -> String {
     let n = options.hold;
     let mut out = format!(
-        "## {n} connexions ouvertes à la fois, chacune renvoie un octet\n\n\
+        "## {} à la fois, chacune renvoie un octet\n\n\
          | modèle | connexions qui ont répondu | threads | mémoire max | par connexion | durée |\n\
-         |---|---:|---:|---:|---:|---:|\n"
+         |---|---:|---:|---:|---:|---:|\n",
+        netlabs::plural(
+            n as u64,
+            "aucune connexion ouverte",
+            "connexion ouverte",
+            "connexions ouvertes"
+        )
     );
     for &(name, path) in models {
         if name == "echo-server" {
             continue;
         }
-        eprintln!("hold : {name}, {n} connexions…");
+        netlabs::warn!(
+            "hold : {name}, {}…",
+            netlabs::plural(n as u64, "aucune connexion", "connexion", "connexions")
+        );
         let Ok(server) = Server::start(Path::new(path)) else {
             out.push_str(&format!("| {name} | ne démarre pas |\n"));
             continue;
@@ -168,14 +116,14 @@ fn hold_table(options: &Options, models: &[(&str, &str)]) -> String {
         });
         let per = (peak.saturating_sub(base)) as f64 * 1024.0 / n as f64;
         out.push_str(&format!(
-            "| {name} | {} | {threads} | {} | {:.1} Kio | {:.1} s |\n",
+            "| {name} | {} | {threads} | {} | {} Kio | {} s |\n",
             match answered {
                 Ok(k) => format!("{k} / {n}"),
                 Err(e) => format!("échec : {e}"),
             },
             mib(peak),
-            per / 1024.0,
-            elapsed.as_secs_f64(),
+            decimal(per / 1024.0, 1),
+            decimal(elapsed.as_secs_f64(), 1),
         ));
     }
     out.push('\n');
@@ -215,7 +163,7 @@ fn bulk_table(options: &Options, models: &[(&str, &str)]) -> String {
         options.bulk_mib
     );
     for &(name, path) in models {
-        eprintln!("bulk : {name}…");
+        netlabs::warn!("bulk : {name}…");
         let Ok(server) = Server::start(Path::new(path)) else {
             out.push_str(&format!("| {name} | ne démarre pas |\n"));
             continue;
@@ -230,15 +178,15 @@ fn bulk_table(options: &Options, models: &[(&str, &str)]) -> String {
         let peak = status(server.pid, "VmHWM:");
         let (rate, ok) = match result {
             Ok(true) => (
-                format!("{:.2} Go/s", total as f64 / elapsed / 1e9),
+                format!("{} Go/s", decimal(total as f64 / elapsed / 1e9, 2)),
                 "oui".to_string(),
             ),
             Ok(false) => ("—".into(), "NON".into()),
             Err(e) => ("—".into(), format!("échec : {e}")),
         };
         out.push_str(&format!(
-            "| {name} | {rate} | {:.2} s | {} | {ok} |\n",
-            cpu.as_secs_f64(),
+            "| {name} | {rate} | {} s | {} | {ok} |\n",
+            decimal(cpu.as_secs_f64(), 2),
             mib(peak)
         ));
     }
@@ -318,30 +266,51 @@ fn fill(buf: &mut [u8], offset: usize) {
 
 // ------------------------------------------------------------------ plumbing
 
+/// The release binaries of the four models, beside this benchmark's
+/// folder (`target/release/deps/echo_models-…` → `target/release/`),
+/// built with cargo if one is missing.
+fn binaries() -> Vec<(&'static str, PathBuf)> {
+    let exe = std::env::current_exe().unwrap_or_default();
+    let dir = exe
+        .ancestors()
+        .nth(2)
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let list: Vec<(&str, PathBuf)> = compare::MODELS
+        .iter()
+        .map(|(name, ..)| (*name, dir.join(name)))
+        .collect();
+    if list.iter().any(|(_, p)| !p.is_file()) {
+        netlabs::warn!("compilation des serveurs : cargo build --release -p echo -p reactor");
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let _ = Command::new(cargo)
+            .args(["build", "--release", "-p", "echo", "-p", "reactor"])
+            .status();
+    }
+    list.into_iter().filter(|(_, p)| p.is_file()).collect()
+}
+
 /// A number field of `/proc/PID/status`, 0 where there is none.
 fn status(pid: u32, key: &str) -> u64 {
     netlabs::procfs::status_field(pid, key).unwrap_or(0)
 }
 
 fn mib(kib: u64) -> String {
-    format!("{:.1} Mio", kib as f64 / 1024.0)
+    format!("{} Mio", decimal(kib as f64 / 1024.0, 1))
 }
 
 const USAGE: &str = "\
-echo_models — le banc d'essai des serveurs echo de TP5b (ping-pong, connexions ouvertes, gros transfert)
+echo_models — les serveurs echo de TP5b : 10 000 connexions ouvertes, un gros transfert
 
-usage : cargo bench -p echo --bench echo_models -- [OPTIONS]
-  --duration SECS     durée d'une mesure de ping-pong (défaut 3)
-  --clients LISTE     nombres de clients, par exemple 1,10,100,1000 (le défaut)
-  --size OCTETS       taille d'un message de ping-pong (défaut 64)
+usage : cargo bench -p compare --bench echo_models -- [OPTIONS]
   --hold N            connexions ouvertes ensemble (défaut 10000)
   --bulk-mib N        Mio envoyés dans une seule connexion (défaut 256)
   --models LISTE      serveurs mesurés (défaut : les quatre), parmi
                       echo-server, echo-thread-server, echo-poll-server, echo-reactor-server
-  --only LISTE        parties mesurées, parmi pingpong, hold, bulk (défaut : toutes)
+  --only LISTE        parties mesurées, parmi hold, bulk (défaut : toutes)
   -h, --help          cette aide
 
-Pour le seul ping-pong, avec les images : l'outil compare (make demo).
+Pour le ping-pong (C clients), avec les images : target/release/compare.
 ";
 
 /// The options, each checked: a mistake prints the usage and exits 2, as
@@ -355,38 +324,15 @@ fn parse_options() -> Options {
         }
         n
     };
-    let secs: f64 = args.value("--duration").unwrap_or(3.0);
-    if !(secs.is_finite() && secs > 0.0 && secs <= 3600.0) {
-        args.usage_error(
-            "--duration attend un nombre de secondes entre 0 et 3600, par exemple 3 ou 0.5",
-        );
-    }
-    let clients: Vec<usize> = match args.value::<String>("--clients") {
-        None => vec![1, 10, 100, 1000],
-        Some(text) => text
-            .split(',')
-            .map(|c| match c.trim().parse() {
-                Ok(n) if n > 0 => n,
-                _ => args.usage_error(&format!(
-                    "--clients attend des nombres plus grands que 0 séparés par des virgules (reçu « {text} »)"
-                )),
-            })
-            .collect(),
-    };
-    let size = args.value("--size").unwrap_or(64);
-    let size = positive(&args, "--size", size);
     let hold = args.value("--hold").unwrap_or(10_000);
     let hold = positive(&args, "--hold", hold);
     let bulk_mib = args.value("--bulk-mib").unwrap_or(256);
     let bulk_mib = positive(&args, "--bulk-mib", bulk_mib);
-    let names: Vec<&str> = MODELS.iter().map(|(name, _)| *name).collect();
+    let names: Vec<&str> = compare::MODELS.iter().map(|(name, ..)| *name).collect();
     let models = list(&mut args, "--models", &names);
-    let only = list(&mut args, "--only", &["pingpong", "hold", "bulk"]);
+    let only = list(&mut args, "--only", &["hold", "bulk"]);
     args.finish();
     Options {
-        duration: Duration::from_secs_f64(secs),
-        clients,
-        size,
         hold,
         bulk_mib,
         models,
