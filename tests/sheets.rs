@@ -1,6 +1,10 @@
-//! The lab sheets, followed by a test: every transcript marked in
-//! `docs/*.md` is typed again, command by command, and what the programs
-//! print today must be what the sheet shows.
+//! The lab sheets, followed by a test. Each sheet is a main path (a
+//! two-hour lab) and a "Pour aller plus loin" page. The main path is
+//! walked end to end, in order: every server it starts shows the first
+//! line the sheet shows, and every marked transcript is typed again,
+//! command by command; what the programs print today must be what the
+//! sheet shows. The plus pages' transcripts are typed again too. A main
+//! path stays at most about three times the length of its course text.
 //!
 //! # How a transcript is marked
 //!
