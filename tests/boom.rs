@@ -1,9 +1,9 @@
 //! `boom-server` (seed `bite-sized-twisted-triforce.txt`, "Toward a better
-//! boom"; CATALOGUE section 4) played over raw sockets, as telnet or nc
-//! would: the negotiation, two players, a move one makes and the other
-//! sees, a bomb that burns a tile after its fuse, a player who leaves; a
-//! player who floods and never reads, who must slow nobody; the 27th
-//! player, refused.
+//! boom") played over raw sockets, as telnet or nc would: the negotiation,
+//! two players, a move one makes and the other sees, a bomb that burns a
+//! tile after its fuse, a player who leaves; a player who floods and never
+//! reads, who must slow nobody; a player who stops reading, and gets the
+//! board of the moment once it reads again; the 27th player, refused.
 //! No sleep: each step reads until the expected screen comes, bounded by
 //! `WAIT`.
 
@@ -11,6 +11,8 @@ mod util;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -76,12 +78,17 @@ impl Player {
                 "no screen with {what}; last one:\n{}",
                 String::from_utf8_lossy(&self.received[starts.last().copied().unwrap_or(0)..])
             );
+            // The screens before the last one did not match: forget them,
+            // so that megabytes of them are not scanned again and again.
+            if let Some(&last) = starts.last() {
+                self.received.drain(..last);
+            }
             self.read_some();
         }
     }
 
     fn read_some(&mut self) {
-        let mut buf = [0u8; 4096];
+        let mut buf = vec![0u8; 256 * 1024];
         match self.stream.read(&mut buf) {
             Ok(0) => panic!("the server closed the connection"),
             Ok(n) => self.received.extend_from_slice(&buf[..n]),
@@ -194,6 +201,47 @@ fn a_player_who_floods_and_never_reads_slows_nobody() {
     let c = flood.join().expect("the flood");
     drop(c);
     server.wait_for_log("C part");
+}
+
+#[test]
+fn a_player_who_stops_reading_gets_the_board_of_the_moment_once_it_reads_again() {
+    let server = Server::start("boom-server", &["--bind", "127.0.0.1", "--port", "0"]);
+    let mut a = Player::join(&server);
+    a.wait_screen("A", |s| s.contains("A (vous) en vie"));
+    let mut b = Player::join(&server);
+    b.wait_screen("B", |s| s.contains("B (vous) en vie"));
+    // B stops reading, and asks for telnet options as fast as it can:
+    // each refusal the server owes it piles up in the server's queue.
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut writer = b.stream.try_clone().expect("a second handle");
+    let flood = {
+        let stop = Arc::clone(&stop);
+        thread::spawn(move || {
+            let requests = [255, 253, 24].repeat(4096);
+            while !stop.load(Ordering::Relaxed) && writer.write_all(&requests).is_ok() {}
+        })
+    };
+    // A plays until the server has stopped sending B its screens.
+    let deadline = Instant::now() + WAIT;
+    while !server.log().contains("B ne lit plus ses écrans") {
+        assert!(Instant::now() < deadline, "B never fell behind");
+        a.send(b"d");
+        a.wait_screen("A on the right", |s| row(s, 0).starts_with("| . A"));
+        a.send(b"a");
+        a.wait_screen("A on the left", |s| row(s, 0).starts_with("| A ."));
+    }
+    stop.store(true, Ordering::Relaxed);
+    flood.join().expect("the flood");
+    // A's last move: B, behind, is not sent that screen now...
+    a.send(b"s");
+    a.wait_screen("A down", |s| row(s, 1).starts_with("| A #"));
+    // ... but as soon as it has read everything, with nothing changing on
+    // the board any more.
+    let screen = b.wait_screen("the board of the moment", |s| {
+        row(s, 1).starts_with("| A #") && s.contains("touches : ")
+    });
+    assert_eq!(row(&screen, 0), "| . . % % % % % % % % % |");
+    server.wait_for_log("B a rattrapé son retard : il reçoit l'écran du moment");
 }
 
 #[test]

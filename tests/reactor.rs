@@ -1,5 +1,5 @@
 //! The servers on the reactor (`twisted-echo`, `obstinate-server`) run as
-//! a student runs them, with real sockets (CATALOGUE section 4).
+//! a student runs them, with real sockets.
 //! `echo-reactor-server` is tested with the other echo servers, abuse
 //! included, in `tests/echo.rs`.
 

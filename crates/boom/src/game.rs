@@ -27,7 +27,7 @@
 //! assert_eq!(game.row(0), ". a % % %"); // out; A stays dead
 //! ```
 //!
-//! The rules (CATALOGUE section 4, "boom rules"):
+//! The rules:
 //!
 //! - a `W×H` board of EMPTY, HARD (where x and y are both odd) and SOFT
 //!   tiles (everything else at start);
@@ -45,7 +45,7 @@
 //! - a pawn in fire, or walking into it, dies: it can no longer move nor
 //!   drop bombs, and stays dead.
 //!
-//! Where the catalogue is silent:
+//! Where the rules above are silent, our choices:
 //!
 //! - **more players than corners.** A fifth player is not refused: with no
 //!   free corner, the pawn goes to the free tile farthest from every other
@@ -64,12 +64,12 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::time::Duration;
 
 use reactor::{Clock, DelayedCall};
 
-/// The board's default size (the seed's game, and the catalogue's).
+/// The board's default size (the seed's game).
 pub const WIDTH: usize = 11;
 /// See [`WIDTH`].
 pub const HEIGHT: usize = 11;
@@ -406,15 +406,13 @@ impl Game {
 
     // ---- Timers ----------------------------------------------------------
 
-    /// Schedules `f` on the game's clock. The call holds only a weak handle
-    /// on the game: a game dropped with calls pending is freed, and the
-    /// calls do nothing.
+    /// Schedules `f` on the game's clock, with a weak handle on the game
+    /// (see [`crate::later`]).
     fn later(&self, delay: Duration, f: impl FnOnce(&Game) + 'static) -> DelayedCall {
-        let weak: Weak<Inner> = Rc::downgrade(&self.inner);
-        self.inner.clock.call_later(delay, move || {
-            if let Some(inner) = weak.upgrade() {
-                f(&Game { inner });
-            }
+        crate::later(&self.inner.clock, delay, &self.inner, move |inner| {
+            f(&Game {
+                inner: Rc::clone(inner),
+            })
         })
     }
 

@@ -10,7 +10,8 @@
 //! - a **Protocol** decides what to do with the bytes of one connection:
 //!   `connection_made`, `data_received`, `connection_lost`;
 //! - its **Transport** carries the bytes: `write`, `lose_connection`,
-//!   `peer`; it buffers what the socket does not take at once;
+//!   `peer`; it buffers what the socket does not take at once, and the
+//!   protocol is told `write_drained` when that is sent;
 //! - a **Factory** builds one protocol per connection (`build_protocol`,
 //!   `None` refuses it) and keeps what outlives a connection;
 //! - the **Reactor** owns the sockets and runs the loop: `listen_tcp`,
@@ -57,16 +58,22 @@
 //!     }
 //! }
 //!
-//! fn main() -> std::io::Result<()> {
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!     let mut reactor = Reactor::new()?;
 //!     let factory = EchoFactory { num_protocols: Rc::new(Cell::new(0)) };
 //!     // endpoint = TCP4ServerEndpoint(reactor, 8098, interface='localhost')
 //!     // endpoint.listen(EchoFactory())
-//!     let addr = reactor.listen_tcp("127.0.0.1:8098".parse().unwrap(), factory)?;
+//!     let addr = reactor.listen_tcp("127.0.0.1:8098".parse()?, factory)?;
 //!     println!("en écoute sur {addr}");
-//!     reactor.run() // reactor.run()
+//!     reactor.run()?; // reactor.run()
+//!     Ok(())
 //! }
 //! ```
+//!
+//! A server's `main` does these three steps with [`serve`], which also
+//! prints the first line; a failure (a busy port, a factory that cannot
+//! start) comes back as an [`Error`] whose text is the French line to
+//! print before exiting 1.
 //!
 //! The same protocol, tested with no socket (Twisted's `StringTransport`):
 //!
@@ -112,7 +119,8 @@
 //!
 //! See [`Reactor::run`] and the module source `reactor.rs`: one `poll` over
 //! every socket, one read per ready connection, writes sent at once and
-//! queued only for what the socket did not take, reading paused while more
+//! queued only for what the socket did not take (the protocol is told
+//! [`Protocol::write_drained`] once the queue is sent), reading paused while more
 //! than [`MAX_PENDING`] bytes wait for a peer that does not read, accepting
 //! paused for a moment when no descriptor is left. Nothing here calls C: the
 //! only foreign function, `poll`, is wrapped in `netlabs::sys`.
@@ -122,6 +130,7 @@
 mod line;
 mod protocol;
 mod reactor;
+mod serve;
 pub mod testing;
 mod time;
 mod transport;
@@ -131,6 +140,7 @@ mod loop_tests;
 
 pub use crate::line::{LineProtocol, LineReceiver, MAX_LINE_LENGTH};
 pub use crate::protocol::{ClientFactory, Factory, Protocol, Reason};
-pub use crate::reactor::{Reactor, ReactorHandle, serve};
+pub use crate::reactor::{Reactor, ReactorHandle};
+pub use crate::serve::{Error, Listening, listen, serve};
 pub use crate::time::{Clock, DelayedCall};
 pub use crate::transport::{MAX_PENDING, Transport};

@@ -35,6 +35,12 @@ pub trait LineProtocol {
         transport.lose_connection();
     }
 
+    /// Every byte written has been sent (see
+    /// [`Protocol::write_drained`]).
+    fn write_drained(&mut self, transport: &Transport) {
+        let _ = transport;
+    }
+
     /// The connection is closed (Twisted's `connectionLost`).
     fn connection_lost(&mut self, reason: Reason) {
         let _ = reason;
@@ -95,6 +101,10 @@ impl<P: LineProtocol> Protocol for LineReceiver<P> {
         }
     }
 
+    fn write_drained(&mut self, transport: &Transport) {
+        self.inner.write_drained(transport);
+    }
+
     fn connection_lost(&mut self, reason: Reason) {
         self.inner.connection_lost(reason);
     }
@@ -134,6 +144,22 @@ mod tests {
             receiver.data_received(&t, piece);
         }
         (receiver, t)
+    }
+
+    #[test]
+    fn write_drained_reaches_the_line_protocol() {
+        #[derive(Default)]
+        struct Drained(usize);
+        impl LineProtocol for Drained {
+            fn line_received(&mut self, _: &Transport, _: &[u8]) {}
+            fn write_drained(&mut self, _: &Transport) {
+                self.0 += 1;
+            }
+        }
+        let t = StringTransport::new();
+        let mut receiver = LineReceiver::new(Drained::default());
+        receiver.write_drained(&t);
+        assert_eq!(receiver.get_ref().0, 1);
     }
 
     #[test]

@@ -355,3 +355,116 @@ fn lose_connection_sends_everything_queued_then_closes() {
     assert!(all.ends_with(b"zbye"));
     stop(handle, thread);
 }
+
+#[test]
+fn write_drained_lets_a_producer_write_again_once_the_peer_has_read() {
+    /// Twisted's streaming producer, in the reactor's words: writes its
+    /// chunks while the transport sends them at once, pauses as soon as
+    /// some wait (`pending`), and goes on when told `write_drained`; after
+    /// the last chunk, `done`, and it hangs up.
+    struct Producer {
+        sent: usize,
+        drained: usize,
+        report: Sender<(usize, usize)>,
+    }
+    /// More than a loopback socket holds (its buffers and the peer's, a
+    /// few MiB): each chunk leaves some queued, so each pauses.
+    const CHUNK: usize = 16 * 1024 * 1024;
+    const CHUNKS: usize = 2;
+    impl Producer {
+        fn produce(&mut self, transport: &Transport) {
+            while transport.pending() == 0 {
+                if self.sent == CHUNKS {
+                    transport.write(b"done");
+                    transport.lose_connection();
+                    return;
+                }
+                self.sent += 1;
+                transport.write(&vec![b'0' + self.sent as u8; CHUNK]);
+            }
+        }
+    }
+    impl Protocol for Producer {
+        fn connection_made(&mut self, transport: &Transport) {
+            self.produce(transport);
+        }
+        fn data_received(&mut self, _: &Transport, _: &[u8]) {}
+        fn write_drained(&mut self, transport: &Transport) {
+            self.drained += 1;
+            let _ = self.report.send((self.drained, transport.pending()));
+            self.produce(transport);
+        }
+        fn connection_lost(&mut self, _: Reason) {
+            let _ = self.report.send((self.drained, usize::MAX));
+        }
+    }
+    struct ProducerFactory(Sender<(usize, usize)>);
+    impl Factory for ProducerFactory {
+        fn build_protocol(&mut self, _: SocketAddr) -> Option<Box<dyn Protocol>> {
+            Some(Box::new(Producer {
+                sent: 0,
+                drained: 0,
+                report: self.0.clone(),
+            }))
+        }
+    }
+    let (tx, reports) = mpsc::channel();
+    let (handle, addr, thread) = spawn_reactor(move |reactor| {
+        reactor
+            .listen_tcp("127.0.0.1:0".parse().unwrap(), ProducerFactory(tx))
+            .unwrap()
+    });
+    let mut stream = connect(addr);
+    let mut all = Vec::new();
+    let end = stream.read_to_end(&mut all);
+    assert!(end.is_ok(), "{end:?} after {} bytes", all.len());
+    assert_eq!(all.len(), CHUNKS * CHUNK + 4);
+    assert!(all[..CHUNK].iter().all(|&b| b == b'1'));
+    assert!(all[CHUNK..2 * CHUNK].iter().all(|&b| b == b'2'));
+    assert!(all.ends_with(b"2done"));
+    // Told once per chunk, each time with nothing left to send; not for
+    // `done` (it went out at once), nor after it (closing).
+    let seen: Vec<_> = (0..3)
+        .map(|_| reports.recv_timeout(WAIT).unwrap())
+        .collect();
+    assert_eq!(seen, [(1, 0), (2, 0), (2, usize::MAX)]);
+    stop(handle, thread);
+}
+
+#[test]
+fn writes_the_socket_takes_at_once_are_never_followed_by_write_drained() {
+    /// Answers each read with `ok`, and tells how often it was drained.
+    struct Small(Sender<usize>, usize);
+    impl Protocol for Small {
+        fn data_received(&mut self, transport: &Transport, _: &[u8]) {
+            transport.write(b"ok");
+            let _ = self.0.send(self.1);
+        }
+        fn write_drained(&mut self, _: &Transport) {
+            self.1 += 1;
+        }
+    }
+    struct SmallFactory(Sender<usize>);
+    impl Factory for SmallFactory {
+        fn build_protocol(&mut self, _: SocketAddr) -> Option<Box<dyn Protocol>> {
+            Some(Box::new(Small(self.0.clone(), 0)))
+        }
+    }
+    let (tx, counts) = mpsc::channel();
+    let (handle, addr, thread) = spawn_reactor(move |reactor| {
+        reactor
+            .listen_tcp("127.0.0.1:0".parse().unwrap(), SmallFactory(tx))
+            .unwrap()
+    });
+    let mut stream = connect(addr);
+    for _ in 0..20 {
+        stream.write_all(b"?").unwrap();
+        let mut ok = [0; 2];
+        stream.read_exact(&mut ok).unwrap();
+    }
+    let seen: Vec<usize> = (0..20)
+        .map(|_| counts.recv_timeout(WAIT).unwrap())
+        .collect();
+    assert_eq!(seen, [0; 20]);
+    stop(handle, thread);
+}

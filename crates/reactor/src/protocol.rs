@@ -36,6 +36,25 @@ pub trait Protocol {
     /// is whatever one read returned, part of a message or several of them.
     fn data_received(&mut self, transport: &Transport, data: &[u8]);
 
+    /// Every byte written has been sent: the queue of the transport, which
+    /// the peer had left to fill up, is empty again. A protocol that stopped
+    /// writing to a slow peer (it looked at [`Transport::pending`]) writes
+    /// again here.
+    ///
+    /// Twisted says this to a *producer*: a protocol that writes for ever
+    /// registers itself with `transport.registerProducer(self, True)`, the
+    /// transport calls its `pauseProducing()` when its buffer fills and
+    /// `resumeProducing()` when it is empty again. Here the reactor owns
+    /// the protocol and its transport side by side, so it simply tells the
+    /// protocol; pausing is the protocol's own choice, made before it
+    /// writes (`transport.pending() > LIMIT`: skip), and this call is
+    /// `resumeProducing`. It comes only after the queue had to hold bytes
+    /// (never for writes the socket took at once), and not once the
+    /// connection is closing.
+    fn write_drained(&mut self, transport: &Transport) {
+        let _ = transport;
+    }
+
     /// The connection is closed (Twisted's `connectionLost`); the protocol
     /// is dropped right after.
     fn connection_lost(&mut self, reason: Reason) {
@@ -51,8 +70,16 @@ pub trait Factory {
     fn build_protocol(&mut self, peer: SocketAddr) -> Option<Box<dyn Protocol>>;
 
     /// The factory starts serving: called by `listen_tcp` (or
-    /// `connect_tcp`) before any connection (Twisted's `startFactory`).
-    fn start_factory(&mut self) {}
+    /// `connect_tcp`) before any connection (Twisted's `startFactory`): a
+    /// place to open a file the protocols share.
+    ///
+    /// It may fail, saying why in one French line (`impossible d'ouvrir
+    /// … ; …`): `listen_tcp` then closes its socket again and returns the
+    /// failure, as Twisted's `listenTCP` raises what `startFactory` raised;
+    /// `stop_factory` is not called. A server's `main` prints it and exits.
+    fn start_factory(&mut self) -> Result<(), String> {
+        Ok(())
+    }
 
     /// The factory is done: called when the reactor stops, or when the
     /// connection of a client factory is over (Twisted's `stopFactory`).

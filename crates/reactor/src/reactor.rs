@@ -8,8 +8,9 @@
 //! 3. build the list for `poll`: the wake-up socket first, then each
 //!    listening socket, then each connection with what it waits for;
 //! 4. sleep in `poll` until something is ready or the next timer is due;
-//! 5. serve what is ready: the connections (read once, hand the bytes to
-//!    the protocol; send what is queued), then the listening sockets
+//! 5. serve what is ready: the connections (send what is queued, and
+//!    once all of it is sent tell the protocol `write_drained`; read once,
+//!    hand the bytes to the protocol), then the listening sockets
 //!    (accept), then the wake-up socket (run the calls other threads
 //!    handed over). The calls come last because they may add sockets the
 //!    list does not have yet.
@@ -22,16 +23,18 @@ use std::collections::HashMap;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::net::UnixStream;
+use std::rc::Rc;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use netlabs::Why;
 use netlabs::net::{self, FULL_PAUSE, Retry};
 use netlabs::sys::{Events, PollFd, poll_fds};
-use netlabs::{Why, fail};
 
 use crate::time::{Clock, DelayedCall};
-use crate::{ClientFactory, Factory, Protocol, Transport};
+use crate::transport::TcpTransport;
+use crate::{ClientFactory, Error, Factory, Protocol, Transport};
 
 /// One read buffer for every connection: 64 KiB lets a bulk transfer go at
 /// memory speed, and there is only one however many clients there are.
@@ -72,8 +75,11 @@ struct Port {
     told: bool,
 }
 
-/// A connection: its transport and the protocol that decides what to do.
+/// A connection: its socket, the protocol that decides what to do, and
+/// the protocol's handle on the socket.
 struct Connection {
+    tcp: Rc<TcpTransport>,
+    /// A handle on `tcp`, the one given to the protocol.
     transport: Transport,
     protocol: Box<dyn Protocol>,
     /// The client factory that made it, told `stop_factory` at the end.
@@ -98,13 +104,19 @@ impl Reactor {
     /// A reactor with nothing to do yet. Fails only if the system refuses
     /// the wake-up socket pair (no descriptor left).
     pub fn new() -> io::Result<Reactor> {
+        Reactor::with_clock(Clock::new())
+    }
+
+    /// A reactor whose timers run on `clock`, made beforehand: a program
+    /// whose factory needs the clock (a game's timers) makes it first.
+    pub fn with_clock(clock: Clock) -> io::Result<Reactor> {
         // The self-pipe trick: another thread writes one byte on one end,
         // the loop's `poll` watches the other end and wakes up.
         let (wake_reader, wake_writer) = UnixStream::pair()?;
         wake_reader.set_nonblocking(true)?;
         wake_writer.set_nonblocking(true)?;
         Ok(Reactor {
-            clock: Clock::new(),
+            clock,
             ports: Vec::new(),
             connections: Vec::new(),
             connecting: HashMap::new(),
@@ -121,17 +133,25 @@ impl Reactor {
     }
 
     /// Listens on `addr` (port 0: a free port) and serves every connection
-    /// with a protocol built by `factory` (Twisted's `listenTCP`). Calls
-    /// `factory.start_factory()`, and returns the real address.
+    /// with a protocol built by `factory` (Twisted's `listenTCP`). Returns
+    /// the real address.
+    ///
+    /// The port is bound first, then the factory is started
+    /// (`start_factory`): nothing is opened for a server that cannot have
+    /// its port. A factory that cannot start makes this fail, and the port
+    /// is closed again.
     pub fn listen_tcp(
         &mut self,
         addr: SocketAddr,
         mut factory: impl Factory + 'static,
-    ) -> io::Result<SocketAddr> {
-        let listener = net::bind_tcp(addr)?;
-        listener.set_nonblocking(true)?;
-        let local = listener.local_addr()?;
-        factory.start_factory();
+    ) -> Result<SocketAddr, Error> {
+        let bound = net::bind_tcp(addr).and_then(|listener| {
+            listener.set_nonblocking(true)?;
+            let local = listener.local_addr()?;
+            Ok((listener, local))
+        });
+        let (listener, local) = bound.map_err(|e| Error::Bind(addr, e))?;
+        factory.start_factory().map_err(Error::Start)?;
         self.ports.push(Port {
             listener,
             factory: Box::new(factory),
@@ -150,13 +170,19 @@ impl Reactor {
     /// thread does both and hands the socket back to the loop with
     /// [`ReactorHandle::call_from_thread`] (Twisted resolves names in a
     /// thread pool too); the loop never waits.
+    ///
+    /// A factory that cannot start is told `client_connection_failed` with
+    /// its own reason, and no connection is tried.
     pub fn connect_tcp(
         &mut self,
         host: &str,
         port: u16,
         mut factory: impl ClientFactory + 'static,
     ) {
-        factory.start_factory();
+        if let Err(reason) = factory.start_factory() {
+            factory.client_connection_failed(&reason);
+            return;
+        }
         let id = self.next_connector;
         self.next_connector += 1;
         self.connecting.insert(id, Box::new(factory));
@@ -258,7 +284,7 @@ impl Reactor {
             self.fds.push(PollFd::new(&port.listener, events));
         }
         for connection in &self.connections {
-            self.fds.push(connection.transport.poll_entry());
+            self.fds.push(connection.tcp.poll_entry());
         }
     }
 
@@ -289,15 +315,16 @@ impl Reactor {
             if ready.is_empty() {
                 continue;
             }
-            let transport = &connection.transport;
+            let (tcp, transport) = (&connection.tcp, &connection.transport);
             // Room to write: send what is queued. On an error or a hang-up,
-            // the write (or the read below) says what happened.
-            if ready.intersects(Events::OUT | problem) && transport.pending() > 0 {
-                transport.flush();
+            // the write (or the read below) says what happened. Everything
+            // sent: the protocol may write again (Twisted's resumeProducing).
+            if ready.intersects(Events::OUT | problem) && tcp.pending() > 0 && tcp.flush() {
+                connection.protocol.write_drained(transport);
             }
             // Data to read (or end of data): one read, then the protocol.
-            if ready.intersects(Events::IN | problem) && transport.wants_to_read() {
-                let n = transport.read_into(&mut self.buf);
+            if ready.intersects(Events::IN | problem) && tcp.wants_to_read() {
+                let n = tcp.read_into(&mut self.buf);
                 if n > 0 {
                     connection.protocol.data_received(transport, &self.buf[..n]);
                 }
@@ -373,9 +400,11 @@ impl Reactor {
         mut protocol: Box<dyn Protocol>,
         client_factory: Option<Box<dyn ClientFactory>>,
     ) {
-        let transport = Transport::new(stream, peer, host);
+        let tcp = TcpTransport::new(stream, peer, host);
+        let transport = Transport::new(tcp.clone());
         protocol.connection_made(&transport);
         self.connections.push(Connection {
+            tcp,
             transport,
             protocol,
             client_factory,
@@ -388,13 +417,13 @@ impl Reactor {
         let mut i = 0;
         let mut closed_any = false;
         while i < self.connections.len() {
-            if !self.connections[i].transport.is_finished() {
+            if !self.connections[i].tcp.is_finished() {
                 i += 1;
                 continue;
             }
             // swap_remove: the order of connections does not matter.
             let mut connection = self.connections.swap_remove(i);
-            let reason = connection.transport.close();
+            let reason = connection.tcp.close();
             connection.protocol.connection_lost(reason);
             if let Some(mut factory) = connection.client_factory {
                 factory.stop_factory();
@@ -432,8 +461,8 @@ impl Reactor {
     /// then close everything and stop the factories.
     fn shut_down(&mut self) {
         for mut connection in std::mem::take(&mut self.connections) {
-            connection.transport.flush();
-            let reason = connection.transport.close();
+            connection.tcp.flush();
+            let reason = connection.tcp.close();
             connection.protocol.connection_lost(reason);
             if let Some(mut factory) = connection.client_factory {
                 factory.stop_factory();
@@ -455,23 +484,6 @@ fn prepare(stream: &TcpStream) -> io::Result<SocketAddr> {
     stream.set_nonblocking(true)?;
     let _ = stream.set_nodelay(true);
     Ok(net::canonical(stream.local_addr()?))
-}
-
-/// What a server's `main` does with its factory — Twisted's
-/// `reactor.listenTCP(port, factory)` then `reactor.run()`: listens on
-/// `addr`, prints the first line `en écoute sur ADDR:PORT`, and runs the
-/// loop until [`Reactor::stop`]. A failure (port busy, no descriptor…)
-/// prints one French line on stderr and exits 1.
-pub fn serve(addr: SocketAddr, factory: impl Factory + 'static) {
-    let mut reactor =
-        Reactor::new().unwrap_or_else(|e| fail!("réacteur impossible à créer ({})", Why(&e)));
-    let local = reactor
-        .listen_tcp(addr, factory)
-        .unwrap_or_else(|e| fail!("{}", netlabs::error::bind(addr, &e)));
-    net::announce_tcp(local);
-    if let Err(e) = reactor.run() {
-        fail!("la boucle du réacteur s'est arrêtée ({})", Why(&e));
-    }
 }
 
 impl ReactorHandle {
@@ -506,6 +518,81 @@ mod tests {
         fn build_protocol(&mut self, _peer: SocketAddr) -> Option<Box<dyn Protocol>> {
             None
         }
+    }
+
+    /// Cannot start: says why, and records whether it was stopped.
+    struct Broken(Rc<std::cell::Cell<bool>>);
+    impl Factory for Broken {
+        fn build_protocol(&mut self, _peer: SocketAddr) -> Option<Box<dyn Protocol>> {
+            None
+        }
+        fn start_factory(&mut self) -> Result<(), String> {
+            Err("impossible d'ouvrir le fichier".into())
+        }
+        fn stop_factory(&mut self) {
+            self.0.set(true);
+        }
+    }
+
+    #[test]
+    fn a_factory_that_cannot_start_makes_listen_fail_and_frees_the_port() {
+        let mut reactor = Reactor::new().unwrap();
+        let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = free.local_addr().unwrap();
+        drop(free);
+        let stopped = Rc::new(std::cell::Cell::new(false));
+        let err = reactor
+            .listen_tcp(addr, Broken(Rc::clone(&stopped)))
+            .unwrap_err();
+        assert!(matches!(err, Error::Start(_)), "{err:?}");
+        assert_eq!(err.to_string(), "impossible d'ouvrir le fichier");
+        assert!(reactor.ports.is_empty());
+        std::net::TcpListener::bind(addr).expect("the port is free again");
+        reactor.shut_down(); // what `run` does at its end
+        assert!(!stopped.get(), "never started, never stopped");
+    }
+
+    /// A client factory that cannot start either, and hears why.
+    struct BrokenClient(Rc<std::cell::RefCell<Vec<String>>>);
+    impl Factory for BrokenClient {
+        fn build_protocol(&mut self, _peer: SocketAddr) -> Option<Box<dyn Protocol>> {
+            None
+        }
+        fn start_factory(&mut self) -> Result<(), String> {
+            Err("pas de fichier".into())
+        }
+        fn stop_factory(&mut self) {
+            self.0.borrow_mut().push("stop".into());
+        }
+    }
+    impl ClientFactory for BrokenClient {
+        fn client_connection_failed(&mut self, reason: &str) {
+            self.0.borrow_mut().push(reason.into());
+        }
+    }
+
+    #[test]
+    fn a_client_factory_that_cannot_start_is_told_and_nothing_is_tried() {
+        let mut reactor = Reactor::new().unwrap();
+        let heard = Rc::new(std::cell::RefCell::new(Vec::new()));
+        reactor.connect_tcp("127.0.0.1", 1, BrokenClient(Rc::clone(&heard)));
+        assert!(reactor.connecting.is_empty(), "no connection tried");
+        reactor.shut_down();
+        assert_eq!(*heard.borrow(), ["pas de fichier"], "never stopped");
+    }
+
+    #[test]
+    fn a_busy_port_says_so_in_french() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = taken.local_addr().unwrap();
+        let mut reactor = Reactor::new().unwrap();
+        let err = reactor.listen_tcp(addr, Nobody).unwrap_err();
+        assert!(matches!(err, Error::Bind(..)), "{err:?}");
+        let said = err.to_string();
+        assert!(
+            said.starts_with(&format!("le port {} est déjà utilisé", addr.port())),
+            "{said}"
+        );
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! into moves) and `SimpleFactory` (one board for every protocol), on port
 //! 8900. It goes where the seed says "next time": character mode, so no
 //! Enter is needed, and a screen redrawn for everyone after each change.
-//! The rules are in `boom::game`, the telnet side in `boom::telnet`.
+//! The rules are in `boom::game`, the screens and who gets them when in
+//! `boom::screen` and `boom::arena`, the telnet side in `boom::telnet`.
 //!
 //! Try it, in three terminals:
 //!
@@ -23,22 +24,20 @@
 //! and the pawn disappears from the others' screens.
 //!
 //! One loop serves everyone, so no player may hold it up: screens go out
-//! at most once a frame (FRAME), a read plays a few keys at most
+//! at most once a frame (`arena::FRAME`), a read plays a few keys at most
 //! (MAX_KEYS), and a player whose socket does not take its screens is
-//! skipped until it does (MAX_BEHIND). Try `yes d | nc 127.0.0.1 8900`
-//! beside a telnet player: the telnet player does not notice.
+//! skipped until its socket has taken everything (`arena::MAX_BEHIND`; the reactor
+//! says when: `write_drained`). Try `yes d | nc 127.0.0.1 8900` beside a
+//! telnet player: the telnet player does not notice.
 
-use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::rc::{Rc, Weak};
-use std::time::Duration;
+use std::rc::Rc;
 
-use boom::game::{self, Direction, Game, MAX_PAWNS, PawnId, PawnView};
+use boom::arena::{self, Arena};
+use boom::game::{self, Direction, Game, MAX_PAWNS, PawnId};
 use boom::telnet::{self, Filter};
-use netlabs::{Args, Why, fail, log};
-use reactor::{Clock, DelayedCall, Factory, Protocol, Reactor, Reason, Transport};
+use netlabs::{Args, fail, log};
+use reactor::{Clock, Factory, Protocol, Reason, Transport};
 
 /// The seed's port, on every IPv4 interface (`telnet <host> 8900`).
 const PORT: u16 = 8900;
@@ -52,36 +51,11 @@ const BIND: &str = "0.0.0.0";
 const MIN_SIDE: usize = 3;
 const MAX_SIDE: usize = 37;
 
-/// At most one screen per frame: keys pressed, bombs and fires within the
-/// same 20 ms make one screen, not one each. A player who floods keys costs
-/// the others 50 screens a second at most.
-const FRAME: Duration = Duration::from_millis(20);
-
-/// A player more than this many bytes behind (written by us, not yet
-/// taken by its socket: it does not read) is sent no new screen; it gets
-/// the latest one when it has caught up. About 30 screens of the default
-/// board: never a backlog of stale frames in our memory.
-const MAX_BEHIND: usize = 16 * 1024;
-
-/// How often to look whether a player who was behind has caught up (the
-/// reactor tells a protocol of no "drained" event: we ask the transport).
-const CATCH_UP: Duration = Duration::from_millis(100);
-
 /// Keys played from one read. A person types a few between two reads (nc
 /// sends a line: `ddse`); a read of thousands is a flood, and the keys
 /// past these are dropped: one player's bytes then cost the loop a short,
 /// bounded time per read, and the others do not wait behind them.
 const MAX_KEYS: usize = 32;
-
-/// Characters in a line of the screen, at most: an 80-column terminal
-/// shows each line whole (at the 80th, some terminals already wrap).
-const COLUMNS: usize = 79;
-
-/// The last line of every screen (78 characters).
-const KEYS: &str = "touches : w haut, a gauche, s bas, d droite, e bombe (nc : touche puis Entrée)";
-
-/// ANSI: cursor to the top left, then clear the screen.
-const CLEAR: &str = "\x1b[H\x1b[2J";
 
 /// Ctrl-D: leaving, for a player in character mode (Ctrl-C is the other).
 const CTRL_D: u8 = 0x04;
@@ -109,25 +83,22 @@ fn main() {
     let height = side(&mut args, "--height", game::HEIGHT);
     args.finish();
 
-    // reactor::serve would make its own reactor; we need its clock first,
-    // for the game's timers, so we do its three steps here.
-    let mut reactor =
-        Reactor::new().unwrap_or_else(|e| fail!("réacteur impossible à créer ({})", Why(&e)));
-    let arena = Arena::new(Game::new(width, height, reactor.clock()), reactor.clock());
-    let addr = SocketAddr::new(bind, port);
+    // The game's timers (fuses, fires, frames) run on the reactor's clock:
+    // we make it first, and hand it to the reactor.
+    let clock = Clock::new();
+    let arena = Arena::new(Game::new(width, height, clock.clone()), clock.clone());
     // reactor.listenTCP(8900, SimpleFactory(board))
-    let local = reactor
-        .listen_tcp(addr, BoomFactory { arena })
-        .unwrap_or_else(|e| fail(netlabs::error::bind(addr, &e)));
-    netlabs::net::announce_tcp(local);
+    let listening = reactor::listen(clock, SocketAddr::new(bind, port), BoomFactory { arena })
+        .unwrap_or_else(|e| fail(e));
+    let local = listening.addr();
     log!(
         "plateau de {width}×{height} ; jouez avec : telnet {} {}",
         loopback(local),
         local.port()
     );
     // reactor.run()
-    if let Err(e) = reactor.run() {
-        fail!("la boucle du réacteur s'est arrêtée ({})", Why(&e));
+    if let Err(e) = listening.run() {
+        fail(e);
     }
 }
 
@@ -152,8 +123,8 @@ fn side(args: &mut Args, name: &str, default: usize) -> usize {
     n
 }
 
-/// class SimpleFactory(Factory): builds one protocol per player, all on
-/// the same board.
+/// class SimpleFactory(Factory): builds one protocol per player, all in
+/// the same arena.
 struct BoomFactory {
     arena: Rc<Arena>,
 }
@@ -169,192 +140,6 @@ impl Factory for BoomFactory {
             answers: Vec::new(),
         }))
     }
-}
-
-/// What the factory and its protocols share (the seed's `self.board` and
-/// `self.protocols`): the game, and every player's transport to draw on.
-/// On the reactor's one thread, an `Rc` is enough: the factory and each
-/// protocol hold one (see the reactor crate's page for why not Twisted's
-/// `self.factory` back-reference).
-struct Arena {
-    game: Game,
-    clock: Clock,
-    players: RefCell<BTreeMap<PawnId, Player>>,
-    /// The next screen, when one is scheduled.
-    redraw: RefCell<Option<DelayedCall>>,
-    /// When the last screen was sent, to keep one frame between two.
-    last_frame: Cell<Option<Duration>>,
-    /// The next look at players who were behind, when one is scheduled.
-    catch_up: RefCell<Option<DelayedCall>>,
-}
-
-struct Player {
-    transport: Transport,
-    /// Screens were skipped: the latest is owed once the socket drains.
-    behind: bool,
-    /// As last drawn, to log a death once.
-    alive: bool,
-}
-
-impl Arena {
-    /// The arena, told by the game of every change (even the timers').
-    fn new(game: Game, clock: Clock) -> Rc<Arena> {
-        let arena = Rc::new(Arena {
-            game,
-            clock,
-            players: RefCell::new(BTreeMap::new()),
-            redraw: RefCell::new(None),
-            last_frame: Cell::new(None),
-            catch_up: RefCell::new(None),
-        });
-        // A weak handle: the game belongs to the arena, and must not keep
-        // it alive for ever through its listener.
-        let weak = Rc::downgrade(&arena);
-        arena.game.on_change(move |_| {
-            if let Some(arena) = weak.upgrade() {
-                Arena::request_redraw(&arena);
-            }
-        });
-        arena
-    }
-
-    /// Something changed: a screen for everyone, at the next frame.
-    fn request_redraw(this: &Rc<Arena>) {
-        if this.redraw.borrow().as_ref().is_some_and(|c| c.is_active()) {
-            return; // already scheduled: it will show this change too
-        }
-        let now = this.clock.now();
-        let delay = match this.last_frame.get() {
-            Some(last) => (last + FRAME).saturating_sub(now),
-            None => Duration::ZERO,
-        };
-        let call = later(this, delay, Arena::redraw_all);
-        *this.redraw.borrow_mut() = Some(call);
-    }
-
-    /// The seed's "for p in self.factory.protocols: p.draw()": one screen
-    /// per player, except for those too far behind.
-    fn redraw_all(this: &Rc<Arena>) {
-        this.last_frame.set(Some(this.clock.now()));
-        this.log_deaths();
-        Arena::send_screens(this, |_| true);
-    }
-
-    /// Players who were behind and have drained get the latest screen.
-    fn catch_up(this: &Rc<Arena>) {
-        Arena::send_screens(this, |player| player.behind);
-    }
-
-    /// The screen of this moment to each player `who` picks, unless its
-    /// socket is more than MAX_BEHIND bytes behind: that player is marked,
-    /// and looked at again in CATCH_UP.
-    fn send_screens(this: &Rc<Arena>, who: fn(&Player) -> bool) {
-        let frame = this.frame();
-        let mut anyone_behind = false;
-        for (&id, player) in this.players.borrow_mut().iter_mut() {
-            if !who(player) {
-                continue;
-            }
-            player.behind = player.transport.pending() > MAX_BEHIND;
-            if player.behind {
-                anyone_behind = true;
-            } else {
-                player.transport.write(frame.screen(id).as_bytes());
-            }
-        }
-        let scheduled = this
-            .catch_up
-            .borrow()
-            .as_ref()
-            .is_some_and(|c| c.is_active());
-        if anyone_behind && !scheduled {
-            let call = later(this, CATCH_UP, Arena::catch_up);
-            *this.catch_up.borrow_mut() = Some(call);
-        }
-    }
-
-    /// What every screen of this frame shows, drawn once for all players.
-    fn frame(&self) -> Frame {
-        let (width, height) = self.game.size();
-        let border = format!("+{}+\r\n", "-".repeat(2 * width + 1));
-        let mut grid = String::with_capacity((border.len() + 2) * (height + 2));
-        grid.push_str(CLEAR);
-        grid.push_str(&border);
-        for y in 0..height {
-            let _ = write!(grid, "| {} |\r\n", self.game.row(y));
-        }
-        grid.push_str(&border);
-        Frame {
-            grid,
-            pawns: self.game.pawns(),
-        }
-    }
-
-    /// A server log line for each pawn that died since the last frame.
-    fn log_deaths(&self) {
-        for (&id, player) in self.players.borrow_mut().iter_mut() {
-            let Some(pawn) = self.game.pawn(id) else {
-                continue;
-            };
-            if player.alive && !pawn.alive {
-                player.alive = false;
-                log!("{} est mort", pawn.name);
-            }
-        }
-    }
-}
-
-/// One frame: the board in its frame (`+---+`, `| A . % |`…) and the
-/// pawns, the same for everyone.
-struct Frame {
-    grid: String,
-    pawns: Vec<(PawnId, PawnView)>,
-}
-
-impl Frame {
-    /// One player's screen: clear, the grid, who plays (alive or dead, and
-    /// which one is "you"; on more lines if one is not enough), the keys.
-    fn screen(&self, you: PawnId) -> String {
-        let mut screen = String::with_capacity(self.grid.len() + 16 * self.pawns.len() + 200);
-        screen.push_str(&self.grid);
-        let mut line = String::from("joueurs :");
-        let mut you_alive = true;
-        for (i, (id, pawn)) in self.pawns.iter().enumerate() {
-            let state = if pawn.alive { "en vie" } else { "mort" };
-            let mark = if *id == you { " (vous)" } else { "" };
-            let comma = if i + 1 < self.pawns.len() { "," } else { "" };
-            let item = format!(" {}{mark} {state}{comma}", pawn.name);
-            if line.len() + item.len() > COLUMNS {
-                screen.push_str(&line);
-                screen.push_str("\r\n");
-                line = " ".repeat("joueurs :".len()); // under the first name
-            }
-            line.push_str(&item);
-            if *id == you {
-                you_alive = pawn.alive;
-            }
-        }
-        screen.push_str(&line);
-        screen.push_str("\r\n");
-        screen.push_str(KEYS);
-        screen.push_str("\r\n");
-        if !you_alive {
-            screen.push_str(
-                "vous êtes mort : regardez la suite, ou partez et revenez pour rejouer\r\n",
-            );
-        }
-        screen
-    }
-}
-
-/// Calls `f` on the arena after `delay`, if the arena still exists.
-fn later(this: &Rc<Arena>, delay: Duration, f: fn(&Rc<Arena>)) -> DelayedCall {
-    let weak: Weak<Arena> = Rc::downgrade(this);
-    this.clock.call_later(delay, move || {
-        if let Some(arena) = weak.upgrade() {
-            f(&arena);
-        }
-    })
 }
 
 /// class SimpleProtocol(Protocol): one player.
@@ -373,7 +158,7 @@ impl Protocol for BoomProtocol {
     /// def connectionMade(self): a pawn, in a free corner.
     fn connection_made(&mut self, transport: &Transport) {
         transport.write(&telnet::CHARACTER_MODE);
-        let game = &self.arena.game;
+        let game = self.arena.game();
         let Some(id) = game.join() else {
             transport.write(
                 format!(
@@ -387,13 +172,8 @@ impl Protocol for BoomProtocol {
             return;
         };
         self.pawn = Some(id);
-        let player = Player {
-            transport: transport.clone(),
-            behind: false,
-            alive: true,
-        };
         // The first screen comes with the next frame (join asked for it).
-        self.arena.players.borrow_mut().insert(id, player);
+        self.arena.add_player(id, transport.clone());
         let name = game.pawn(id).map_or('?', |p| p.name);
         log!(
             "{name} arrive ({}) ; {}",
@@ -410,10 +190,10 @@ impl Protocol for BoomProtocol {
         self.filter.feed(data, &mut self.keys, &mut self.answers);
         // Answers to a client that does not read its screens would pile up:
         // it gets none while it is behind (they only refuse options).
-        if !self.answers.is_empty() && transport.pending() <= MAX_BEHIND {
+        if !self.answers.is_empty() && !arena::is_behind(transport) {
             transport.write(&self.answers);
         }
-        let game = &self.arena.game;
+        let game = self.arena.game();
         for &key in self.keys.iter().take(MAX_KEYS) {
             // A refused move (YoureDead, IllegalMove) changes nothing.
             let _ = match key {
@@ -431,16 +211,25 @@ impl Protocol for BoomProtocol {
         }
     }
 
+    /// The player has read everything we wrote (Twisted's resumeProducing):
+    /// if it missed screens, it gets the one of this moment.
+    fn write_drained(&mut self, _transport: &Transport) {
+        if let Some(id) = self.pawn {
+            self.arena.drained(id);
+        }
+    }
+
     /// def connectionLost(self, reason): the pawn leaves the board.
     fn connection_lost(&mut self, reason: Reason) {
         let Some(id) = self.pawn.take() else { return };
-        let name = self.arena.game.pawn(id).map_or('?', |p| p.name);
-        self.arena.players.borrow_mut().remove(&id);
-        self.arena.game.leave(id);
+        let game = self.arena.game();
+        let name = game.pawn(id).map_or('?', |p| p.name);
+        self.arena.remove_player(id);
+        game.leave(id);
         log!(
             "{name} part ({}, connexion {reason}) ; {}",
             self.peer,
-            count(self.arena.game.pawns().len())
+            count(game.pawns().len())
         );
     }
 }
@@ -453,12 +242,19 @@ fn count(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use boom::arena::{FRAME, MAX_BEHIND};
+    use boom::screen::CLEAR;
     use reactor::testing::StringTransport;
+    use std::time::Duration;
 
     /// A 5×5 arena on a manual clock, and its factory.
     fn arena() -> (BoomFactory, Clock) {
+        arena_of(5, 5)
+    }
+
+    fn arena_of(width: usize, height: usize) -> (BoomFactory, Clock) {
         let clock = Clock::manual();
-        let arena = Arena::new(Game::new(5, 5, clock.clone()), clock.clone());
+        let arena = Arena::new(Game::new(width, height, clock.clone()), clock.clone());
         (BoomFactory { arena }, clock)
     }
 
@@ -591,6 +387,7 @@ mod tests {
         let (mut f, _clock) = arena();
         let (mut a, ta) = player(&mut f);
         // Its socket takes nothing: what is written only piles up.
+        ta.stall();
         ta.write(&[0; MAX_BEHIND]);
         let do_ttype = [telnet::IAC, telnet::DO, 24].repeat(1000);
         a.data_received(&ta, &do_ttype);
@@ -600,28 +397,9 @@ mod tests {
     }
 
     #[test]
-    fn a_screen_of_26_players_fits_an_80_by_24_terminal() {
-        let clock = Clock::manual();
-        let arena = Arena::new(
-            Game::new(game::WIDTH, game::HEIGHT, clock.clone()),
-            clock.clone(),
-        );
-        let mut f = BoomFactory { arena };
-        let players: Vec<_> = (0..MAX_PAWNS).map(|_| player(&mut f)).collect();
-        let (mut a, ta) = players.into_iter().next().unwrap();
-        a.data_received(&ta, b"e");
-        clock.advance(game::FUSE); // A is dead: the longest screen
-        clock.advance(FRAME);
-        let screen = last_screen(&ta);
-        assert!(screen.contains("vous êtes mort"), "{screen}");
-        assert!(screen.lines().count() <= 24, "{screen}");
-        for line in screen.lines() {
-            assert!(line.chars().count() <= COLUMNS, "{line:?}");
-        }
-        // Every player named, the legend on lines of its own.
-        assert!(screen.contains("joueurs : A (vous) mort, B en vie, C en vie,"));
-        assert!(screen.contains(" Z en vie\n"), "{screen}");
-        // A 27th is refused, politely.
+    fn the_27th_player_is_refused_politely() {
+        let (mut f, _clock) = arena_of(game::WIDTH, game::HEIGHT);
+        let _players: Vec<_> = (0..MAX_PAWNS).map(|_| player(&mut f)).collect();
         let (_late, t) = player(&mut f);
         assert!(
             t.text()
@@ -634,12 +412,12 @@ mod tests {
     fn a_player_who_does_not_read_gets_the_latest_screen_once_drained() {
         let (mut f, clock) = arena();
         let (mut a, ta) = player(&mut f);
-        let (_b, tb) = player(&mut f);
-        // B never reads: a recording transport keeps everything, so its
-        // "pending" bytes only grow, as with a peer that does not read. A
-        // reads: its transport is cleared before each key.
+        let (mut b, tb) = player(&mut f);
+        clock.advance(Duration::ZERO);
+        // B stops reading: what is written to it stays pending, as on a
+        // socket whose peer does not read. A plays on.
+        tb.stall();
         let mut play = |key: &[u8]| {
-            ta.clear();
             a.data_received(&ta, key);
             clock.advance(FRAME);
         };
@@ -660,11 +438,20 @@ mod tests {
             last_screen(&ta).contains("| . A % % % |"),
             "A is not slowed"
         );
-        // B's socket takes everything: the next look sends the latest screen.
+        assert_eq!(clock.pending(), 0, "no timer waits to look at B");
+        // B reads everything: the reactor tells its protocol, which sends
+        // the latest screen at once, with no time passing.
         tb.clear();
-        clock.advance(CATCH_UP);
+        assert_eq!(tb.drain(), stuck);
+        b.write_drained(&tb);
         assert_eq!(tb.text().matches(CLEAR).count(), 1);
         assert!(last_screen(&tb).contains("| . A % % % |"));
+        // Drained again with nothing owed: nothing more.
+        b.write_drained(&tb);
+        assert_eq!(tb.text().matches(CLEAR).count(), 1);
+        // And B gets every frame again.
+        play(b"a");
+        assert!(last_screen(&tb).contains("| A . % % % |"));
     }
 
     #[test]
@@ -679,21 +466,19 @@ mod tests {
 
     #[test]
     fn a_full_board_refuses_politely() {
-        let clock = Clock::manual();
-        let arena = Arena::new(Game::new(3, 3, clock.clone()), clock.clone());
-        let mut f = BoomFactory { arena };
+        let (mut f, _clock) = arena_of(3, 3);
         let players: Vec<_> = (0..8).map(|_| player(&mut f)).collect();
         let (mut late, t) = player(&mut f);
         assert!(t.text().contains("la partie est pleine"));
         assert!(t.is_disconnecting());
         late.data_received(&t, b"wasde"); // no pawn: nothing happens
         late.connection_lost(Reason::Done);
-        assert_eq!(f.arena.game.pawns().len(), 8);
+        assert_eq!(f.arena.game().pawns().len(), 8);
         for (mut p, _) in players {
             p.connection_lost(Reason::Done);
         }
-        assert_eq!(f.arena.game.entries(), 0);
-        assert!(f.arena.players.borrow().is_empty());
+        assert_eq!(f.arena.game().entries(), 0);
+        assert_eq!(f.arena.player_count(), 0);
     }
 
     #[test]

@@ -24,7 +24,7 @@
 use std::net::SocketAddr;
 
 use echo::{BIND, PORT, farewell};
-use netlabs::{Args, log};
+use netlabs::{Args, fail, log};
 use reactor::{Factory, Protocol, Reason, Transport};
 
 const USAGE: &str = "\
@@ -78,5 +78,7 @@ fn main() {
 
     // Many clients means many descriptors: lift the soft limit (often 1024).
     let _ = netlabs::sys::raise_fd_limit();
-    reactor::serve(SocketAddr::new(bind, port), EchoFactory);
+    if let Err(e) = reactor::serve(SocketAddr::new(bind, port), EchoFactory) {
+        fail(e);
+    }
 }

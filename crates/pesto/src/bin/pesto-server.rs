@@ -165,15 +165,18 @@ impl Factory for ServerFactory {
     /// A last line without its newline is a record that a kill cut in the
     /// middle of its write (it never got its `Message saved!`): it is cut
     /// off, and said on stderr (stdout's first line is the address).
-    fn start_factory(&mut self) {
+    ///
+    /// A file that cannot be opened makes starting fail: `listenTCP`
+    /// raises, here `reactor::serve` returns the reason to `main`.
+    fn start_factory(&mut self) -> Result<(), String> {
         let shown = self.path.display();
         let opened = records::open_append(&self.path).and_then(|mut file| {
             let cut = records::cut_torn_tail(&mut file)?;
             Ok((file, cut))
         });
-        let (file, cut) = opened.unwrap_or_else(|e| {
-            fail!("impossible d'ouvrir {shown} en ajout ({}) ; vérifiez le dossier ou choisissez --file", Why(&e))
-        });
+        let (file, cut) = opened.map_err(|e| {
+            format!("impossible d'ouvrir {shown} en ajout ({}) ; vérifiez le dossier ou choisissez --file", Why(&e))
+        })?;
         if cut > 0 {
             warn!(
                 "{shown} : dernière ligne incomplète ({} sans fin de ligne, reste d'un arrêt brutal) coupée",
@@ -181,6 +184,7 @@ impl Factory for ServerFactory {
             );
         }
         *self.journal.file.borrow_mut() = Some(file);
+        Ok(())
     }
 
     /// self.fp.close()
@@ -209,8 +213,11 @@ fn main() {
             file: Rc::new(RefCell::new(None)),
         },
     };
-    // reactor.listenTCP(1234, ServerFactory()); reactor.run()
-    reactor::serve(SocketAddr::new(bind, port), factory);
+    // reactor.listenTCP(1234, ServerFactory()); reactor.run(). A busy
+    // port, or a file start_factory cannot open, comes back here.
+    if let Err(e) = reactor::serve(SocketAddr::new(bind, port), factory) {
+        fail(e);
+    }
 }
 
 #[cfg(test)]
@@ -228,7 +235,7 @@ mod tests {
                 file: Rc::new(RefCell::new(None)),
             },
         };
-        factory.start_factory();
+        factory.start_factory().unwrap();
         factory
     }
 
@@ -284,12 +291,32 @@ mod tests {
                 file: Rc::new(RefCell::new(None)),
             },
         };
-        f.start_factory();
+        f.start_factory().unwrap();
         assert_eq!(read(&f), "un\n");
         play(&mut f, b"write: trois\n", 5);
         assert_eq!(read(&f), "un\ntrois\n", "not glued to the torn line");
         f.stop_factory();
         let _ = std::fs::remove_file(&f.path);
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_opened_makes_starting_fail_and_says_why() {
+        // A folder: main refuses it before the factory, but the factory
+        // must fail cleanly whatever it is given.
+        let mut f = ServerFactory {
+            path: std::env::temp_dir(),
+            journal: Journal {
+                file: Rc::new(RefCell::new(None)),
+            },
+        };
+        let why = f.start_factory().unwrap_err();
+        assert!(why.starts_with("impossible d'ouvrir "), "{why}");
+        assert!(
+            why.ends_with("; vérifiez le dossier ou choisissez --file"),
+            "{why}"
+        );
+        assert!(!why.contains('\n'), "one line");
+        assert!(f.journal.save_text(b"x").is_err(), "nothing opened");
     }
 
     #[test]

@@ -20,7 +20,7 @@
 
 use std::net::SocketAddr;
 
-use netlabs::{Args, log};
+use netlabs::{Args, fail, log};
 use reactor::{Factory, Protocol, Reason, Transport};
 
 /// The seed's port; `TCP4ServerEndpoint(reactor, 8900)` listens on every
@@ -72,7 +72,10 @@ fn main() {
     args.finish();
 
     // The magic glue: endpoint.listen(factory), then reactor.run().
-    reactor::serve(SocketAddr::new(bind, port), ObstinateFactory);
+    // A busy port comes back here: one French line, exit 1.
+    if let Err(e) = reactor::serve(SocketAddr::new(bind, port), ObstinateFactory) {
+        fail(e);
+    }
 }
 
 #[cfg(test)]

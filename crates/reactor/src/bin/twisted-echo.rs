@@ -21,7 +21,7 @@ use std::cell::Cell;
 use std::net::SocketAddr;
 use std::rc::Rc;
 
-use netlabs::{Args, log};
+use netlabs::{Args, fail, log};
 use reactor::{Factory, Protocol, Reason, Transport};
 
 /// The seed's port and interface (`interface='localhost'`).
@@ -120,7 +120,10 @@ fn main() {
     };
     // endpoint = TCP4ServerEndpoint(reactor, 8098, interface='localhost')
     // endpoint.listen(EchoFactory())
-    reactor::serve(SocketAddr::new(bind, port), factory);
+    // A busy port comes back here: one French line, exit 1.
+    if let Err(e) = reactor::serve(SocketAddr::new(bind, port), factory) {
+        fail(e);
+    }
 }
 
 #[cfg(test)]
