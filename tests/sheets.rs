@@ -1,6 +1,10 @@
-//! The lab sheets, followed by a test: every transcript marked in
-//! `docs/*.md` is typed again, command by command, and what the programs
-//! print today must be what the sheet shows.
+//! The lab sheets, followed by a test. Each sheet is a main path (a
+//! two-hour lab) and a "Pour aller plus loin" page. The main path is
+//! walked end to end, in order: every server it starts shows the first
+//! line the sheet shows, and every marked transcript is typed again,
+//! command by command; what the programs print today must be what the
+//! sheet shows. The plus pages' transcripts are typed again too. A main
+//! path stays at most about three times the length of its course text.
 //!
 //! # How a transcript is marked
 //!
@@ -58,8 +62,38 @@ use std::time::{Duration, Instant};
 /// How long one command of a sheet may take before the test fails.
 const COMMAND_WAIT: Duration = Duration::from_secs(10);
 
-/// The sheets followed by this test, in the README's order.
-const SHEETS: &[&str] = &["tp5b-echo.md", "chapitre-2.2.md", "twisted.md"];
+/// The sheets, in the README's order: each main path (a two-hour lab),
+/// its "Pour aller plus loin" page, and the length of the course text it
+/// follows, in lines.
+const SHEETS: &[Sheet] = &[
+    Sheet {
+        main: "tp5b-echo.md",
+        plus: "tp5b-echo-plus.md",
+        course_lines: 139,
+    },
+    Sheet {
+        main: "chapitre-2.2.md",
+        plus: "chapitre-2.2-plus.md",
+        course_lines: 265,
+    },
+    Sheet {
+        main: "twisted.md",
+        plus: "twisted-plus.md",
+        course_lines: 494,
+    },
+];
+
+/// A lab sheet: its main path and the page that goes further.
+struct Sheet {
+    main: &'static str,
+    plus: &'static str,
+    course_lines: usize,
+}
+
+/// Servers a main path starts that no transcript can drive: their client
+/// is a person at a keyboard (telnet in character mode). Their first line
+/// is still checked.
+const INTERACTIVE_ONLY: &[&str] = &["boom-server"];
 
 /// Tools a block may use that are not ours; a block that names a missing
 /// one is skipped, with the reason printed.
@@ -68,36 +102,191 @@ const TOOLS: &[&str] = &["nc", "telnet", "curl", "wget", "python3", "strace"];
 /// Ends the output of each command in the shell's stream.
 const END: &str = "\u{1e}fin\u{1e}";
 
+/// The "Pour aller plus loin" pages: every marked transcript replayed.
+/// (The main paths are walked by [`main_path_of_each_sheet_end_to_end`].)
 #[test]
-fn every_marked_transcript_of_every_sheet() {
+fn every_marked_transcript_of_every_plus_page() {
     if !namespaces_work() {
-        util::skip(
-            "unshare -rn (un réseau à soi, pour les ports par défaut des fiches) \
-             n'est pas permis ici",
-        );
+        skip_without_namespaces();
         return;
     }
     let bin_dir = build_every_binary();
     let mut failures = Vec::new();
     let mut walked = 0;
     for sheet in SHEETS {
-        let path = root().join("docs").join(sheet);
-        let text = std::fs::read_to_string(&path).expect("read the sheet");
+        let (text, dir) = (read_sheet(sheet.plus), Folder::new(sheet.plus));
+        for block in &marked_blocks(&text) {
+            walked += run_marked(sheet.plus, block, &bin_dir, &dir.path, &mut failures);
+        }
+    }
+    assert!(walked > 0, "no marked transcript found in the plus pages");
+    assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
+}
+
+/// Each sheet's main path, as a student walks it in one session, in order:
+/// every server it starts in a block of its own (`$ echo-server`, then its
+/// first line) starts and says what the sheet shows, and every marked
+/// transcript is typed again. Every server the main path starts must be
+/// driven by at least one transcript (its client, with the shown input),
+/// so that a drift of a default port, a first line or an answer turns
+/// `make test` red.
+#[test]
+fn main_path_of_each_sheet_end_to_end() {
+    if !namespaces_work() {
+        skip_without_namespaces();
+        return;
+    }
+    let bin_dir = build_every_binary();
+    let mut failures = Vec::new();
+    for sheet in SHEETS {
+        let (text, dir) = (read_sheet(sheet.main), Folder::new(sheet.main));
         let blocks = marked_blocks(&text);
-        let dir = Folder::new(sheet);
-        for block in &blocks {
-            if let Some(tool) = missing_tool(block) {
-                eprintln!("{sheet}:{} ignoré : {tool} absent", block.line);
-                continue;
+        let starts = server_starts(&text, &bin_dir);
+        for start in &starts {
+            if let Err(why) = check_start(start, &bin_dir, &dir.path) {
+                failures.push(format!("{}, ligne {} :\n{why}", sheet.main, start.line));
             }
-            walked += 1;
-            if let Err(why) = run_block(block, &bin_dir, &dir.path) {
-                failures.push(format!("{sheet}, bloc de la ligne {} :\n{why}", block.line));
+        }
+        for block in &blocks {
+            run_marked(sheet.main, block, &bin_dir, &dir.path, &mut failures);
+        }
+        for start in &starts {
+            let name = start.command.split_whitespace().next().unwrap_or("");
+            let driven = blocks.iter().flat_map(|b| &b.servers).any(|s| {
+                s.split(';')
+                    .any(|part| part.split_whitespace().next() == Some(name))
+            }) || name == "python3"
+                && blocks
+                    .iter()
+                    .flat_map(|b| &b.servers)
+                    .any(|s| *s == start.command)
+                || INTERACTIVE_ONLY.contains(&name);
+            if !driven {
+                failures.push(format!(
+                    "{}, ligne {} : le parcours lance « {} » mais aucune transcription marquée \
+                     ne le fait tourner avec son client",
+                    sheet.main, start.line, start.command
+                ));
             }
         }
     }
-    assert!(walked > 0, "no marked transcript found in the sheets");
     assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
+}
+
+/// A main path fits a two-hour lab: at most about three times the course
+/// text it follows (5 % of slack), the rest on its "plus" page.
+#[test]
+fn each_main_path_is_at_most_about_three_times_its_course() {
+    for sheet in SHEETS {
+        let lines = read_sheet(sheet.main).lines().count();
+        let budget = sheet.course_lines * 3 * 105 / 100;
+        assert!(
+            lines <= budget,
+            "{}: {lines} lines, more than about 3 × {} (the course text): \
+             move what goes beyond the lab to {}",
+            sheet.main,
+            sheet.course_lines,
+            sheet.plus
+        );
+        let plus = read_sheet(sheet.plus);
+        assert!(
+            read_sheet(sheet.main).contains(sheet.plus) && plus.contains(sheet.main),
+            "{} and {} must link to each other",
+            sheet.main,
+            sheet.plus
+        );
+    }
+}
+
+fn skip_without_namespaces() {
+    util::skip(
+        "unshare -rn (un réseau à soi, pour les ports par défaut des fiches) \
+         n'est pas permis ici",
+    );
+}
+
+fn read_sheet(name: &str) -> String {
+    std::fs::read_to_string(root().join("docs").join(name)).expect("read the sheet")
+}
+
+/// Runs one marked block (or says why it is skipped); 1 if it ran.
+fn run_marked(
+    sheet: &str,
+    block: &Block,
+    bin_dir: &Path,
+    dir: &Path,
+    failures: &mut Vec<String>,
+) -> usize {
+    if let Some(tool) = missing_tool(block) {
+        eprintln!("SKIP: {sheet}:{} : {tool} absent", block.line);
+        return 0;
+    }
+    if let Err(why) = run_block(block, bin_dir, dir) {
+        failures.push(format!("{sheet}, bloc de la ligne {} :\n{why}", block.line));
+    }
+    1
+}
+
+/// A block of a main path that starts a server: `$ CMD`, then the first
+/// line the server prints.
+struct Start {
+    line: usize,
+    command: String,
+    first_line: String,
+}
+
+/// The unmarked blocks whose first command starts one of our servers (or
+/// a course's Python server) and whose next line is its first line.
+fn server_starts(text: &str, bin_dir: &Path) -> Vec<Start> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut starts = Vec::new();
+    for (i, pair) in lines.windows(3).enumerate() {
+        let marked = i > 0 && lines[i - 1].trim_start().starts_with("<!--");
+        let Some(command) = pair[1].trim_start().strip_prefix("$ ") else {
+            continue;
+        };
+        if !pair[0].trim_start().starts_with("```") || marked {
+            continue;
+        }
+        let first_line = pair[2].trim();
+        if !(first_line.starts_with("en écoute sur ") || first_line.starts_with("en attente sur "))
+        {
+            continue;
+        }
+        let program = command.split_whitespace().next().unwrap_or("");
+        if program == "python3" || bin_dir.join(program).exists() {
+            starts.push(Start {
+                line: i + 2,
+                command: command.to_string(),
+                first_line: first_line.to_string(),
+            });
+        }
+    }
+    starts
+}
+
+/// Starts one server as the sheet does and compares its first line.
+fn check_start(start: &Start, bin_dir: &Path, dir: &Path) -> Result<(), String> {
+    let mut shell = Shell::start(bin_dir, dir)?;
+    let log = dir.join(".demarrage.log");
+    let _ = std::fs::remove_file(&log);
+    shell.run(&format!("{} >{} 2>&1 &", start.command, log.display()))?;
+    let got = match wait_for_lines(&log, 1) {
+        Ok(text) | Err(text) => text,
+    };
+    let first = got.lines().next().unwrap_or("").trim_end().to_string();
+    shell.finish()?;
+    // Compared as is: in its own network namespace, a server on its
+    // default port prints exactly the address and port the sheet shows.
+    if first == start.first_line {
+        return Ok(());
+    }
+    Err(format!(
+        "$ {}\n--- la fiche montre :\n{}\n--- le programme affiche :\n{}",
+        start.command,
+        start.first_line,
+        got.trim_end()
+    ))
 }
 
 /// One marked fenced block of a sheet.
@@ -522,9 +711,6 @@ fn build_every_binary() -> PathBuf {
     let mut dir = None;
     for krate in std::fs::read_dir(root().join("crates")).expect("crates/") {
         let krate = krate.expect("crate").path();
-        if krate.ends_with("atelier") {
-            continue; // the student's programs, not the sheets'
-        }
         // `src/main.rs` is the binary named after its crate (`labcheck`).
         if krate.join("src/main.rs").exists()
             && let Some(name) = krate.file_name().and_then(|n| n.to_str())

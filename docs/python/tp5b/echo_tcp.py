@@ -31,7 +31,7 @@ while True:
         # BUG (the TP's recipe): a client that resets its connection (RST)
         # makes recv raise ConnectionResetError, which ends the whole
         # server, not just this client; `labcheck echo` shows it (TP5b
-        # sheet, exercise 9).
+        # sheet, exercise 7).
         data = sc.recv(1500)
         if len(data) == 0:
             break
