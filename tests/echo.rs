@@ -1,5 +1,5 @@
 //! TP5b: the echo servers and clients, run as a student runs them, and the
-//! abuse the multi-client servers must survive (CATALOGUE section 2).
+//! abuse the multi-client servers must survive (the lab contract, docs/contrat.md).
 
 mod util;
 
@@ -573,7 +573,7 @@ fn bad_options_exit_2_with_the_usage() {
 }
 
 #[test]
-fn every_bind_spelling_of_the_catalogue_is_accepted() {
+fn every_documented_bind_spelling_is_accepted() {
     let can_v6 = std::net::TcpListener::bind("[::1]:0").is_ok();
     for (bind, shown) in [
         ("127.0.0.1", "127.0.0.1"),
@@ -719,7 +719,7 @@ fn a_closed_log_never_stops_a_server_out_of_descriptors() {
 
 #[test]
 fn localhost_finds_a_server_on_either_loopback() {
-    // The catalogue: `localhost` is both ::1 and 127.0.0.1, whatever
+    // The contract: `localhost` is both ::1 and 127.0.0.1, whatever
     // /etc/hosts says; the clients try each.
     let mut binds = vec!["127.0.0.1"];
     if std::net::TcpListener::bind("[::1]:0").is_ok() {

@@ -1,6 +1,5 @@
 //! Chapitre 2.2: the key-value server the chapter announces — its protocol,
-//! many clients at once, and saves that survive a crash (CATALOGUE
-//! section 3).
+//! many clients at once, and saves that survive a crash (docs/contrat.md).
 
 mod util;
 

@@ -1,5 +1,5 @@
-//! The Pesto server and its client (seed `pesto-twisted-client-server.txt`,
-//! CATALOGUE section 4), run as a student runs them: raw sockets, the
+//! The Pesto server and its client (the Pesto tutorial;
+//! docs/contrat.md), run as a student runs them: raw sockets, the
 //! client fed through its standard input, many clients writing at once.
 
 mod util;

@@ -1,5 +1,5 @@
 //! Chapitre 2.2: the prime servers and clients, run as a student runs them,
-//! and the bytes a careless or hostile client sends (CATALOGUE section 3).
+//! and the bytes a careless or hostile client sends (the lab contract, docs/contrat.md).
 
 mod util;
 
@@ -410,7 +410,7 @@ fn python_int_spellings_end_to_end() {
         ("1_", "E"),
         ("_1", "E"),
         ("1__0", "E"),
-        ("١٧", "E"), // Arabic-Indic digits: Python takes them, the catalogue does not
+        ("١٧", "E"), // Arabic-Indic digits: Python takes them, the contract does not
         (&ten_pow_30, "E"),
         ("0", "F"),
         ("1", "F"),

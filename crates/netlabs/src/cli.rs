@@ -259,7 +259,7 @@ mod tests {
     }
 
     #[test]
-    fn parse_ip_accepts_the_catalogue_spellings() {
+    fn parse_ip_accepts_every_documented_spelling() {
         for text in ["127.0.0.1", "::1", "[::1]", "0.0.0.0", "::"] {
             assert!(parse_ip(text).is_some(), "{text}");
         }

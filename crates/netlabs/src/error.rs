@@ -104,7 +104,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn busy_port_message_is_the_catalogue_one() {
+    fn busy_port_message_is_the_documented_one() {
         let err = io::Error::from_raw_os_error(98);
         if err.kind() != ErrorKind::AddrInUse {
             return; // not Linux's errno numbering
