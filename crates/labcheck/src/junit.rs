@@ -81,28 +81,8 @@ fn suite(xml: &mut String, class: &str, report: &Report) {
     xml.push_str("  </testsuite>\n");
 }
 
-/// Text made safe inside XML, in an attribute or an element: the five
-/// special characters escaped, and the control characters XML 1.0 forbids
-/// shown as `\xNN` (our texts show bytes the Python way already).
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            '\t' => out.push_str("&#9;"),
-            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Text made safe inside XML (one escape for the whole workspace).
+pub use netlabs::markup::escape;
 
 /// The file a `--junit` path names: a symbolic link is followed, link after
 /// link (a dangling one too: its target will be created), a relative

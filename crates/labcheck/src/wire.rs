@@ -426,19 +426,8 @@ pub fn group(n: usize) -> String {
     netlabs::thousands(n as u64)
 }
 
-/// `2 s`, `0,35 s`, `12 ms`.
-pub fn seconds(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms == 0 {
-        "moins d'1 ms".into()
-    } else if ms < 1000 {
-        format!("{ms} ms")
-    } else if ms.is_multiple_of(1000) {
-        format!("{} s", ms / 1000)
-    } else {
-        format!("{:.1} s", d.as_secs_f64()).replace('.', ",")
-    }
-}
+/// `2 s`, `2,5 s`, `12 ms`: the workspace's one way to say a duration.
+pub use netlabs::french::seconds;
 
 /// A token no earlier run could have left behind (pid and clock), so that
 /// no check passes on an answer meant for someone else.
