@@ -38,7 +38,7 @@ use crate::{ClientFactory, Error, Factory, Protocol, Transport};
 
 /// One read buffer for every connection: 64 KiB lets a bulk transfer go at
 /// memory speed, and there is only one however many clients there are.
-const READ_SIZE: usize = 64 * 1024;
+pub(crate) const READ_SIZE: usize = 64 * 1024;
 
 /// Work handed over by another thread.
 type ThreadCall = Box<dyn FnOnce(&mut Reactor) + Send>;
