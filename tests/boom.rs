@@ -245,17 +245,21 @@ fn a_player_who_stops_reading_gets_the_board_of_the_moment_once_it_reads_again()
 }
 
 #[test]
-fn the_27th_player_is_refused_politely() {
+fn one_player_too_many_is_refused_politely() {
     let server = Server::start("boom-server", &["--bind", "127.0.0.1", "--port", "0"]);
-    let mut players: Vec<Player> = (0..26).map(|_| Player::join(&server)).collect();
-    players[25].wait_screen("Z", |s| s.contains("Z (vous) en vie"));
+    let full = boom::game::MAX_PAWNS; // one per letter, A to Z
+    let mut players: Vec<Player> = (0..full).map(|_| Player::join(&server)).collect();
+    let last = char::from(b'A' + (full - 1) as u8);
+    players[full - 1].wait_screen("the last letter", |s| {
+        s.contains(&format!("{last} (vous) en vie"))
+    });
     let mut late = util::connect(server.loopback());
     let mut said = Vec::new();
     late.read_to_end(&mut said)
         .expect("the refusal, then the end");
     let said = String::from_utf8_lossy(&said);
     assert!(
-        said.contains("la partie est pleine (26 joueurs au plus"),
+        said.contains(&format!("la partie est pleine ({full} joueurs au plus")),
         "{said}"
     );
     server.wait_for_log("refusé : la partie est pleine");

@@ -930,7 +930,16 @@ fn udp_loop_ends_by_itself(a: &str, b: Option<&str>, burst: usize) -> bool {
     // Over for good: no more CPU spent, no more lines logged.
     let cpu = |s: &&Server| util::cpu_time(s.pid()).unwrap_or_default();
     let lines = |s: &&Server| s.log().lines().count();
-    thread::sleep(Duration::from_millis(300));
+    // Nothing left in flight: no datagram queued for either, both asleep
+    // (waiting in recv, their last line written).
+    util::wait_until(
+        || {
+            servers
+                .iter()
+                .all(|s| udp_queued(s.port()) == 0 && asleep(s.pid()))
+        },
+        || format!("{a} and {b:?} never went quiet; logs:\n{}", logs()),
+    );
     let before: Vec<_> = servers.iter().map(|s| (cpu(s), lines(s))).collect();
     thread::sleep(Duration::from_secs(1));
     for (s, (cpu_before, lines_before)) in servers.iter().zip(before) {
@@ -1130,6 +1139,37 @@ fn udp_drops(port: u16) -> usize {
         .filter(|line| line.split_whitespace().nth(1) == Some(local.as_str()))
         .filter_map(|line| line.split_whitespace().last()?.parse::<usize>().ok())
         .sum()
+}
+
+/// The bytes queued for reading on the UDP socket bound to
+/// `127.0.0.1:port` (the `rx_queue` of `/proc/net/udp`).
+fn udp_queued(port: u16) -> usize {
+    let table = std::fs::read_to_string("/proc/net/udp").unwrap_or_default();
+    let local = format!("0100007F:{port:04X}");
+    table
+        .lines()
+        .filter(|line| line.split_whitespace().nth(1) == Some(local.as_str()))
+        .filter_map(|line| {
+            let queues = line.split_whitespace().nth(4)?;
+            usize::from_str_radix(queues.split(':').nth(1)?, 16).ok()
+        })
+        .sum()
+}
+
+/// True when every thread of process `pid` sleeps (state `S` in
+/// `/proc/PID/task/*/stat`): waiting for something, running nothing.
+/// Without `/proc`, true: nothing tells, the caller does not wait.
+fn asleep(pid: u32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return !std::path::Path::new("/proc/self").exists();
+    };
+    tasks.flatten().all(|task| {
+        std::fs::read_to_string(task.path().join("stat")).is_ok_and(|stat| {
+            // The state follows the command name, which is in parentheses.
+            stat.rsplit_once(") ")
+                .is_some_and(|(_, rest)| rest.starts_with('S'))
+        })
+    })
 }
 
 /// Sends `count` distinct datagrams made by `make`, at most `window` of

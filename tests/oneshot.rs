@@ -183,7 +183,7 @@ fn a_client_that_never_reads_a_small_file_and_aborts_later_does_not_count() {
     (&stream).write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
     stream.shutdown(Shutdown::Write).unwrap();
     server.wait_for_log("envoi de petit.pdf");
-    std::thread::sleep(std::time::Duration::from_millis(100));
+    wait_arrived_unread(&stream, 10 * 1024);
     drop(stream);
     server.wait_for_log("avait fini d'envoyer, a coupé la connexion (reset) sans tout lire");
     assert!(server.is_running(), "{}", server.log());
@@ -192,6 +192,47 @@ fn a_client_that_never_reads_a_small_file_and_aborts_later_does_not_count() {
     assert_eq!(split(&response).1.len(), 10 * 1024);
     assert!(server.wait_exit().success());
     server.wait_for_log("(1/1)");
+}
+
+/// Waits until the whole response, a head then `body` bytes, is in
+/// `stream`'s buffer, unread, and acknowledged: the server's socket (seen
+/// in `/proc/net/tcp` where there is one) has no byte left unacknowledged.
+fn wait_arrived_unread(stream: &TcpStream, body: usize) {
+    stream.set_read_timeout(Some(WAIT)).unwrap();
+    let mut buf = vec![0u8; body + 4096];
+    let (ours, theirs) = (stream.local_addr().unwrap(), stream.peer_addr().unwrap());
+    util::wait_until(
+        || {
+            let n = stream.peek(&mut buf).unwrap_or(0);
+            let arrived = buf[..n]
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .is_some_and(|end| n - (end + 4) == body);
+            arrived && unacknowledged(theirs.port(), ours.port()).is_none_or(|n| n == 0)
+        },
+        || format!("the response of {body} bytes never arrived whole and acknowledged"),
+    );
+}
+
+/// The bytes that the socket from local port `from` to port `to` sent and
+/// has not seen acknowledged: the `tx_queue` of its `/proc/net/tcp` line.
+/// `None` without `/proc`, or with no such socket.
+fn unacknowledged(from: u16, to: u16) -> Option<u64> {
+    let port = |field: &str| {
+        let hex = field.rsplit(':').next()?;
+        u16::from_str_radix(hex, 16).ok()
+    };
+    ["/proc/net/tcp", "/proc/net/tcp6"].iter().find_map(|file| {
+        let table = std::fs::read_to_string(file).ok()?;
+        table.lines().skip(1).find_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if port(fields.get(1)?)? != from || port(fields.get(2)?)? != to {
+                return None;
+            }
+            let tx = fields.get(4)?.split(':').next()?;
+            u64::from_str_radix(tx, 16).ok()
+        })
+    })
 }
 
 #[test]
@@ -503,38 +544,48 @@ fn walk_away(addr: SocketAddr) {
 
 #[test]
 fn a_client_that_half_closes_and_walks_away_does_not_count() {
-    for size in [10_000, 100_000, 1_000_000] {
-        let dir = TempDir::new(&format!("walkaway{size}"));
-        let file = dir.filled("cours.pdf", size);
-        let mut server = start(&file, &["--count", "1000"]);
-        let addr = server.loopback();
-        // 10 rounds of 10 clients at once.
-        for _ in 0..10 {
-            let round: Vec<_> = (0..10)
-                .map(|_| std::thread::spawn(move || walk_away(addr)))
-                .collect();
-            for client in round {
-                client.join().unwrap();
-            }
+    // Three sizes, three servers side by side (each client waits 0.3 s).
+    std::thread::scope(|scope| {
+        for size in [10_000, 100_000, 1_000_000] {
+            scope.spawn(move || walk_away_from(size));
         }
-        // Every one of them is judged, none counted.
-        util::wait_until(
-            || {
-                let log = server.log();
-                assert!(
-                    !log.contains("téléchargement réussi"),
-                    "{size} bytes: an unread download was counted:\n{log}"
-                );
-                log.matches("ne compte pas").count() >= 100
-            },
-            || format!("not every walk-away judged:\n{}", server.log()),
-        );
-        assert!(server.is_running());
-        // A real download still counts.
-        let response = exchange(addr, b"GET / HTTP/1.0\r\n\r\n");
-        assert_eq!(split(&response).1.len(), size);
-        server.wait_for_log("(1/1000)");
+    });
+}
+
+/// A hundred clients walk away from a server of a `size`-byte file: none
+/// counts, and a real download still does.
+fn walk_away_from(size: usize) {
+    let dir = TempDir::new(&format!("walkaway{size}"));
+    let file = dir.filled("cours.pdf", size);
+    let mut server = start(&file, &["--count", "1000"]);
+    let addr = server.loopback();
+    // Rounds of clients at once.
+    let (rounds, at_once) = (10, 10);
+    for _ in 0..rounds {
+        let round: Vec<_> = (0..at_once)
+            .map(|_| std::thread::spawn(move || walk_away(addr)))
+            .collect();
+        for client in round {
+            client.join().unwrap();
+        }
     }
+    // Every one of them is judged, none counted.
+    util::wait_until(
+        || {
+            let log = server.log();
+            assert!(
+                !log.contains("téléchargement réussi"),
+                "{size} bytes: an unread download was counted:\n{log}"
+            );
+            log.matches("ne compte pas").count() >= rounds * at_once
+        },
+        || format!("not every walk-away judged:\n{}", server.log()),
+    );
+    assert!(server.is_running());
+    // A real download still counts.
+    let response = exchange(addr, b"GET / HTTP/1.0\r\n\r\n");
+    assert_eq!(split(&response).1.len(), size);
+    server.wait_for_log("(1/1000)");
 }
 
 #[test]

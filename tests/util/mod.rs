@@ -264,6 +264,12 @@ impl Server {
     /// Sends `signal` (`INT` as Ctrl-C does, `TERM`, `KILL`) with
     /// `kill(1)`, then waits for the end of the process.
     pub fn stop_with(&mut self, signal: &str) {
+        assert!(
+            signal != "INT" || !sigint_ignored(),
+            "this test process ignores SIGINT (started in the background by a \
+             non-interactive shell?), and so does the server it started: Ctrl-C \
+             cannot stop it; run the tests in the foreground"
+        );
         let sent = Command::new("kill")
             .args([format!("-{signal}"), self.pid().to_string()])
             .status()
@@ -286,6 +292,18 @@ impl Drop for Server {
             );
         }
     }
+}
+
+/// True when this process ignores SIGINT, as `/proc/self/status` says
+/// (`SigIgn`, a mask in hex, SIGINT's bit being 1 << 1): a child inherits
+/// that, and a Ctrl-C then does nothing to it. False without `/proc`.
+fn sigint_ignored() -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("SigIgn:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .is_some_and(|mask| mask & (1 << 1) != 0)
 }
 
 /// `en écoute sur [::]:7777` or `en attente sur 127.0.0.1:8808` → address.

@@ -22,7 +22,7 @@ use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -185,11 +185,10 @@ pub fn guard_if_asked() {
     let _ = out.flush();
     drop(out);
 
-    // Its stderr: the first line is kept to say why it did not start.
-    let first_error = Arc::new(Mutex::new(String::new()));
+    // Its stderr: the first line is sent on, to say why it did not start.
+    let (first_error, stderr_line) = mpsc::channel();
     if let Some(err) = child.stderr.take() {
-        let keep = Arc::clone(&first_error);
-        thread::spawn(move || drain(err, Some(keep)));
+        thread::spawn(move || drain_stderr(err, first_error));
     }
     // Its first line (or why there is none), then its log, read by a thread:
     // this one must stay free to watch the pipe, even if the server hangs.
@@ -200,8 +199,9 @@ pub fn guard_if_asked() {
             let _ = reader.read_line(&mut first);
             let mut out = io::stdout().lock();
             if first.trim().is_empty() {
-                thread::sleep(Duration::from_millis(100)); // let stderr be read
-                let why = first_error.lock().map(|s| s.clone()).unwrap_or_default();
+                // Its stdout has closed: it is ending, and so will its stderr.
+                // Wait for that stderr's first line, or its end (bounded).
+                let why = stderr_line.recv_timeout(STOP_TIMEOUT).unwrap_or_default();
                 let why = if why.trim().is_empty() {
                     "arrêté sans rien dire".to_string()
                 } else {
@@ -224,15 +224,14 @@ pub fn guard_if_asked() {
     std::process::exit(0);
 }
 
-/// Reads everything from `from`, keeping the first line in `keep`.
-fn drain(from: impl Read, keep: Option<Arc<Mutex<String>>>) {
+/// Reads a server's stderr to its end, sending its first line on `first`
+/// (dropping `first` unsent if there is none, which ends the other's wait).
+fn drain_stderr(from: impl Read, first: mpsc::Sender<String>) {
     let mut reader = BufReader::new(from);
     let mut line = String::new();
-    if let Some(keep) = keep
-        && reader.read_line(&mut line).is_ok()
-        && let Ok(mut k) = keep.lock()
-    {
-        *k = line.trim_end().to_string();
+    if reader.read_line(&mut line).is_ok() && !line.is_empty() {
+        let _ = first.send(line.trim_end().to_string());
     }
+    drop(first);
     let _ = io::copy(&mut reader, &mut io::sink());
 }

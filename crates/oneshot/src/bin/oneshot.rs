@@ -21,6 +21,11 @@
 //! before our close) has its download. And every connection has a
 //! deadline: no client, however slow or sly, holds the server for ever.
 //!
+//! A little longer than one sitting (about 540 lines): how a download
+//! ends — acknowledged or not, a reset before or after our close — is told
+//! case by case in `received_all` and the helpers after it, and reads best
+//! next to the server that calls them; skip them on a first reading.
+//!
 //! Try it:
 //!
 //! ```text
