@@ -109,7 +109,7 @@ use std::mem;
 use std::net::TcpStream;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread::{self, Thread, ThreadId};
 use std::time::{Duration, Instant};
@@ -233,9 +233,11 @@ pub struct Ticket(Option<Arc<Batch>>);
 #[derive(Debug)]
 pub struct Client {
     socket: TcpStream,
-    /// How many `OK`s left to leaders are not sent yet: at most two.
-    owed: AtomicUsize,
-    /// The client's thread, asleep until they are (see [`Client::wait`]).
+    /// An `OK` left to a leader is not sent yet (one at most).
+    owed: AtomicBool,
+    /// Held by a leader while it sends that `OK`.
+    sending: Mutex<()>,
+    /// The client's thread, asleep until it is sent (see [`Client::wait`]).
     waiting: Mutex<Option<Thread>>,
 }
 
@@ -243,7 +245,8 @@ impl Client {
     pub fn new(socket: TcpStream) -> Client {
         Client {
             socket,
-            owed: AtomicUsize::new(0),
+            owed: AtomicBool::new(false),
+            sending: Mutex::new(()),
             waiting: Mutex::new(None),
         }
     }
@@ -253,40 +256,45 @@ impl Client {
         &self.socket
     }
 
-    /// True if this client may leave one more `OK` to a leader: the
-    /// leader's write must never block, so the socket must have nothing
-    /// waiting to go out (every byte sent before has been received:
-    /// `ioctl(SIOCOUTQ)` says 0), and at most one other `OK` may be owed —
-    /// two short lines fit at once in an empty send buffer. A client that
-    /// sends without reading fills its socket: its answers come from its
-    /// own thread, which may wait.
+    /// True if this client may leave its next `OK` to a leader: the
+    /// leader's write must never block, so no other `OK` may be owed, and
+    /// the socket must have nothing waiting to go out (every byte sent
+    /// before has been received: `ioctl(SIOCOUTQ)` says 0) — then a short
+    /// line goes at once. A client that sends without reading fills its
+    /// socket: its answers come from its own thread, which may wait.
     pub fn may_leave(&self) -> bool {
-        self.owed.load(Ordering::Acquire) <= 1 && matches!(sys::unacknowledged(&self.socket), Ok(0))
+        !self.owed.load(Ordering::Acquire) && matches!(sys::unacknowledged(&self.socket), Ok(0))
     }
 
-    /// Waits until every `OK` left to a leader is sent: call it before
-    /// writing anything else on the socket, so that the client gets its
-    /// answers in the order of its commands. Most often they are, and this
-    /// costs nothing.
+    /// Waits until the `OK` left to a leader, if any, is sent: call it
+    /// before writing anything else on the socket, so that the client
+    /// gets its answers in the order of its commands. Most often it is,
+    /// and this costs nothing.
     pub fn wait(&self) {
-        while self.owed.load(Ordering::Acquire) > 0 {
+        while self.owed.load(Ordering::Acquire) {
             let mut waiting = lock(&self.waiting);
-            if self.owed.load(Ordering::Acquire) == 0 {
+            if !self.owed.load(Ordering::Acquire) {
                 break;
             }
             *waiting = Some(thread::current());
             drop(waiting);
             thread::park();
         }
+        // A leader that has taken the `OK` may still be sending it.
+        drop(lock(&self.sending));
     }
 
-    /// A leader has sent one `OK` this client left it.
-    fn sent(&self) {
-        if self.owed.fetch_sub(1, Ordering::Release) == 1 {
-            if let Some(thread) = lock(&self.waiting).take() {
-                thread.unpark();
-            }
+    /// Sends the `OK` (or `ERR`) this client left a leader. It is no longer
+    /// owed as soon as the leader has it in hand: its client may read it and
+    /// send its next change before the leader's `write` returns, and that
+    /// one can be left too.
+    fn send(&self, line: &[u8]) {
+        let _sending = lock(&self.sending);
+        self.owed.store(false, Ordering::Release);
+        if let Some(thread) = lock(&self.waiting).take() {
+            thread.unpark();
         }
+        let _ = (&self.socket).write_all(line);
     }
 }
 
@@ -599,7 +607,7 @@ impl Journal {
         }
         let left = match reply_to {
             Some(client) if queue.led => {
-                client.owed.fetch_add(1, Ordering::Relaxed);
+                client.owed.store(true, Ordering::Relaxed);
                 queue.replies.push(Arc::clone(client));
                 true
             }
@@ -666,9 +674,9 @@ impl Journal {
 
     /// The leader's work: takes the open batch (the changes arriving from
     /// now on start the next one), writes it with the queue's lock
-    /// released — the slow part, `write` and `fsync` — then sends the
-    /// answers left to it, says how it went to the batch's sleepers, and
-    /// hands the pen on.
+    /// released — the slow part, `write` and `fsync` — then says how it
+    /// went to the batch's sleepers, hands the pen on, and sends the
+    /// answers left to it.
     fn lead<'a>(
         &'a self,
         mut queue: MutexGuard<'a, Queue>,
@@ -713,17 +721,10 @@ impl Journal {
                 next = Some((refused, mem::take(&mut queue.replies), why.clone()));
             }
         }
-        // The answers left to us go out before the batch is said written:
-        // their writers send nothing more on their socket until it is (see
-        // `Db::wait`), so that the answers of each client keep their order.
-        send_answers(&replies, &written);
-        if let Some((_, replies, why)) = &next {
-            send_answers(replies, &Err(why.clone()));
-        }
         let mut queue = self.queue();
-        finish(&batch, written);
-        if let Some((refused, _, why)) = next {
-            finish(&refused, Err(why));
+        finish(&batch, written.clone());
+        if let Some((refused, _, why)) = &next {
+            finish(refused, Err(why.clone()));
         }
         if self.sync {
             // The writers of this batch, who are about to get their `OK`:
@@ -742,7 +743,15 @@ impl Journal {
             queue.spare = records;
         }
         self.pass_pen(&queue);
-        queue
+        drop(queue);
+        // The pen put down, the answers left to us go out: the next leader
+        // meanwhile gathers and writes its batch. (Each writer sends
+        // nothing else to its client before, see `Client::wait`.)
+        send_answers(&replies, &written);
+        if let Some((_, replies, why)) = next {
+            send_answers(&replies, &Err(why));
+        }
+        self.queue()
     }
 
     /// With `--fsync`, before taking the batch, waits a little for the
@@ -965,8 +974,7 @@ fn send_answers(replies: &[Arc<Client>], outcome: &Result<(), String>) {
         Err(why) => format!("ERR {}\n", refusal(why)),
     };
     for client in replies {
-        let _ = client.socket().write_all(line.as_bytes());
-        client.sent();
+        client.send(line.as_bytes());
     }
 }
 
