@@ -43,8 +43,8 @@
 //! pen"), takes the whole batch, and writes it. With `--fsync`, the
 //! writers who come after it leave it their `OK`: their thread goes
 //! straight back to reading its client, and the leader, once the `fsync`
-//! is done, sends each of them its `OK` (see [`Journal::push`],
-//! [`Client`]). Without that, each of them would sleep until the batch is
+//! is done and the pen handed on (the next batch is written meanwhile),
+//! sends each of them its `OK` (see [`Journal::push`], [`Client`]). Without that, each of them would sleep until the batch is
 //! written, then wake up to send its own `OK`: two thread switches more
 //! per `SET`, measured the largest cost of a `SET` at fifty clients. A
 //! journal thread with a queue would be as correct, but with one client it
@@ -56,9 +56,9 @@
 //!
 //! A leader must never wait for someone else's client: it sends an `OK`
 //! only to a socket that had nothing waiting to go out (a short line then
-//! goes at once), and a client's thread writes nothing of its own while
-//! an `OK` it left is not sent, so that each client gets its answers in
-//! the order of its commands.
+//! goes at once). A client leaves at most one `OK` at a time, and its
+//! thread writes nothing of its own while that `OK` is not sent: each
+//! client gets its answers in the order of its commands.
 //!
 //! The order of the file is the order of the store: a change is done in
 //! memory and put in the batch in the same step, under the store's lock
