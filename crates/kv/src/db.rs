@@ -8,7 +8,7 @@
 //! client would wait behind it. The answers wait *after* the lock is let
 //! go, for the journal (see [`crate::journal`]); a change's `OK` may even
 //! be left to the leader of its batch, who sends it (see
-//! [`Db::run_or_leave`]).
+//! [`Db::run_for`]).
 
 use std::io::{self, Write};
 use std::sync::{Arc, Mutex, MutexGuard};

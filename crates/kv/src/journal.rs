@@ -963,7 +963,7 @@ fn ticket_of(queue: &Queue) -> Ticket {
 
 /// Sends their answer to the writers who left it to the leader: `OK`, or
 /// `ERR` if the batch was refused. Their sockets had nothing waiting to go
-/// out (see `Db::run_or_leave`): a short line goes at once. A client gone
+/// out (see [`Client::may_leave`]): a short line goes at once. A client gone
 /// meanwhile is its own thread's business, which sees it when it reads.
 fn send_answers(replies: &[Arc<Client>], outcome: &Result<(), String>) {
     if replies.is_empty() {
