@@ -816,6 +816,9 @@ fn a_second_server_on_the_same_file_is_refused_in_either_order() {
         // the first, started again, is the one refused.
         first.stop_with("KILL");
         let second = start_saving(&file);
+        // Its start-up done: until then it may be replacing the file by
+        // its snapshot, and the lock of the old one, let go, names no one.
+        second.wait_for_log("chargée");
         let (code, _, err) = refused(&file, &[]);
         assert_eq!(code, Some(1), "{err}");
         assert!(
