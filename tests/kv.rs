@@ -644,7 +644,10 @@ fn fifty_clients_that_never_read_keys_hold_little_memory() {
     // sending it would now hold 50 of them (600 MB).
     for hog in &hogs {
         let mut first = [0u8; 4];
-        hog.peek(&mut first).unwrap();
+        // (A wait that a signal interrupts is tried again.)
+        while let Err(e) = hog.peek(&mut first) {
+            assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "{e}");
+        }
         assert_eq!(&first, b"KEYS");
     }
     let mut c = LineConn::open(server.addr);
@@ -1121,7 +1124,7 @@ fn with_group_commit_each_client_gets_its_answers_in_order() {
     // `OK` left to a leader must still come before the answers of the
     // commands that follow it, whoever writes them.
     let mut c = LineConn::open(server.addr);
-    for round in 0..200 {
+    for round in 0..50 {
         let mut commands = String::new();
         let mut expected = String::new();
         for i in 0..5 {
@@ -1153,7 +1156,7 @@ fn with_group_commit_each_client_gets_its_answers_in_order() {
     assert!(rounds > 0);
     // Journal order = store order: the file gives what the store holds.
     let data = replay(&file);
-    assert_eq!(data.get("p0").map(String::as_str), Some("199"));
+    assert_eq!(data.get("p0").map(String::as_str), Some("49"));
     assert_eq!(c.ask("GET w0"), format!("VALUE {}\n", data["w0"]));
 }
 
