@@ -196,7 +196,9 @@ fn a_client_that_never_reads_does_not_block_the_others() {
             }
         }
     });
-    thread::sleep(Duration::from_millis(200)); // let the hog fill its buffers
+    // The hog's buffers are full once the server stops reading it (its
+    // thread blocked in a write): our bytes then wait, unacknowledged.
+    wait_until_stuck(&hog.writer);
     for i in 0..50 {
         let started = Instant::now();
         assert_eq!(c.ask(&format!("SET k{i} v")), "OK\n");
@@ -216,6 +218,18 @@ fn a_client_that_never_reads_does_not_block_the_others() {
     let mut sink = Vec::new();
     let _ = hog.reader.read_to_end(&mut sink);
     flooder.join().unwrap();
+}
+
+/// Waits until `socket` has bytes its peer does not take: the server's
+/// thread for it has stopped reading, blocked in a write the client does
+/// not read. More than 64 KiB, more than any one write of our flooders:
+/// not bytes merely on their way. (Where the system cannot tell, the test
+/// goes on at once.)
+fn wait_until_stuck(socket: &TcpStream) {
+    util::wait_until(
+        || netlabs::sys::unacknowledged(socket).map_or(true, |bytes| bytes > 64 * 1024),
+        || "the server never stopped reading this client".to_string(),
+    );
 }
 
 #[test]
@@ -630,7 +644,10 @@ fn fifty_clients_that_never_read_keys_hold_little_memory() {
     // sending it would now hold 50 of them (600 MB).
     for hog in &hogs {
         let mut first = [0u8; 4];
-        hog.peek(&mut first).unwrap();
+        // (A wait that a signal interrupts is tried again.)
+        while let Err(e) = hog.peek(&mut first) {
+            assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "{e}");
+        }
         assert_eq!(&first, b"KEYS");
     }
     let mut c = LineConn::open(server.addr);
@@ -802,6 +819,9 @@ fn a_second_server_on_the_same_file_is_refused_in_either_order() {
         // the first, started again, is the one refused.
         first.stop_with("KILL");
         let second = start_saving(&file);
+        // Its start-up done: until then it may be replacing the file by
+        // its snapshot, and the lock of the old one, let go, names no one.
+        second.wait_for_log("chargée");
         let (code, _, err) = refused(&file, &[]);
         assert_eq!(code, Some(1), "{err}");
         assert!(
@@ -1059,4 +1079,195 @@ fn a_get_is_answered_while_a_compaction_is_written() {
         "no GET answered during a compaction; log:\n{}",
         server.log()
     );
+}
+
+/// `n` clients that each set `w{c}` to a rising number and read it back,
+/// one command at a time, until `stop`: they keep batches of several
+/// writers forming, whose `OK`s the leaders send. Each returns how many
+/// rounds it made; any answer out of order fails it.
+fn busy_writers(
+    addr: std::net::SocketAddr,
+    n: usize,
+    stop: &Arc<AtomicBool>,
+) -> Vec<thread::JoinHandle<u64>> {
+    (0..n)
+        .map(|c| {
+            let stop = Arc::clone(stop);
+            thread::spawn(move || {
+                let mut conn = LineConn::open(addr);
+                let mut rounds = 0;
+                while !stop.load(Ordering::SeqCst) {
+                    rounds += 1;
+                    let started = Instant::now();
+                    assert_eq!(conn.ask(&format!("SET w{c} {rounds}")), "OK\n");
+                    assert_eq!(conn.ask(&format!("GET w{c}")), format!("VALUE {rounds}\n"));
+                    assert!(
+                        started.elapsed() < Duration::from_secs(5),
+                        "client {c} waited {:?}",
+                        started.elapsed()
+                    );
+                }
+                rounds
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn with_group_commit_each_client_gets_its_answers_in_order() {
+    let dir = TempDir::new("kv-order");
+    let file = dir.file("data.kv");
+    let server = start(&["--save", file.to_str().unwrap(), "--fsync"]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let writers = busy_writers(server.addr, 8, &stop);
+    // One client sends its commands without waiting for the answers: an
+    // `OK` left to a leader must still come before the answers of the
+    // commands that follow it, whoever writes them.
+    let mut c = LineConn::open(server.addr);
+    for round in 0..50 {
+        let mut commands = String::new();
+        let mut expected = String::new();
+        for i in 0..5 {
+            // `FOO` is answered without a look at the store or the journal.
+            commands += &format!("SET p{i} {round}\nFOO\nGET p{i}\n");
+            expected += &format!(
+                "OK\nERR commande inconnue « FOO » : SET, GET, DEL ou KEYS attendu\nVALUE {round}\n"
+            );
+        }
+        commands += &format!("DEL p0\nDEL p0\nSET p0 {round}\n");
+        expected += "OK\nNOTFOUND\nOK\n";
+        commands += "GET p4\n";
+        expected += &format!("VALUE {round}\n");
+        c.send(commands.as_bytes());
+        assert_eq!(
+            c.answers(expected.lines().count()),
+            expected,
+            "round {round}"
+        );
+        // A change then an answer that needs neither store nor journal,
+        // both in one read: the `OK` first, even if a leader sends it.
+        c.send(format!("SET seul {round}\nFOO\n").as_bytes());
+        assert_eq!(c.line(), "OK\n", "round {round}");
+        assert!(c.line().starts_with("ERR commande inconnue"));
+        assert_eq!(c.ask("GET seul"), format!("VALUE {round}\n"));
+    }
+    stop.store(true, Ordering::SeqCst);
+    let rounds: u64 = writers.into_iter().map(|w| w.join().unwrap()).sum();
+    assert!(rounds > 0);
+    // Journal order = store order: the file gives what the store holds.
+    let data = replay(&file);
+    assert_eq!(data.get("p0").map(String::as_str), Some("49"));
+    assert_eq!(c.ask("GET w0"), format!("VALUE {}\n", data["w0"]));
+}
+
+#[test]
+fn a_client_that_sends_sets_and_never_reads_stalls_no_one_with_fsync() {
+    let dir = TempDir::new("kv-sethog");
+    let file = dir.file("data.kv");
+    let server = start(&["--save", file.to_str().unwrap(), "--fsync"]);
+    let mut c = LineConn::open(server.addr);
+    let big = "x".repeat(60 * 1024);
+    assert_eq!(c.ask(&format!("SET big {big}")), "OK\n");
+    let before = util::rss_kib(server.pid());
+    // The hog pipelines SETs (and GETs of a big value, to fill its socket
+    // sooner) and reads none of its answers: its socket fills, then its
+    // thread blocks writing them. A leader that sent an `OK` there then
+    // would block too, and every writer with it.
+    let hog = util::connect(server.addr);
+    let flooding = Arc::new(AtomicBool::new(true));
+    let flag = Arc::clone(&flooding);
+    let mut hog_writer = hog.try_clone().unwrap();
+    let flooder = thread::spawn(move || {
+        let mut i = 0u64;
+        while flag.load(Ordering::SeqCst) {
+            let sets: String = (i..i + 100)
+                .map(|n| format!("SET h{} {n}\nSET g {n}\nGET big\n", n % 100))
+                .collect();
+            i += 100;
+            if hog_writer.write_all(sets.as_bytes()).is_err() {
+                break;
+            }
+        }
+    });
+    wait_until_stuck(&hog);
+    let stop = Arc::new(AtomicBool::new(false));
+    let writers = busy_writers(server.addr, 4, &stop);
+    for i in 0..50 {
+        let started = Instant::now();
+        assert_eq!(c.ask(&format!("SET k{i} v")), "OK\n");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "SET {i} waited for the hog"
+        );
+    }
+    stop.store(true, Ordering::SeqCst);
+    for w in writers {
+        assert!(w.join().unwrap() > 0);
+    }
+    if let (Some(before), Some(peak)) = (before, util::peak_rss_kib(server.pid())) {
+        assert!(
+            peak < before + 16 * 1024,
+            "memory grew from {before} KiB to a peak of {peak} KiB"
+        );
+    }
+    flooding.store(false, Ordering::SeqCst);
+    hog.shutdown(Shutdown::Both).ok();
+    flooder.join().unwrap();
+}
+
+#[test]
+fn a_full_disk_answers_err_to_each_writer_of_a_refused_batch() {
+    if !util::have("sh", "the file size limit is set with ulimit") {
+        return;
+    }
+    const WRITERS: usize = 8;
+    let dir = TempDir::new("kv-fullgroup");
+    let file = dir.file("data.kv");
+    // 16 KiB of file at most (ulimit -f 32): a dozen records of 1 KB.
+    let mut cmd = std::process::Command::new("sh");
+    cmd.args([
+        "-c",
+        "ulimit -f 32 && exec \"$0\" --port 0 --save \"$1\" --fsync",
+        util::bin("kv-server").to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
+    let server = Server::spawn(cmd);
+    let addr = server.addr;
+    // Each writer sets its own keys, one at a time, until it gets ERR:
+    // it returns the keys acknowledged and the one refused.
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            thread::spawn(move || {
+                let mut conn = LineConn::open(addr);
+                let value = "v".repeat(1000);
+                let mut acked = Vec::new();
+                for i in 0.. {
+                    let key = format!("w{w}-{i}");
+                    let answer = conn.ask(&format!("SET {key} {value}"));
+                    if answer != "OK\n" {
+                        assert!(
+                            answer.starts_with("ERR sauvegarde impossible ("),
+                            "{answer}"
+                        );
+                        return (acked, key);
+                    }
+                    acked.push(key);
+                }
+                unreachable!()
+            })
+        })
+        .collect();
+    let results: Vec<(Vec<String>, String)> =
+        writers.into_iter().map(|w| w.join().unwrap()).collect();
+    // On disk: every acknowledged write, and nothing else.
+    let saved = replay(&file);
+    let mut acked: Vec<&String> = results.iter().flat_map(|(a, _)| a).collect();
+    acked.sort();
+    let on_disk: Vec<&String> = saved.keys().collect();
+    assert_eq!(on_disk, acked);
+    // In memory: nothing of a refused write.
+    let mut c = LineConn::open(addr);
+    for (_, refused) in &results {
+        assert_eq!(c.ask(&format!("GET {refused}")), "NOTFOUND\n");
+    }
 }

@@ -6,7 +6,9 @@
 //! to a client: a client that stops reading blocks in its write, a batch
 //! waits for its `fsync`, and if either held the lock then, every other
 //! client would wait behind it. The answers wait *after* the lock is let
-//! go, for the journal (see [`crate::journal`]).
+//! go, for the journal (see [`crate::journal`]); a change's `OK` may even
+//! be left to the leader of its batch, who sends it (see
+//! [`Db::run_for`]).
 
 use std::io::{self, Write};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -14,11 +16,28 @@ use std::thread;
 
 use netlabs::{Why, warn};
 
-use crate::journal::{Journal, Ticket};
+use crate::journal::{self, Client, Journal, Ticket};
 use crate::{Applied, Change, Command, KEYS_PIECE, Refusal, Store, parse};
 
 /// A compaction's thread needs little stack: its snapshot is on the heap.
 const COMPACTION_STACK: usize = 256 * 1024;
+
+/// What becomes of a change's answer.
+enum Reply {
+    /// Written by this thread: `OK` or `NOTFOUND`.
+    Now(&'static str),
+    /// Left to the leader of its batch, who sends it.
+    Left,
+}
+
+/// Writes the answer to a change, unless it was left to a leader.
+fn write_answer(out: &mut impl Write, answer: Result<Reply, Refusal>) -> io::Result<()> {
+    match answer {
+        Ok(Reply::Now(word)) => writeln!(out, "{word}"),
+        Ok(Reply::Left) => Ok(()),
+        Err(why) => writeln!(out, "ERR {why}"),
+    }
+}
 
 /// The store and its journal, shared by every client's thread.
 pub struct Db {
@@ -62,11 +81,42 @@ impl Db {
                 None => out.write_all(b"NOTFOUND\n"),
             },
             Command::Keys => self.keys(out),
-            Command::Change(change) => match self.change(&change) {
-                Ok(word) => writeln!(out, "{word}"),
-                Err(why) => writeln!(out, "ERR {why}"),
-            },
+            Command::Change(change) => write_answer(out, self.change(&change, None)),
         }
+    }
+
+    /// Runs one command line for `client` and writes its answer line to
+    /// `out`, like [`Db::run`] — but the `OK` of a change may be left to
+    /// the leader of its batch, who sends it to `client` once the batch is
+    /// written (see [`Journal::push`]): this thread can go back to reading
+    /// at once. `may_leave`: none of the client's answers waits in `out`
+    /// to be sent before this one. Any other answer is written once the
+    /// `OK`s left before it are sent ([`Client::wait`]), so that the
+    /// client gets its answers in the order of its commands.
+    pub fn run_for(
+        &self,
+        line: &[u8],
+        out: &mut impl Write,
+        client: &Arc<Client>,
+        may_leave: bool,
+    ) -> io::Result<()> {
+        if let Ok(Command::Change(change)) = parse(line) {
+            // Only with `--fsync`. Without it, a batch is written in a few
+            // microseconds: its writers wait little, and send their `OK`s
+            // from their own threads, side by side on the machine's cores
+            // — faster than one leader sending them all, one after the
+            // other (measured).
+            let leave =
+                may_leave && self.journal.as_ref().is_some_and(|j| j.sync) && client.may_leave();
+            let answer = self.change(&change, leave.then_some(client));
+            if !matches!(answer, Ok(Reply::Left)) {
+                client.wait();
+                write_answer(out, answer)?;
+            }
+            return Ok(());
+        }
+        client.wait();
+        self.run(line, out)
     }
 
     /// Reads the store with `f` under the lock (a copy, so that the lock
@@ -89,35 +139,43 @@ impl Db {
     /// `SET` or `DEL`: done in memory and put in the journal's open batch
     /// in one step under the lock, so that the journal's order is the
     /// store's; then, lock let go, its `OK` waits for the batch to be
-    /// written. A write the disk refuses was taken back, in memory as on
-    /// disk: the client gets `ERR`, never an `OK` that a restart would
-    /// take back.
-    fn change(&self, change: &Change) -> Result<&'static str, Refusal> {
+    /// written — or is left to the batch's leader, with `client`. A write
+    /// the disk refuses was taken back, in memory as on disk: the client
+    /// gets `ERR`, never an `OK` that a restart would take back.
+    fn change(&self, change: &Change, client: Option<&Arc<Client>>) -> Result<Reply, Refusal> {
+        let Some(journal) = &self.journal else {
+            return match self.lock().apply(change)? {
+                Applied::Done(_) => Ok(Reply::Now("OK")),
+                Applied::NotFound => Ok(Reply::Now("NOTFOUND")),
+            };
+        };
         loop {
             let mut store = self.lock();
-            let (answer, ticket, wrote) = match store.apply(change) {
-                Err(refusal) => (Err(refusal), self.ticket(), false),
-                Ok(Applied::NotFound) => (Ok("NOTFOUND"), self.ticket(), false),
-                Ok(Applied::Done(undo)) => match &self.journal {
-                    None => return Ok("OK"),
-                    Some(journal) => (Ok("OK"), journal.push(change, undo), true),
-                },
-            };
-            let compaction_due = wrote && self.journal.as_ref().is_some_and(|j| j.due());
-            drop(store);
-            if compaction_due {
-                self.compact_aside();
-            }
-            match self.settle(ticket) {
-                Ok(()) => return answer,
-                Err(why) if wrote => {
-                    return Err(Refusal(format!(
-                        "sauvegarde impossible ({why}) : rien n'a été changé"
-                    )));
+            let answer = match store.apply(change) {
+                Ok(Applied::Done(undo)) => {
+                    let pushed = journal.push(change, undo, client);
+                    drop(store);
+                    if pushed.compact {
+                        self.compact_aside();
+                    }
+                    if pushed.left {
+                        return Ok(Reply::Left);
+                    }
+                    return match journal.settle(pushed.ticket, &self.store) {
+                        Ok(()) => Ok(Reply::Now("OK")),
+                        Err(why) => Err(journal::refusal(&why)),
+                    };
                 }
-                // `NOTFOUND` or a full store, from a change taken back
-                // since: look again.
-                Err(_) => continue,
+                Ok(Applied::NotFound) => Ok(Reply::Now("NOTFOUND")),
+                Err(refusal) => Err(refusal),
+            };
+            // Nothing done: answered once every change it saw is written.
+            // `NOTFOUND` or a full store may come from a change taken back
+            // since: then look again.
+            let ticket = journal.ticket();
+            drop(store);
+            if journal.settle(ticket, &self.store).is_ok() {
+                return answer;
             }
         }
     }

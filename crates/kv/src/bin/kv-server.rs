@@ -33,7 +33,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
-use kv::journal;
+use kv::journal::{self, Client};
 use kv::{Db, MAX_LINE, MAX_MEMORY, PORT, Store};
 use netlabs::lines::{Line, LineBuffer};
 use netlabs::{Args, Why, error, fail, log, net, plural, records, sys, warn};
@@ -176,7 +176,7 @@ fn main() {
             .name(name.clone())
             .stack_size(STACK_SIZE)
             .spawn(move || {
-                let outcome = serve(&stream, &db);
+                let outcome = serve(stream, &db);
                 count.fetch_sub(1, Ordering::Relaxed);
                 log!("{}", farewell(peer, &name, &outcome));
             });
@@ -190,9 +190,11 @@ fn main() {
 
 /// Serves one client until it closes: reads its commands, runs each on
 /// the shared store, sends the answers. Returns how many commands it sent.
-fn serve(stream: &TcpStream, db: &Db) -> io::Result<u64> {
-    let mut reader = stream;
-    let mut answers = BufWriter::with_capacity(REPLY_BUF, stream);
+fn serve(stream: TcpStream, db: &Db) -> io::Result<u64> {
+    // Shared with the journal's leaders, who may send our `OK`s (below).
+    let client = Arc::new(Client::new(stream));
+    let mut reader = client.socket();
+    let mut answers = BufWriter::with_capacity(REPLY_BUF, client.socket());
     let mut lines = LineBuffer::new(MAX_LINE);
     let mut buf = vec![0u8; BUF_SIZE];
     let mut commands = 0;
@@ -213,8 +215,15 @@ fn serve(stream: &TcpStream, db: &Db) -> io::Result<u64> {
         while let Some(line) = lines.next_line() {
             commands += 1;
             match line {
-                Line::Complete(command) => db.run(command, &mut answers)?,
+                Line::Complete(command) => {
+                    // With no answer of ours waiting to go out before it,
+                    // a change's `OK` may be left to the leader of its
+                    // batch: we go back to reading at once.
+                    let may_leave = answers.buffer().is_empty();
+                    db.run_for(command, &mut answers, &client, may_leave)?;
+                }
                 Line::TooLong => {
+                    client.wait();
                     writeln!(answers, "ERR ligne de plus de {MAX_LINE} octets : ignorée")?
                 }
             }
