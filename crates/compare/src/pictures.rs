@@ -137,7 +137,7 @@ pub fn throughput_svg(rows: &[Row], title_detail: &str, busy: Option<&str>) -> S
         (lo, hi)
     };
     let span = hi - lo;
-    let x = |c: usize| LEFT + pw * (0.04 + 0.92 * (((c.max(1) as f64).log10() - lo) / span));
+    let x = |c: usize| LEFT + pw * (0.06 + 0.88 * (((c.max(1) as f64).log10() - lo) / span));
     let top_rate = rows
         .iter()
         .filter(|r| r.step.round_trips > 0)
