@@ -802,6 +802,10 @@ fn a_second_server_on_the_same_file_is_refused_in_either_order() {
         // the first, started again, is the one refused.
         first.stop_with("KILL");
         let second = start_saving(&file);
+        // Its start-up compaction (after the first line) renames a new
+        // file over the old one: ask once it is done, or the refused one
+        // may find the lock on the old file, whose holder is gone.
+        second.wait_for_log("chargée");
         let (code, _, err) = refused(&file, &[]);
         assert_eq!(code, Some(1), "{err}");
         assert!(
