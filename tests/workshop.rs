@@ -105,6 +105,81 @@ fn an_untidy_student_program_leaves_the_project_formatting_check_green() {
     );
 }
 
+/// The plus pages tell how to copy a lab's server and its library into
+/// the workshop as one program of many files: `kv-server` as `mon-kv`
+/// (chapter 2.2), `boom-server` as `mon-boom` (Twisted). Their commands,
+/// typed in a copy of the sources, must give programs that compile: a
+/// module added to a lab's crate and forgotten in a recipe fails here, not
+/// in front of a student.
+#[test]
+fn the_many_file_workshop_recipes_of_the_plus_pages_compile() {
+    if !util::have("bash", "les commandes des recettes, tapées par bash") {
+        return;
+    }
+    let recipes = [
+        ("docs/chapitre-2.2-plus.md", "mon-kv"),
+        ("docs/twisted-plus.md", "mon-boom"),
+    ];
+    let copy = TempDir::new("atelier-recettes");
+    for file in ["Cargo.toml", "Cargo.lock"] {
+        std::fs::copy(root().join(file), copy.file(file)).expect("copy a file");
+    }
+    copy_tree(&root().join("crates"), &copy.file("crates"));
+    copy_tree(&root().join("tests"), &copy.file("tests"));
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    for (page, program) in recipes {
+        let text = std::fs::read_to_string(root().join(page)).unwrap();
+        let marker = format!("mkdir -p crates/atelier/src/bin/{program}");
+        let commands = recipe(&text, &marker);
+        assert!(
+            commands.iter().any(|c| c.starts_with("cp "))
+                && commands.iter().any(|c| c.starts_with("sed ")),
+            "{page}: the recipe lost its cp and sed lines: {commands:?}"
+        );
+        for command in commands.iter().filter(|c| !c.starts_with("cargo ")) {
+            let out = Command::new("bash")
+                .args(["-c", command])
+                .current_dir(&copy.0)
+                .output()
+                .expect("bash");
+            assert!(
+                out.status.success(),
+                "{page}\n$ {command}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let check = Command::new(&cargo)
+            .args(["check", "--quiet", "--bin", program])
+            .env("CARGO_NET_OFFLINE", "true")
+            .env("CARGO_TARGET_DIR", copy.file("target"))
+            .current_dir(&copy.0)
+            .output()
+            .expect("cargo check");
+        assert!(
+            check.status.success(),
+            "{page}: the recipe's {program} does not compile:\n{}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+    }
+}
+
+/// The commands (`$ ` lines, prompt removed) of the first fenced block of
+/// `page` that contains `marker`.
+fn recipe(page: &str, marker: &str) -> Vec<String> {
+    let blocks: Vec<&str> = page.split("```").collect();
+    let block = blocks
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .find(|b| b.contains(marker))
+        .unwrap_or_else(|| panic!("no block with {marker:?}"));
+    block
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("$ "))
+        .map(str::to_string)
+        .collect()
+}
+
 /// The cargo subcommand a line of `make -n` runs, if it runs cargo
 /// (`cargo` itself, or the full path `$CARGO` names).
 fn cargo_subcommand(line: &str) -> Option<&str> {
