@@ -372,11 +372,24 @@ fn write_drained_lets_a_producer_write_again_once_the_peer_has_read() {
     /// the last chunk, `done`, and it hangs up.
     struct Producer {
         sent: usize,
+        /// Chunks the socket did not take whole: each must be followed by
+        /// one `write_drained`. (A chunk may be taken whole while the peer
+        /// reads on another core: `send` goes on as room is made.)
+        queued: usize,
         drained: usize,
-        report: Sender<(usize, usize)>,
+        report: Sender<Report>,
+    }
+    #[derive(Debug, PartialEq)]
+    enum Report {
+        /// After the first chunks, before the peer reads: what waits.
+        Started(usize),
+        /// Told `write_drained` for the n-th time, with what waits then.
+        Drained(usize, usize),
+        /// The connection is over: how often drained, how many queued.
+        Lost { drained: usize, queued: usize },
     }
     /// More than a loopback socket holds (its buffers and the peer's, a
-    /// few MiB): each chunk leaves some queued, so each pauses.
+    /// few MiB): a chunk nobody reads yet is left queued.
     const CHUNK: usize = 16 * 1024 * 1024;
     const CHUNKS: usize = 2;
     impl Producer {
@@ -389,28 +402,38 @@ fn write_drained_lets_a_producer_write_again_once_the_peer_has_read() {
                 }
                 self.sent += 1;
                 transport.write(&vec![b'0' + self.sent as u8; CHUNK]);
+                if transport.pending() > 0 {
+                    self.queued += 1;
+                }
             }
         }
     }
     impl Protocol for Producer {
         fn connection_made(&mut self, transport: &Transport) {
             self.produce(transport);
+            let _ = self.report.send(Report::Started(transport.pending()));
         }
         fn data_received(&mut self, _: &Transport, _: &[u8]) {}
         fn write_drained(&mut self, transport: &Transport) {
             self.drained += 1;
-            let _ = self.report.send((self.drained, transport.pending()));
+            let _ = self
+                .report
+                .send(Report::Drained(self.drained, transport.pending()));
             self.produce(transport);
         }
         fn connection_lost(&mut self, _: Reason) {
-            let _ = self.report.send((self.drained, usize::MAX));
+            let _ = self.report.send(Report::Lost {
+                drained: self.drained,
+                queued: self.queued,
+            });
         }
     }
-    struct ProducerFactory(Sender<(usize, usize)>);
+    struct ProducerFactory(Sender<Report>);
     impl Factory for ProducerFactory {
         fn build_protocol(&mut self, _: SocketAddr) -> Option<Box<dyn Protocol>> {
             Some(Box::new(Producer {
                 sent: 0,
+                queued: 0,
                 drained: 0,
                 report: self.0.clone(),
             }))
@@ -423,6 +446,12 @@ fn write_drained_lets_a_producer_write_again_once_the_peer_has_read() {
             .unwrap()
     });
     let mut stream = connect(addr);
+    // Nobody reads yet: the first chunk waits, the producer paused.
+    let started = reports.recv_timeout(WAIT).unwrap();
+    assert!(
+        matches!(started, Report::Started(n) if n > 0),
+        "{started:?}"
+    );
     let mut all = Vec::new();
     let end = stream.read_to_end(&mut all);
     assert!(end.is_ok(), "{end:?} after {} bytes", all.len());
@@ -430,12 +459,26 @@ fn write_drained_lets_a_producer_write_again_once_the_peer_has_read() {
     assert!(all[..CHUNK].iter().all(|&b| b == b'1'));
     assert!(all[CHUNK..2 * CHUNK].iter().all(|&b| b == b'2'));
     assert!(all.ends_with(b"2done"));
-    // Told once per chunk, each time with nothing left to send; not for
-    // `done` (it went out at once), nor after it (closing).
-    let seen: Vec<_> = (0..3)
-        .map(|_| reports.recv_timeout(WAIT).unwrap())
-        .collect();
-    assert_eq!(seen, [(1, 0), (2, 0), (2, usize::MAX)]);
+    // Told once per chunk left queued, each time with nothing left to
+    // send; not for `done` (it went out at once), nor after it (closing).
+    let mut drained = 0;
+    loop {
+        match reports.recv_timeout(WAIT).unwrap() {
+            Report::Drained(n, pending) => {
+                drained += 1;
+                assert_eq!((n, pending), (drained, 0));
+            }
+            Report::Lost {
+                drained: told,
+                queued,
+            } => {
+                assert_eq!((told, queued), (drained, drained));
+                assert!((1..=CHUNKS).contains(&queued));
+                break;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
     stop(handle, thread);
 }
 
