@@ -654,8 +654,10 @@ fn fifty_clients_that_never_read_keys_hold_little_memory() {
     let started = Instant::now();
     assert_eq!(c.ask("GET cle-000007-".to_string().as_str()), "NOTFOUND\n");
     assert_eq!(c.ask("SET autre 1"), "OK\n");
+    // Served while the hogs wait: a server stuck behind them would answer
+    // only once they leave, never in this bound, however busy the machine.
     assert!(
-        started.elapsed() < Duration::from_secs(2),
+        started.elapsed() < Duration::from_secs(10),
         "{:?}",
         started.elapsed()
     );
