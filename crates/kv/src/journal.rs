@@ -1010,26 +1010,8 @@ fn copy_tail(file: &File, from: u64, to: u64, out: &mut File) -> io::Result<()> 
 mod tests {
     use super::*;
     use crate::{Db, MAX_MEMORY};
+    use netlabs::temp::TempDir;
     use std::fs;
-
-    /// A fresh folder of the system's temporary folder, removed on drop.
-    struct Folder(PathBuf);
-
-    impl Folder {
-        fn new(name: &str) -> Folder {
-            let dir =
-                std::env::temp_dir().join(format!("netlabs-kvj-{}-{name}", std::process::id()));
-            let _ = fs::remove_dir_all(&dir);
-            fs::create_dir_all(&dir).unwrap();
-            Folder(dir)
-        }
-    }
-
-    impl Drop for Folder {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
-        }
-    }
 
     fn ask(db: &Db, line: &str) -> String {
         let mut out = Vec::new();
@@ -1048,7 +1030,7 @@ mod tests {
 
     #[test]
     fn every_change_is_in_the_file_before_its_ok() {
-        let folder = Folder::new("ok");
+        let folder = TempDir::new("journal-ok");
         let path = folder.0.join("data.kv");
         let db = open_db(&path);
         assert_eq!(ask(&db, "SET a 1"), "OK\n");
@@ -1074,7 +1056,7 @@ mod tests {
 
     #[test]
     fn one_server_per_file() {
-        let folder = Folder::new("lock");
+        let folder = TempDir::new("journal-lock");
         let path = folder.0.join("data.kv");
         fs::write(&path, b"SET a 1\nSET a 2\n").unwrap();
         let first = open(&path, MAX_MEMORY).unwrap();
@@ -1094,7 +1076,7 @@ mod tests {
 
     #[test]
     fn stale_temporaries_are_removed_and_only_they() {
-        let folder = Folder::new("temps");
+        let folder = TempDir::new("journal-temps");
         let path = folder.0.join("data.kv");
         let stale = folder.0.join("data.kv.0123456789abcdef.tmp");
         fs::write(&stale, b"SET x 1\n").unwrap();
@@ -1120,7 +1102,7 @@ mod tests {
 
     #[test]
     fn a_torn_last_record_is_dropped_and_anything_else_refused() {
-        let folder = Folder::new("torn");
+        let folder = TempDir::new("journal-torn");
         let path = folder.0.join("data.kv");
         fs::write(&path, b"SET a 1\nDEL a\nSET b 2\nSET c tronq").unwrap();
         let (store, _journal, notes) = start(&path);
@@ -1151,7 +1133,7 @@ mod tests {
 
     #[test]
     fn the_journal_is_compacted_once_it_outgrows_the_data() {
-        let folder = Folder::new("compact");
+        let folder = TempDir::new("journal-compact");
         let path = folder.0.join("data.kv");
         let db = open_db(&path);
         let value = "v".repeat(1000);
