@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use crate::Kind;
-use crate::advice::{Topic, say};
+use crate::advice::{Lang, Topic, say};
 use crate::report::{Check, Failure};
 use crate::target::Target;
 use crate::verdict::BUSY;
@@ -297,16 +297,26 @@ pub struct Turns {
 /// no longer A.
 pub fn turns(target: &Target) -> Result<Turns, Failure> {
     let wait = target.answer_wait();
+    // Both connect before either speaks: a select loop that reads the
+    // socket accepted last has accepted B when A speaks, whether it was
+    // waiting in select or stuck in a recv on A (a closed socket left in
+    // its list makes select return at once, and recv then waits on the
+    // last client: it looks like a blocking server, unless B is already
+    // there). A server of one client at a time serves A, the first.
     let mut a = session(target)?;
-    if ping(target, &mut a, 40, wait).is_err() {
-        // No answer even to one client: the checks above say why.
-        return Ok(Turns {
-            concurrent: false,
-            note: "modèle : diagnostic impossible, le serveur ne répond pas à une requête simple"
-                .into(),
-        });
-    }
     let mut b = target.open()?;
+    if let Err(got) = ping(target, &mut a, 40, wait) {
+        // A lone client is served (the checks above): A is not, because
+        // B is connected.
+        return Err(Failure::new(
+            format!(
+                "deux clients connectés, A puis B ; B ne dit rien, A envoie {}",
+                show(&ping_bytes(target.kind, 40))
+            ),
+            got,
+            wrong_socket(target, "A, connecté le premier, n'est pas servi dès qu'un client B s'est connecté"),
+        ));
+    }
     let start = Instant::now();
     // pesto greets first: the greeting is the sign of being served.
     let request = ping_bytes(target.kind, 41);
@@ -337,7 +347,7 @@ pub fn turns(target: &Target) -> Result<Turns, Failure> {
                     show(&request)
                 ),
                 got,
-                "le client A n'est plus servi dès qu'un client B s'est connecté : après select, le serveur lit la socket acceptée en dernier (conn) au lieu de celle que select dit prête (la variable de la boucle for sc in prets : sc.recv, sc.sendall) — TP5b 2.1",
+                wrong_socket(target, "le client A n'est plus servi dès qu'un client B a parlé"),
             ));
         }
         if let Err(got) = ping(target, &mut b, 43, wait) {
@@ -347,7 +357,7 @@ pub fn turns(target: &Target) -> Result<Turns, Failure> {
                     show(&ping_bytes(target.kind, 43))
                 ),
                 got,
-                "le client B n'est plus servi après un tour de A : le serveur doit lire et répondre sur la socket que select dit prête, chaque fois — TP5b 2.1",
+                wrong_socket(target, "le client B n'est plus servi après un tour de A"),
             ));
         }
         return Ok(Turns {
@@ -379,6 +389,18 @@ pub fn turns(target: &Target) -> Result<Turns, Failure> {
         concurrent: false,
         note,
     })
+}
+
+/// The classic select mistake, in TP5b 2.1's terms, after `what` was seen.
+fn wrong_socket(target: &Target, what: &str) -> String {
+    let how = match target.lang() {
+        Lang::C => "en C : parcourez les descripteurs et lisez chaque fd où FD_ISSET(fd, &prets) est vrai, pas la variable du dernier accept",
+        Lang::Python => "en Python : for sc in prets: … sc.recv(…), sc.sendall(…), pas conn, la socket du dernier accept",
+        _ => "pour chaque socket de la liste rendue par select (for sc in prets), lisez et répondez sur celle-là, pas sur la dernière acceptée",
+    };
+    format!(
+        "{what} : après select, le serveur lit la socket acceptée en dernier au lieu de celle que select dit prête ; il attend alors sur un client qui ne dit rien — {how} — TP5b 2.1"
+    )
 }
 
 /// A local server waits without burning CPU: with a client connected that
