@@ -412,7 +412,7 @@ pub fn idle(target: &Target) -> Check {
     if connected >= BUSY {
         return Err(Failure::new(
             "un client connecté qui ne dit rien",
-            format!("le serveur consomme {connected} % d'un cœur pendant ce temps"),
+            format!("le serveur réclame {connected} % d'un cœur pendant ce temps (il tourne, ou attend son tour pour tourner)"),
             "boucle active : le serveur tourne sans attendre alors qu'il n'a rien à faire — select/poll à qui l'on demande l'écriture (wlist, EVENT_WRITE) alors qu'il n'y a rien à envoyer, une socket non bloquante relue en boucle (BlockingIOError attrapée, puis on recommence), un délai de 0 ; ne demandez l'écriture que tant qu'il reste à envoyer, et laissez select attendre (sans délai) — TP5b 2.1",
         ));
     }
@@ -421,7 +421,7 @@ pub fn idle(target: &Target) -> Check {
     if after >= BUSY {
         return Err(Failure::new(
             "un client qui se connecte, reçoit sa réponse, puis part",
-            format!("le serveur consomme ensuite {after} % d'un cœur"),
+            format!("le serveur réclame ensuite {after} % d'un cœur (il tourne, ou attend son tour pour tourner)"),
             format!(
                 "boucle active après le départ d'un client : sa boucle tourne sur une connexion fermée — {} ; ou, avec select, la socket fermée reste dans la liste (retirez-la et fermez-la) — TP5b 1.2 et 2.1",
                 say(target.lang(), Topic::EndOfConnection)

@@ -125,7 +125,7 @@ fn died(check: Check, risk: Risk, seen: Seen) -> Failure {
 fn stuck(check: Check, cpu: Option<u32>, risk: Risk, lang: Lang) -> Failure {
     let spinning = match cpu {
         Some(share) if share >= BUSY => {
-            format!(" ; il consomme {share} % d'un cœur sans rien faire : il tourne en rond")
+            format!(" ; il réclame {share} % d'un cœur sans rien faire : il tourne en rond")
         }
         _ => String::new(),
     };

@@ -38,7 +38,7 @@ const BULK_DEADLINE: Duration = Duration::from_secs(40);
 const BULK_PATIENCE: Duration = Duration::from_secs(8);
 
 /// The longest the reader waits for the writer before reading anyway.
-const WRITER_HEAD_START: Duration = Duration::from_secs(3);
+const WRITER_HEAD_START: Duration = Duration::from_secs(5);
 
 /// How long the bulk echo may make no progress before we stop waiting.
 const BULK_IDLE: Duration = Duration::from_secs(2);
@@ -74,7 +74,15 @@ pub fn bulk(target: &Target) -> Check {
     // The patience clock starts when the first byte can come back: once
     // the first chunk is on its way (not when connecting, which a busy
     // machine may make slow).
-    let started = wait_for_writer(&written);
+    let mut peeked = vec![0u8; BULK];
+    let started = wait_for_writer(&written, || {
+        if conn.readable_within(Duration::ZERO) {
+            conn.stream.peek(&mut peeked).unwrap_or(0)
+        } else {
+            0
+        }
+    });
+    drop(peeked);
 
     // Read until all came back, or no progress for BULK_IDLE.
     let mut got: Vec<u8> = Vec::with_capacity(BULK);
@@ -182,20 +190,22 @@ fn bulk_verdict(
     Err(Failure::new(what, came, meaning))
 }
 
-/// Waits until the writer has written everything or has stalled for
-/// [`STALLED`], at most [`WRITER_HEAD_START`]; returns when its first
-/// chunk was seen gone.
-fn wait_for_writer(written: &AtomicUsize) -> Instant {
+/// Waits until the writer has written everything, or until both the
+/// writer and the echo waiting in our socket (`queued`) have stalled for
+/// [`STALLED`] (a slow server on a busy machine still moves one or the
+/// other), at most [`WRITER_HEAD_START`]; returns when its first chunk
+/// was seen gone.
+fn wait_for_writer(written: &AtomicUsize, mut queued: impl FnMut() -> usize) -> Instant {
     let start = Instant::now();
     let mut first = None;
-    let mut last = (0, Instant::now());
+    let mut last = ((0, 0), Instant::now());
     while start.elapsed() < WRITER_HEAD_START {
         std::thread::sleep(Duration::from_millis(20));
-        let now = written.load(Ordering::Relaxed);
-        if now > 0 && first.is_none() {
+        let now = (written.load(Ordering::Relaxed), queued());
+        if now.0 > 0 && first.is_none() {
             first = Some(Instant::now());
         }
-        if now >= BULK {
+        if now.0 >= BULK {
             break;
         }
         if now != last.0 {
@@ -237,9 +247,11 @@ pub fn leave_midway(target: &Target) -> Check {
     // FIN first: the server, seeing the end of our sending, is told that
     // its writes fail with EPIPE (not ECONNRESET) once we close for good.
     let _ = conn.stream.shutdown(std::net::Shutdown::Write);
-    std::thread::sleep(Duration::from_millis(150));
+    // Once the server has read what it could and waits, blocked writing
+    // the echo to us, we leave.
+    target.settle();
     drop(conn);
-    std::thread::sleep(Duration::from_millis(50));
+    target.settle();
 
     let mut conn = target.open()?;
     let _ = conn
@@ -252,6 +264,7 @@ pub fn leave_midway(target: &Target) -> Check {
         sent += chunk.len();
     }
     drop(conn);
-    std::thread::sleep(Duration::from_millis(100));
+    // The knock comes once the server has met our leaving (or is gone).
+    target.settle();
     Ok(())
 }
