@@ -38,7 +38,7 @@ const BULK_DEADLINE: Duration = Duration::from_secs(40);
 const BULK_PATIENCE: Duration = Duration::from_secs(8);
 
 /// The longest the reader waits for the writer before reading anyway.
-const WRITER_HEAD_START: Duration = Duration::from_secs(5);
+const WRITER_HEAD_START: Duration = Duration::from_secs(6);
 
 /// How long the bulk echo may make no progress before we stop waiting.
 const BULK_IDLE: Duration = Duration::from_secs(2);
@@ -75,12 +75,17 @@ pub fn bulk(target: &Target) -> Check {
     // the first chunk is on its way (not when connecting, which a busy
     // machine may make slow).
     let mut peeked = vec![0u8; BULK];
+    // Progress: bytes written, echo waiting for us, a local server that
+    // runs or waits for a core (a starved server on a busy machine is not
+    // a blocked one).
     let started = wait_for_writer(&written, || {
-        if conn.readable_within(Duration::ZERO) {
+        let queued = if conn.readable_within(Duration::ZERO) {
             conn.stream.peek(&mut peeked).unwrap_or(0)
         } else {
             0
-        }
+        };
+        let running = target.local.as_ref().is_some_and(|l| l.runnable());
+        (queued, running)
     });
     drop(peeked);
 
@@ -190,25 +195,27 @@ fn bulk_verdict(
     Err(Failure::new(what, came, meaning))
 }
 
-/// Waits until the writer has written everything, or until both the
-/// writer and the echo waiting in our socket (`queued`) have stalled for
-/// [`STALLED`] (a slow server on a busy machine still moves one or the
-/// other), at most [`WRITER_HEAD_START`]; returns when its first chunk
-/// was seen gone.
-fn wait_for_writer(written: &AtomicUsize, mut queued: impl FnMut() -> usize) -> Instant {
+/// Waits until the writer has written everything, or until nothing has
+/// moved for [`STALLED`]: neither the writer, nor the echo waiting in our
+/// socket, nor the server (`other` says how much is queued and whether a
+/// local server is running or waiting for a core: a slow server on a busy
+/// machine still moves), at most [`WRITER_HEAD_START`]; returns when the
+/// writer's first chunk was seen gone.
+fn wait_for_writer(written: &AtomicUsize, mut other: impl FnMut() -> (usize, bool)) -> Instant {
     let start = Instant::now();
     let mut first = None;
     let mut last = ((0, 0), Instant::now());
     while start.elapsed() < WRITER_HEAD_START {
         std::thread::sleep(Duration::from_millis(20));
-        let now = (written.load(Ordering::Relaxed), queued());
+        let (queued, running) = other();
+        let now = (written.load(Ordering::Relaxed), queued);
         if now.0 > 0 && first.is_none() {
             first = Some(Instant::now());
         }
         if now.0 >= BULK {
             break;
         }
-        if now != last.0 {
+        if now != last.0 || running {
             last = (now, Instant::now());
         } else if last.1.elapsed() >= STALLED {
             break;
