@@ -101,11 +101,18 @@ fn same_port(target: &Target, id: &str) -> Check {
     let bytes = format!("origine {id}\n").into_bytes();
     match udp.ask(&bytes, target.answer_wait()) {
         Datagram::From(_, from) if from == netlabs::net::canonical(target.addr) => Ok(()),
-        answer @ Datagram::From(..) => Err(Failure::new(
-            format!("{} à {}", show(&bytes), target.addr),
-            answer,
-            "la réponse part d'une autre socket que celle qui a reçu : un client connecté (nc -u, connect) ne la voit pas ; répondez avec sendto sur la socket du recvfrom — TP5b 1.4",
-        )),
+        Datagram::From(got, from) => {
+            let meaning = format!(
+                "la réponse vient du port {} au lieu de {} : elle part d'une autre socket que celle qui a reçu (une socket neuve pour répondre ?) ; un client connecté (nc -u, connect) ne la voit pas ; répondez avec sendto sur la socket du recvfrom — TP5b 1.4",
+                from.port(),
+                target.addr.port()
+            );
+            Err(Failure::new(
+                format!("{} à {}", show(&bytes), target.addr),
+                Datagram::From(got, from),
+                meaning,
+            ))
+        }
         answer => Err(Failure::new(
             show(&bytes),
             answer,
