@@ -194,7 +194,10 @@ mod tests {
         // waiting for one, in 0.3 s: it wanted the whole core.
         let wanted = Duration::from_millis(100) + Duration::from_millis(200);
         assert_eq!(share(wanted, Duration::from_millis(300)), 100);
-        assert_eq!(share(Duration::from_millis(3), Duration::from_millis(300)), 1);
+        assert_eq!(
+            share(Duration::from_millis(3), Duration::from_millis(300)),
+            1
+        );
         assert_eq!(share(Duration::from_millis(3), Duration::ZERO), 0);
     }
 

@@ -175,6 +175,9 @@ impl Target {
                     _ => Life::Silent { cpu: None },
                 }
             }
+            // Any answer shows a server alive: whether it is the right
+            // one is the checks' business.
+            Err(got) if !got.bytes.is_empty() => Life::Alive,
             Err(_) => Life::Silent { cpu: None },
         }
     }

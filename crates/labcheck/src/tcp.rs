@@ -308,13 +308,19 @@ pub fn turns(target: &Target) -> Result<Turns, Failure> {
     if let Err(got) = ping(target, &mut a, 40, wait) {
         // A lone client is served (the checks above): A is not, because
         // B is connected.
+        let meaning = wrong_turn(
+            target,
+            &got,
+            &[],
+            "A, connecté le premier, n'est pas servi dès qu'un client B s'est connecté",
+        );
         return Err(Failure::new(
             format!(
                 "deux clients connectés, A puis B ; B ne dit rien, A envoie {}",
                 show(&ping_bytes(target.kind, 40))
             ),
             got,
-            wrong_socket(target, "A, connecté le premier, n'est pas servi dès qu'un client B s'est connecté"),
+            meaning,
         ));
     }
     let start = Instant::now();
@@ -339,25 +345,38 @@ pub fn turns(target: &Target) -> Result<Turns, Failure> {
             seconds(start.elapsed())
         );
         // Now A again, then B again: each must be served in turn.
+        let request_b = request.clone();
         let request = ping_bytes(target.kind, 42);
         if let Err(got) = ping(target, &mut a, 42, wait) {
+            let meaning = wrong_turn(
+                target,
+                &got,
+                &request_b,
+                "le client A n'est plus servi dès qu'un client B a parlé",
+            );
             return Err(Failure::new(
                 format!(
                     "deux clients connectés ; A servi, puis B servi, puis A envoie {}",
                     show(&request)
                 ),
                 got,
-                wrong_socket(target, "le client A n'est plus servi dès qu'un client B a parlé"),
+                meaning,
             ));
         }
         if let Err(got) = ping(target, &mut b, 43, wait) {
+            let meaning = wrong_turn(
+                target,
+                &got,
+                &request,
+                "le client B n'est plus servi après un tour de A",
+            );
             return Err(Failure::new(
                 format!(
                     "deux clients connectés, à tour de rôle : A, B, A, puis B envoie {}",
                     show(&ping_bytes(target.kind, 43))
                 ),
                 got,
-                wrong_socket(target, "le client B n'est plus servi après un tour de A"),
+                meaning,
             ));
         }
         return Ok(Turns {
@@ -391,12 +410,34 @@ pub fn turns(target: &Target) -> Result<Turns, Failure> {
     })
 }
 
+/// Why a client got `got` (not its answer) in the turns: bytes another
+/// client sent (`other`) come to it (the server sends to every client);
+/// other bytes (a wrong answer, said by the checks above); or nothing,
+/// the select mistake.
+fn wrong_turn(target: &Target, got: &Got, other: &[u8], what: &str) -> String {
+    if got.bytes.is_empty() {
+        return wrong_socket(target, what);
+    }
+    let mine = !other.is_empty() && got.bytes.windows(other.len()).any(|w| w == other);
+    if mine && target.kind == Kind::Echo {
+        "ce client reçoit ce qu'un autre client a envoyé : le serveur renvoie chaque message à tous les clients (une diffusion, comme un chat) ; un écho répond au seul client qui a parlé, sur sa socket — TP5b 2.1".into()
+    } else {
+        "la réponse n'est pas celle attendue (voir les vérifications plus haut) : chaque client doit recevoir la réponse à sa propre requête".into()
+    }
+}
+
 /// The classic select mistake, in TP5b 2.1's terms, after `what` was seen.
 fn wrong_socket(target: &Target, what: &str) -> String {
     let how = match target.lang() {
-        Lang::C => "en C : parcourez les descripteurs et lisez chaque fd où FD_ISSET(fd, &prets) est vrai, pas la variable du dernier accept",
-        Lang::Python => "en Python : for sc in prets: … sc.recv(…), sc.sendall(…), pas conn, la socket du dernier accept",
-        _ => "pour chaque socket de la liste rendue par select (for sc in prets), lisez et répondez sur celle-là, pas sur la dernière acceptée",
+        Lang::C => {
+            "en C : parcourez les descripteurs et lisez chaque fd où FD_ISSET(fd, &prets) est vrai, pas la variable du dernier accept"
+        }
+        Lang::Python => {
+            "en Python : for sc in prets: … sc.recv(…), sc.sendall(…), pas conn, la socket du dernier accept"
+        }
+        _ => {
+            "pour chaque socket de la liste rendue par select (for sc in prets), lisez et répondez sur celle-là, pas sur la dernière acceptée"
+        }
     };
     format!(
         "{what} : après select, le serveur lit la socket acceptée en dernier au lieu de celle que select dit prête ; il attend alors sur un client qui ne dit rien — {how} — TP5b 2.1"
@@ -412,7 +453,9 @@ pub fn idle(target: &Target) -> Check {
     if connected >= BUSY {
         return Err(Failure::new(
             "un client connecté qui ne dit rien",
-            format!("le serveur réclame {connected} % d'un cœur pendant ce temps (il tourne, ou attend son tour pour tourner)"),
+            format!(
+                "le serveur réclame {connected} % d'un cœur pendant ce temps (il tourne, ou attend son tour pour tourner)"
+            ),
             "boucle active : le serveur tourne sans attendre alors qu'il n'a rien à faire — select/poll à qui l'on demande l'écriture (wlist, EVENT_WRITE) alors qu'il n'y a rien à envoyer, une socket non bloquante relue en boucle (BlockingIOError attrapée, puis on recommence), un délai de 0 ; ne demandez l'écriture que tant qu'il reste à envoyer, et laissez select attendre (sans délai) — TP5b 2.1",
         ));
     }
@@ -421,7 +464,9 @@ pub fn idle(target: &Target) -> Check {
     if after >= BUSY {
         return Err(Failure::new(
             "un client qui se connecte, reçoit sa réponse, puis part",
-            format!("le serveur réclame ensuite {after} % d'un cœur (il tourne, ou attend son tour pour tourner)"),
+            format!(
+                "le serveur réclame ensuite {after} % d'un cœur (il tourne, ou attend son tour pour tourner)"
+            ),
             format!(
                 "boucle active après le départ d'un client : sa boucle tourne sur une connexion fermée — {} ; ou, avec select, la socket fermée reste dans la liste (retirez-la et fermez-la) — TP5b 1.2 et 2.1",
                 say(target.lang(), Topic::EndOfConnection)
