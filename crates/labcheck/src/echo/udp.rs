@@ -1,6 +1,8 @@
 //! The UDP echo checks (TP5b 1.4): each datagram comes back whole and
 //! unchanged, from the server's own port, to the client that sent it.
 
+use std::time::Duration;
+
 use crate::Run;
 use crate::report::{Check, Failure};
 use crate::target::Target;
@@ -42,9 +44,23 @@ pub fn checks(target: &Target, run: &mut Run) {
 }
 
 fn datagram_back(target: &Target, bytes: &[u8]) -> Check {
-    let answer = target.udp()?.ask(bytes, target.answer_wait());
-    judge_datagram(bytes, answer)
+    let udp = target.udp()?;
+    let answer = udp.ask(bytes, target.answer_wait());
+    judge_datagram(bytes, answer)?;
+    // One datagram, one answer: a second one would be read by the
+    // client's next recvfrom as the answer to its next question.
+    match udp.next(EXTRA_WAIT) {
+        Datagram::From(again, from) => Err(Failure::new(
+            sent_udp(bytes),
+            format!("la réponse, puis encore {} depuis {from}", show(&again)),
+            "le serveur répond deux fois au même datagramme (deux sendto) : le client lit la seconde réponse à la place de celle de sa question suivante ; un sendto par recvfrom — TP5b 1.4",
+        )),
+        _ => Ok(()),
+    }
 }
+
+/// How long a second answer to one datagram is waited for.
+const EXTRA_WAIT: Duration = Duration::from_millis(300);
 
 /// `bytes` must have come back whole and unchanged.
 fn judge_datagram(bytes: &[u8], answer: Datagram) -> Check {
