@@ -148,6 +148,17 @@ pub(crate) fn changed_how(sent: &[u8], got: &[u8]) -> Option<&'static str> {
             "chaque octet non ASCII est devenu deux octets : le serveur décode en latin-1 puis ré-encode en UTF-8 ; un écho renvoie les octets tels quels, sans decode — TP5b 1.1",
         );
     }
+    // Something, then the start of what was sent (an answer read to the
+    // length of the request is cut before its end).
+    let prefixed = (1..got.len()).any(|at| {
+        let rest = &got[at..];
+        rest.len() >= sent.len().min(4) && sent.starts_with(rest)
+    });
+    if prefixed && !sent.is_empty() {
+        return Some(
+            "le serveur ajoute un préfixe devant l'écho (« Echo: », un nom…) : il renvoie plus que ce qu'il a reçu ; un écho renvoie les octets reçus, sans rien ajouter — TP5b 1.2",
+        );
+    }
     let len = sent.len().min(got.len());
     if got[..len] != sent[..len] && got[..len].eq_ignore_ascii_case(&sent[..len]) {
         return Some(
@@ -226,5 +237,15 @@ mod tests {
                 .contains("strip")
         );
         assert_eq!(changed_how(b"abc\n", b"xyz\n"), None);
+        assert!(
+            changed_how(b"abc\n", b"Echo: abc\n")
+                .unwrap()
+                .contains("préfixe")
+        );
+        assert!(
+            changed_how(b"bonjour 1\n", b"Echo: bonj")
+                .unwrap()
+                .contains("préfixe")
+        );
     }
 }

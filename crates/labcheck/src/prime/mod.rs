@@ -92,6 +92,9 @@ pub fn tcp(target: &Target, run: &mut Run) {
     run.check_as(BEYOND, "1_000 accepté comme int() de Python", || {
         ask_each(target, UNDERSCORES)
     });
+    run.check_as(BEYOND, "un négatif au-delà de 64 bits → F", || {
+        ask_each(target, HUGE_NEGATIVE)
+    });
     // Last, with no knock after it: a server that divides up to √n is
     // busy for hours after this.
     let last = Spec {
@@ -173,6 +176,13 @@ pub(super) fn answer_meaning(
     fallback: &str,
 ) -> String {
     use crate::wire::End;
+    let word = String::from_utf8_lossy(got).trim().to_lowercase();
+    if matches!(word.as_str(), "true" | "false") {
+        return format!(
+            "le serveur répond {} : c'est un booléen écrit tel quel (str(True), print) ; le protocole répond une lettre, T\\n, F\\n ou E\\n — Chapitre 2.2 1.1",
+            String::from_utf8_lossy(got).trim()
+        );
+    }
     if got.strip_suffix(b"\r\n").is_some() && same_answer(got, want) {
         return "la réponse finit par \\r\\n : le protocole répond T\\n, F\\n ou E\\n, fini par \\n seul (le client du cours compare avec b'T\\n') — Chapitre 2.2 1.1".into();
     }
