@@ -43,6 +43,9 @@ pub struct Target {
     pub first_conn: RefCell<Option<Conn>>,
     /// The process, when the server runs on this machine.
     pub local: Option<Local>,
+    /// What a check saw that is worth saying without failing it (a slow
+    /// but right echo); the run prints them after that check.
+    pub notes: RefCell<Vec<String>>,
 }
 
 impl Target {
@@ -56,6 +59,7 @@ impl Target {
             first_answer: RefCell::new(None),
             first_conn: RefCell::new(None),
             local: Local::find(kind.is_udp(), addr),
+            notes: RefCell::new(Vec::new()),
         }
     }
 
