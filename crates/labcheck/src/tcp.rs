@@ -434,6 +434,14 @@ fn wrong_turn(target: &Target, got: &Got, other: &[u8], what: &str) -> String {
 
 /// The classic select mistake, in TP5b 2.1's terms, after `what` was seen.
 fn wrong_socket(target: &Target, what: &str) -> String {
+    // Several threads (not Java's own dozen): a thread per client that
+    // reads a shared variable, not the socket it was given.
+    let threads = target.local.as_ref().map_or(1, |l| l.shape().threads);
+    if threads >= 3 && target.lang() != Lang::Java {
+        return format!(
+            "{what} : le serveur a un thread par client, mais chaque thread lit une variable globale (conn) que le prochain accept remplace, au lieu de la socket reçue en paramètre : handle(sc) doit n'utiliser que sc, son paramètre (threading.Thread(None, handle, None, (sc,))) — TP5b 2.2"
+        );
+    }
     let how = match target.lang() {
         Lang::C => {
             "en C : parcourez les descripteurs et lisez chaque fd où FD_ISSET(fd, &prets) est vrai, pas la variable du dernier accept"
