@@ -136,7 +136,7 @@ fn ask_each(target: &Target, cases: &[Case]) -> Check {
 }
 
 /// A server that closes the connection after its first answer.
-const ONE_LINE: &str = "le serveur répond à une ligne, puis ferme la connexion : il ne lit qu'une ligne par connexion (un seul recv ?) ; lisez les lignes en boucle, une réponse par ligne, jusqu'à ce que le client parte — Chapitre 2.2 1.1";
+const ONE_LINE: &str = "le serveur ferme la connexion après une réponse : il ne lit qu'une ligne par connexion (un seul recv ?) ; lisez les lignes en boucle, une réponse par ligne, jusqu'à ce que le client parte — Chapitre 2.2 1.1";
 
 /// Is `line` answered on a fresh connection (whatever the answer)?
 fn answers_alone(target: &Target, line: &[u8]) -> bool {
