@@ -163,8 +163,8 @@ fn every_project_server_passes_its_check() {
         ("echo", "echo-poll-server", vec![], 11),
         ("echo", "echo-reactor-server", vec![], 11),
         ("echo-udp", "echo-udp-server", vec![], 5),
-        ("prime", "prime-server", vec!["--forever".into()], 15),
-        ("prime-udp", "prime-udp-server", vec![], 7),
+        ("prime", "prime-server", vec!["--forever".into()], 16),
+        ("prime-udp", "prime-udp-server", vec![], 8),
         ("kv", "kv-server", vec![], 14),
         (
             "pesto",

@@ -11,14 +11,14 @@
 //! does not compile or start is always a failure.
 //!
 //! C and Rust servers are compiled here into a temporary folder, Java ones
-//! with `javac`; a language whose tools are missing is skipped with a
-//! `SKIP:` line. The servers run concurrently, a few at a time, and the
+//! with `javac`; a language whose tools are missing is skipped
+//! (`util::have`, which says so). The servers run concurrently, a few at a time, and the
 //! ones that burn a core (their mistake) fewer still, so that the correct
 //! ones are not judged on a starved machine.
 
 mod util;
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
@@ -180,22 +180,6 @@ fn read_manifest() -> Vec<Row> {
         row.burns = burning.contains(&row.file);
     }
     rows
-}
-
-/// Is `program` on the PATH?
-fn have(program: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {program}")])
-        .stdout(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
-}
-
-/// A skip, shown even when the test passes (outside the test's captured
-/// output).
-fn skip(reason: &str) {
-    let _ = writeln!(std::io::stderr(), "SKIP: {reason}");
 }
 
 /// Runs a compiler; its output becomes the failure message.
@@ -508,15 +492,11 @@ fn each_peer_server_gets_its_verdict_and_its_real_cause() {
     }
     let usable: Vec<Lang> = langs
         .into_iter()
-        .filter(|&lang| match lang.tools().iter().find(|t| !have(t)) {
-            None => true,
-            Some(tool) => {
-                let n = rows.iter().filter(|r| Lang::of(&r.file) == lang).count();
-                skip(&format!(
-                    "{tool} absent : {n} essais de labcheck sur des serveurs en {lang:?} non faits"
-                ));
-                false
-            }
+        .filter(|&lang| {
+            let n = rows.iter().filter(|r| Lang::of(&r.file) == lang).count();
+            let why = format!("{n} essais de labcheck sur des serveurs en {lang:?} non faits");
+            // The first missing tool is said; the others are not looked for.
+            lang.tools().iter().all(|tool| util::have(tool, &why))
         })
         .collect();
     let rows: Vec<Row> = rows

@@ -89,6 +89,8 @@ pub enum Topic {
     SigPipe,
     /// Turning a line into an integer.
     ParseInt,
+    /// Serving one client after another: a loop around `accept`.
+    AcceptLoop,
 }
 
 /// The advice for `topic`, in `lang` (or in each language where it differs).
@@ -141,6 +143,14 @@ pub fn say(lang: Lang, topic: Topic) -> String {
             "Go : strconv.ParseInt",
             "Node : BigInt(ligne)",
         ),
+        Topic::AcceptLoop => (
+            "while True: conn, addr = s.accept(), puis la boucle recv/sendall de ce client, puis conn.close()",
+            "for (;;) { int c = accept(s, NULL, NULL); … la boucle recv/send de ce client … close(c); }",
+            "for stream in listener.incoming() { … }, sans return ni break après le premier client",
+            "Java : while (true) { Socket c = serveur.accept(); … }",
+            "Go : for { conn, err := ln.Accept(); … }",
+            "Node : net.createServer sert chaque connexion ; ne fermez pas le serveur (server.close) après la première",
+        ),
     };
     match lang {
         Lang::Python => format!("en Python : {python}"),
@@ -184,5 +194,6 @@ mod tests {
         let all = say(Lang::Unknown, Topic::SendAll);
         assert!(all.contains("sendall") && all.contains("write_all") && all.contains("boucle"));
         assert!(say(Lang::Rust, Topic::EndOfConnection).contains("Ok(0)"));
+        assert!(say(Lang::C, Topic::AcceptLoop).contains("accept("));
     }
 }

@@ -174,7 +174,18 @@ fn not_commands(target: &Target, id: &str) -> Check {
         &format!("SET {}", key(id, "e")),
         "FROB x",
     ] {
-        let got = ask_any(&mut c, line)?;
+        // An empty line left unanswered (skipped, not refused): the
+        // client waits for ever.
+        let got = ask_any(&mut c, line).map_err(|f| {
+            if line.is_empty() && f.got.starts_with("rien en") {
+                Failure {
+                    meaning: format!("une ligne vide reste sans réponse : le serveur la saute (if not ligne: continue ?) alors que le client attend une réponse ; répondez ERR à une ligne vide, comme à toute ligne qui n'est pas une commande — {SECTION}"),
+                    ..f
+                }
+            } else {
+                f
+            }
+        })?;
         if !got.starts_with("ERR") {
             return Err(Failure::new(
                 show(format!("{line}\n").as_bytes()),
@@ -293,6 +304,10 @@ fn ask(c: &mut Conn, line: &str, want: &str, meaning: &str) -> Check {
         format!(
             "pas de réponse ({}) : le serveur a-t-il planté sur cette ligne ? {meaning} — {SECTION}",
             got.end_words()
+        )
+    } else if got.bytes.eq_ignore_ascii_case(want_line.as_bytes()) {
+        format!(
+            "la réponse a changé de casse : le serveur passe toute la ligne en majuscules (upper()) pour lire la commande, et la valeur avec ; ne mettez en majuscules que le nom de la commande — {SECTION}"
         )
     } else {
         format!("{meaning} — {SECTION}")

@@ -219,6 +219,9 @@ impl Run<'_> {
                 .give_up("le serveur n'a encore rien répondu (voir la première vérification)");
         }
         self.report.record(name, spec.level, result, time);
+        for note in self.target.notes.take() {
+            self.report.note(note);
+        }
     }
 
     pub fn note(&mut self, text: String) {

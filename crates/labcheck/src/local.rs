@@ -47,12 +47,50 @@ impl Local {
             .fold(own, |sum, t| sum + t)
     }
 
-    /// The share of one core the server used over `window`, in percent.
+    /// How much of one core the server wanted over `window`, in percent:
+    /// the time its threads (and children) ran or waited for a core, per
+    /// second of wall time. A busy loop always wants a core, however busy
+    /// the machine: on a loaded machine it runs a fraction of the time and
+    /// waits the rest, where a server that waits for its clients does
+    /// neither. Where `/proc/PID/task/*/schedstat` is missing, the CPU
+    /// time alone (which a loaded machine lowers).
     pub fn cpu_share(&self, window: Duration) -> u32 {
-        let (before, start) = (self.cpu(), Instant::now());
-        std::thread::sleep(window);
-        let used = self.cpu().saturating_sub(before);
-        (used.as_secs_f64() * 100.0 / start.elapsed().as_secs_f64()).round() as u32
+        let demand = || -> Option<Duration> {
+            let mut total = demand_of(self.pid)?;
+            for child in procfs::children(self.pid) {
+                total += demand_of(child).unwrap_or_default();
+            }
+            Some(total)
+        };
+        let start = Instant::now();
+        match demand() {
+            Some(before) => {
+                std::thread::sleep(window);
+                let after = demand().unwrap_or(before);
+                share(after.saturating_sub(before), start.elapsed())
+            }
+            None => {
+                let before = self.cpu();
+                std::thread::sleep(window);
+                share(self.cpu().saturating_sub(before), start.elapsed())
+            }
+        }
+    }
+
+    /// Is one of its threads (or children's) running or ready to run,
+    /// now? (`R` in `/proc/PID/task/*/stat`.)
+    pub fn runnable(&self) -> bool {
+        std::iter::once(self.pid)
+            .chain(procfs::children(self.pid))
+            .any(|pid| {
+                let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+                    return false;
+                };
+                tasks.flatten().any(|task| {
+                    std::fs::read_to_string(task.path().join("stat"))
+                        .is_ok_and(|stat| state(&stat) == Some('R'))
+                })
+            })
     }
 
     /// Threads and child processes, now.
@@ -62,6 +100,43 @@ impl Local {
             children: procfs::children(self.pid).len() as u64,
         }
     }
+}
+
+/// `used` per `wall`, in percent of one core.
+fn share(used: Duration, wall: Duration) -> u32 {
+    if wall.is_zero() {
+        return 0;
+    }
+    (used.as_secs_f64() * 100.0 / wall.as_secs_f64()).round() as u32
+}
+
+/// The time the threads of `pid` ran or waited for a core (the first two
+/// fields of each thread's `schedstat`, in ns).
+fn demand_of(pid: u32) -> Option<Duration> {
+    let mut total = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+        let Ok(task) = task else { continue };
+        // A thread that ended meanwhile counts no more.
+        let Ok(text) = std::fs::read_to_string(task.path().join("schedstat")) else {
+            continue;
+        };
+        total += run_and_wait(&text)?;
+    }
+    Some(Duration::from_nanos(total))
+}
+
+/// The state letter of a `stat` line: after the command, which is in
+/// parentheses and may hold anything.
+fn state(stat: &str) -> Option<char> {
+    stat.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
+/// `schedstat`'s "time on a core, time waiting for one, timeslices".
+fn run_and_wait(schedstat: &str) -> Option<u64> {
+    let mut fields = schedstat.split_whitespace().map(|f| f.parse::<u64>().ok());
+    let run = fields.next()??;
+    let wait = fields.next()??;
+    Some(run + wait)
 }
 
 /// What a process looks like at one moment.
@@ -106,6 +181,25 @@ pub fn model(idle: Shape, busy: Shape, clients: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn demand_is_run_plus_wait_and_share_is_per_wall_time() {
+        assert_eq!(run_and_wait("197986210 7408824 462\n"), Some(205395034));
+        assert_eq!(run_and_wait("12"), None);
+        assert_eq!(state("42 (a) b) R 1 2"), Some('R'));
+        assert_eq!(state("42 (python3) S 1"), Some('S'));
+        assert_eq!(state("42"), None);
+        assert_eq!(run_and_wait(""), None);
+        // A busy loop on a loaded machine: 0.1 s on a core and 0.2 s
+        // waiting for one, in 0.3 s: it wanted the whole core.
+        let wanted = Duration::from_millis(100) + Duration::from_millis(200);
+        assert_eq!(share(wanted, Duration::from_millis(300)), 100);
+        assert_eq!(
+            share(Duration::from_millis(3), Duration::from_millis(300)),
+            1
+        );
+        assert_eq!(share(Duration::from_millis(3), Duration::ZERO), 0);
+    }
 
     fn shape(threads: u64, children: u64) -> Shape {
         Shape { threads, children }

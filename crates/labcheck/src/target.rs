@@ -14,6 +14,15 @@ use crate::report::Failure;
 use crate::verdict::{BUSY, Life};
 use crate::wire::{self, ANSWER_WAIT, Conn, Datagram, End, Heard, Udp};
 
+/// The longest [`Target::settle`] watches a local server.
+const SETTLE_LIMIT: Duration = Duration::from_secs(2);
+/// One look of [`Target::settle`]: the server wanted a core less than
+/// [`SETTLED`] percent of it.
+const SETTLE_WINDOW: Duration = Duration::from_millis(30);
+const SETTLED: u32 = 5;
+/// What a remote server is given to deal with a client's leaving.
+const SETTLE_REMOTE: Duration = Duration::from_millis(200);
+
 pub struct Target {
     pub kind: Kind,
     pub addr: SocketAddr,
@@ -34,6 +43,9 @@ pub struct Target {
     pub first_conn: RefCell<Option<Conn>>,
     /// The process, when the server runs on this machine.
     pub local: Option<Local>,
+    /// What a check saw that is worth saying without failing it (a slow
+    /// but right echo); the run prints them after that check.
+    pub notes: RefCell<Vec<String>>,
 }
 
 impl Target {
@@ -47,6 +59,7 @@ impl Target {
             first_answer: RefCell::new(None),
             first_conn: RefCell::new(None),
             local: Local::find(kind.is_udp(), addr),
+            notes: RefCell::new(Vec::new()),
         }
     }
 
@@ -166,6 +179,9 @@ impl Target {
                     _ => Life::Silent { cpu: None },
                 }
             }
+            // Any answer shows a server alive: whether it is the right
+            // one is the checks' business.
+            Err(got) if !got.bytes.is_empty() => Life::Alive,
             Err(_) => Life::Silent { cpu: None },
         }
     }
@@ -189,6 +205,24 @@ impl Target {
             Datagram::From(..) => Life::Alive,
             Datagram::Refused => Life::Dead,
             _ => Life::Silent { cpu: None },
+        }
+    }
+
+    /// Waits until the server has dealt with what a client just did (left
+    /// with its echo unread, say): a local server, until it is gone or
+    /// waits again (its threads neither ran nor waited for a core over a
+    /// short window, and none is ready to run), at most [`SETTLE_LIMIT`]; a remote one cannot be
+    /// watched, and gets [`SETTLE_REMOTE`].
+    pub fn settle(&self) {
+        let Some(local) = &self.local else {
+            std::thread::sleep(SETTLE_REMOTE);
+            return;
+        };
+        let start = std::time::Instant::now();
+        while start.elapsed() < SETTLE_LIMIT && local.alive() {
+            if local.cpu_share(SETTLE_WINDOW) < SETTLED && !local.runnable() {
+                return;
+            }
         }
     }
 

@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use crate::Kind;
-use crate::advice::{Topic, say};
+use crate::advice::{Lang, Topic, say};
 use crate::report::{Check, Failure};
 use crate::target::Target;
 use crate::verdict::BUSY;
@@ -297,16 +297,32 @@ pub struct Turns {
 /// no longer A.
 pub fn turns(target: &Target) -> Result<Turns, Failure> {
     let wait = target.answer_wait();
+    // Both connect before either speaks: a select loop that reads the
+    // socket accepted last has accepted B when A speaks, whether it was
+    // waiting in select or stuck in a recv on A (a closed socket left in
+    // its list makes select return at once, and recv then waits on the
+    // last client: it looks like a blocking server, unless B is already
+    // there). A server of one client at a time serves A, the first.
     let mut a = session(target)?;
-    if ping(target, &mut a, 40, wait).is_err() {
-        // No answer even to one client: the checks above say why.
-        return Ok(Turns {
-            concurrent: false,
-            note: "modèle : diagnostic impossible, le serveur ne répond pas à une requête simple"
-                .into(),
-        });
-    }
     let mut b = target.open()?;
+    if let Err(got) = ping(target, &mut a, 40, wait) {
+        // A lone client is served (the checks above): A is not, because
+        // B is connected.
+        let meaning = wrong_turn(
+            target,
+            &got,
+            &[],
+            "A, connecté le premier, n'est pas servi dès qu'un client B s'est connecté",
+        );
+        return Err(Failure::new(
+            format!(
+                "deux clients connectés, A puis B ; B ne dit rien, A envoie {}",
+                show(&ping_bytes(target.kind, 40))
+            ),
+            got,
+            meaning,
+        ));
+    }
     let start = Instant::now();
     // pesto greets first: the greeting is the sign of being served.
     let request = ping_bytes(target.kind, 41);
@@ -329,25 +345,38 @@ pub fn turns(target: &Target) -> Result<Turns, Failure> {
             seconds(start.elapsed())
         );
         // Now A again, then B again: each must be served in turn.
+        let request_b = request.clone();
         let request = ping_bytes(target.kind, 42);
         if let Err(got) = ping(target, &mut a, 42, wait) {
+            let meaning = wrong_turn(
+                target,
+                &got,
+                &request_b,
+                "le client A n'est plus servi dès qu'un client B a parlé",
+            );
             return Err(Failure::new(
                 format!(
                     "deux clients connectés ; A servi, puis B servi, puis A envoie {}",
                     show(&request)
                 ),
                 got,
-                "le client A n'est plus servi dès qu'un client B s'est connecté : après select, le serveur lit la socket acceptée en dernier (conn) au lieu de celle que select dit prête (la variable de la boucle for sc in prets : sc.recv, sc.sendall) — TP5b 2.1",
+                meaning,
             ));
         }
         if let Err(got) = ping(target, &mut b, 43, wait) {
+            let meaning = wrong_turn(
+                target,
+                &got,
+                &request,
+                "le client B n'est plus servi après un tour de A",
+            );
             return Err(Failure::new(
                 format!(
                     "deux clients connectés, à tour de rôle : A, B, A, puis B envoie {}",
                     show(&ping_bytes(target.kind, 43))
                 ),
                 got,
-                "le client B n'est plus servi après un tour de A : le serveur doit lire et répondre sur la socket que select dit prête, chaque fois — TP5b 2.1",
+                meaning,
             ));
         }
         return Ok(Turns {
@@ -381,6 +410,54 @@ pub fn turns(target: &Target) -> Result<Turns, Failure> {
     })
 }
 
+/// Why a client got `got` (not its answer) in the turns: bytes another
+/// client sent (`other`) come to it (the server sends to every client);
+/// other bytes (a wrong answer, said by the checks above); or nothing,
+/// the select mistake.
+fn wrong_turn(target: &Target, got: &Got, other: &[u8], what: &str) -> String {
+    if got.bytes.is_empty() && matches!(got.end, End::Closed | End::Reset) {
+        return "le serveur a fermé la connexion de ce client, qui n'était pas parti : une connexion se sert requête après requête, jusqu'à ce que le client parte (recv vide) — TP5b 1.2".into();
+    }
+    if got.bytes.is_empty() {
+        return wrong_socket(target, what);
+    }
+    // Another ping's bytes (each ping's are unique): the echo of another
+    // client's request, or of an earlier one sent to both.
+    let theirs = |req: &[u8]| !req.is_empty() && got.bytes.windows(req.len()).any(|w| w == req);
+    let mine = theirs(other) || got.bytes.starts_with(b"labcheck ping ");
+    if mine && target.kind == Kind::Echo {
+        "ce client reçoit ce qu'un autre client a envoyé : le serveur renvoie chaque message à tous les clients (une diffusion, comme un chat) ; un écho répond au seul client qui a parlé, sur sa socket — TP5b 2.1".into()
+    } else {
+        "la réponse n'est pas celle attendue (voir les vérifications plus haut) : chaque client doit recevoir la réponse à sa propre requête".into()
+    }
+}
+
+/// The classic select mistake, in TP5b 2.1's terms, after `what` was seen.
+fn wrong_socket(target: &Target, what: &str) -> String {
+    // Several threads (not Java's own dozen): a thread per client that
+    // reads a shared variable, not the socket it was given.
+    let threads = target.local.as_ref().map_or(1, |l| l.shape().threads);
+    if threads >= 3 && target.lang() != Lang::Java {
+        return format!(
+            "{what} : le serveur a un thread par client, mais chaque thread lit une variable globale (conn) que le prochain accept remplace, au lieu de la socket reçue en paramètre : handle(sc) doit n'utiliser que sc, son paramètre (threading.Thread(None, handle, None, (sc,))) — TP5b 2.2"
+        );
+    }
+    let how = match target.lang() {
+        Lang::C => {
+            "en C : parcourez les descripteurs et lisez chaque fd où FD_ISSET(fd, &prets) est vrai, pas la variable du dernier accept"
+        }
+        Lang::Python => {
+            "en Python : for sc in prets: … sc.recv(…), sc.sendall(…), pas conn, la socket du dernier accept"
+        }
+        _ => {
+            "pour chaque socket de la liste rendue par select (for sc in prets), lisez et répondez sur celle-là, pas sur la dernière acceptée"
+        }
+    };
+    format!(
+        "{what} : après select, le serveur lit la socket acceptée en dernier au lieu de celle que select dit prête ; il attend alors sur un client qui ne dit rien — {how} — TP5b 2.1"
+    )
+}
+
 /// A local server waits without burning CPU: with a client connected that
 /// says nothing, and once that client has left.
 pub fn idle(target: &Target) -> Check {
@@ -390,7 +467,9 @@ pub fn idle(target: &Target) -> Check {
     if connected >= BUSY {
         return Err(Failure::new(
             "un client connecté qui ne dit rien",
-            format!("le serveur consomme {connected} % d'un cœur pendant ce temps"),
+            format!(
+                "le serveur réclame {connected} % d'un cœur pendant ce temps (il tourne, ou attend son tour pour tourner)"
+            ),
             "boucle active : le serveur tourne sans attendre alors qu'il n'a rien à faire — select/poll à qui l'on demande l'écriture (wlist, EVENT_WRITE) alors qu'il n'y a rien à envoyer, une socket non bloquante relue en boucle (BlockingIOError attrapée, puis on recommence), un délai de 0 ; ne demandez l'écriture que tant qu'il reste à envoyer, et laissez select attendre (sans délai) — TP5b 2.1",
         ));
     }
@@ -399,7 +478,9 @@ pub fn idle(target: &Target) -> Check {
     if after >= BUSY {
         return Err(Failure::new(
             "un client qui se connecte, reçoit sa réponse, puis part",
-            format!("le serveur consomme ensuite {after} % d'un cœur"),
+            format!(
+                "le serveur réclame ensuite {after} % d'un cœur (il tourne, ou attend son tour pour tourner)"
+            ),
             format!(
                 "boucle active après le départ d'un client : sa boucle tourne sur une connexion fermée — {} ; ou, avec select, la socket fermée reste dans la liste (retirez-la et fermez-la) — TP5b 1.2 et 2.1",
                 say(target.lang(), Topic::EndOfConnection)

@@ -111,6 +111,11 @@ fn echo_meaning(lang: Lang, sent: &[u8], got: &[u8], end: &End) -> String {
     if got.is_empty() && !sent.ends_with(b"\n") {
         return "rien ne revient tant que la ligne n'est pas finie : le serveur attend une fin de ligne (readline ?) ; un écho renvoie chaque recv tel quel, sans attendre — TP5b 1.2".into();
     }
+    // Text came back in the checks before; these bytes are not text: the
+    // thread that decodes them died (UnicodeDecodeError), silently.
+    if got.is_empty() && not_utf8 {
+        return "rien ne revient pour des octets qui ne sont pas de l'UTF-8, alors que du texte revient : le serveur les décode (data.decode()) et le fil qui sert ce client meurt sur UnicodeDecodeError ; un écho renvoie les octets tels quels, sans decode — recv et sendall manipulent des bytes — TP5b 1.1".into();
+    }
     if got.is_empty() {
         return format!(
             "rien ne revient : après recv, le serveur doit renvoyer les octets reçus ({}) — TP5b 1.2",
@@ -119,6 +124,10 @@ fn echo_meaning(lang: Lang, sent: &[u8], got: &[u8], end: &End) -> String {
     }
     if let Some(how) = changed_how(sent, got) {
         return format!("les octets reviennent changés : {how}");
+    }
+    // Cut right before the first NUL byte: a C string length.
+    if sent.starts_with(got) && sent.get(got.len()) == Some(&0) {
+        return "l'écho s'arrête juste avant le premier octet nul (\\x00) : le serveur mesure ce qu'il renvoie avec strlen, comme une chaîne C ; renvoyez les n octets que recv a rendus : send(c, buf, n, 0) — TP5b 1.2".into();
     }
     if sent.starts_with(got) {
         return format!(
@@ -146,6 +155,17 @@ pub(crate) fn changed_how(sent: &[u8], got: &[u8]) -> Option<&'static str> {
     if sent.iter().any(|b| !b.is_ascii()) && latin1.starts_with(got) {
         return Some(
             "chaque octet non ASCII est devenu deux octets : le serveur décode en latin-1 puis ré-encode en UTF-8 ; un écho renvoie les octets tels quels, sans decode — TP5b 1.1",
+        );
+    }
+    // Something, then the start of what was sent (an answer read to the
+    // length of the request is cut before its end).
+    let prefixed = (1..got.len()).any(|at| {
+        let rest = &got[at..];
+        rest.len() >= sent.len().min(4) && sent.starts_with(rest)
+    });
+    if prefixed && !sent.is_empty() {
+        return Some(
+            "le serveur ajoute un préfixe devant l'écho (« Echo: », un nom…) : il renvoie plus que ce qu'il a reçu ; un écho renvoie les octets reçus, sans rien ajouter — TP5b 1.2",
         );
     }
     let len = sent.len().min(got.len());
@@ -226,5 +246,26 @@ mod tests {
                 .contains("strip")
         );
         assert_eq!(changed_how(b"abc\n", b"xyz\n"), None);
+        assert!(
+            changed_how(b"abc\n", b"Echo: abc\n")
+                .unwrap()
+                .contains("préfixe")
+        );
+        assert!(
+            changed_how(b"bonjour 1\n", b"Echo: bonj")
+                .unwrap()
+                .contains("préfixe")
+        );
+    }
+
+    #[test]
+    fn a_c_string_cut_and_a_silent_decode_are_named() {
+        let sent = b"ab \xff\x00\x01\n";
+        let cut = echo_meaning(Lang::C, sent, b"ab \xff", &End::TimedOut(Duration::ZERO));
+        assert!(cut.contains("strlen"));
+        let silent = echo_meaning(Lang::Python, sent, b"", &End::TimedOut(Duration::ZERO));
+        assert!(silent.contains("decode"));
+        let text = echo_meaning(Lang::Python, b"ab\n", b"", &End::TimedOut(Duration::ZERO));
+        assert!(!text.contains("decode") && text.contains("sendall"));
     }
 }

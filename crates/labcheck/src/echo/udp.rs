@@ -1,6 +1,8 @@
 //! The UDP echo checks (TP5b 1.4): each datagram comes back whole and
 //! unchanged, from the server's own port, to the client that sent it.
 
+use std::time::Duration;
+
 use crate::Run;
 use crate::report::{Check, Failure};
 use crate::target::Target;
@@ -42,9 +44,23 @@ pub fn checks(target: &Target, run: &mut Run) {
 }
 
 fn datagram_back(target: &Target, bytes: &[u8]) -> Check {
-    let answer = target.udp()?.ask(bytes, target.answer_wait());
-    judge_datagram(bytes, answer)
+    let udp = target.udp()?;
+    let answer = udp.ask(bytes, target.answer_wait());
+    judge_datagram(bytes, answer)?;
+    // One datagram, one answer: a second one would be read by the
+    // client's next recvfrom as the answer to its next question.
+    match udp.next(EXTRA_WAIT) {
+        Datagram::From(again, from) => Err(Failure::new(
+            sent_udp(bytes),
+            format!("la réponse, puis encore {} depuis {from}", show(&again)),
+            "le serveur répond deux fois au même datagramme (deux sendto) : le client lit la seconde réponse à la place de celle de sa question suivante ; un sendto par recvfrom — TP5b 1.4",
+        )),
+        _ => Ok(()),
+    }
 }
+
+/// How long a second answer to one datagram is waited for.
+const EXTRA_WAIT: Duration = Duration::from_millis(300);
 
 /// `bytes` must have come back whole and unchanged.
 fn judge_datagram(bytes: &[u8], answer: Datagram) -> Check {
@@ -101,11 +117,18 @@ fn same_port(target: &Target, id: &str) -> Check {
     let bytes = format!("origine {id}\n").into_bytes();
     match udp.ask(&bytes, target.answer_wait()) {
         Datagram::From(_, from) if from == netlabs::net::canonical(target.addr) => Ok(()),
-        answer @ Datagram::From(..) => Err(Failure::new(
-            format!("{} à {}", show(&bytes), target.addr),
-            answer,
-            "la réponse part d'une autre socket que celle qui a reçu : un client connecté (nc -u, connect) ne la voit pas ; répondez avec sendto sur la socket du recvfrom — TP5b 1.4",
-        )),
+        Datagram::From(got, from) => {
+            let meaning = format!(
+                "la réponse vient du port {} au lieu de {} : elle part d'une autre socket que celle qui a reçu (une socket neuve pour répondre ?) ; un client connecté (nc -u, connect) ne la voit pas ; répondez avec sendto sur la socket du recvfrom — TP5b 1.4",
+                from.port(),
+                target.addr.port()
+            );
+            Err(Failure::new(
+                format!("{} à {}", show(&bytes), target.addr),
+                Datagram::From(got, from),
+                meaning,
+            ))
+        }
         answer => Err(Failure::new(
             show(&bytes),
             answer,

@@ -51,12 +51,15 @@ pub const NOT_PRIME: &[Case] = &[
         "F",
         "un nombre négatif n'est jamais premier — Chapitre 2.2 1.1",
     ),
-    case(
-        "-18446744073709551557",
-        "F",
-        "un nombre négatif n'est jamais premier, quelle que soit sa taille — Chapitre 2.2 1.1",
-    ),
 ];
+
+/// Beyond the course (a `remarque`): a negative number wider than 64 bits,
+/// which `int()` takes and C's `strtol` reports as out of range.
+pub const HUGE_NEGATIVE: &[Case] = &[case(
+    "-18446744073709551557",
+    "F",
+    "un nombre négatif n'est jamais premier, quelle que soit sa taille (en C, strtol signale ERANGE : c'est encore un entier, négatif) — Chapitre 2.2 1.1",
+)];
 
 pub const NOT_INTEGERS: &[Case] = &[
     case(

@@ -92,6 +92,9 @@ pub fn tcp(target: &Target, run: &mut Run) {
     run.check_as(BEYOND, "1_000 accepté comme int() de Python", || {
         ask_each(target, UNDERSCORES)
     });
+    run.check_as(BEYOND, "un négatif au-delà de 64 bits → F", || {
+        ask_each(target, HUGE_NEGATIVE)
+    });
     // Last, with no knock after it: a server that divides up to √n is
     // busy for hours after this.
     let last = Spec {
@@ -106,12 +109,50 @@ pub fn tcp(target: &Target, run: &mut Run) {
 /// Asks each case in turn on one connection.
 fn ask_each(target: &Target, cases: &[Case]) -> Check {
     let mut conn = target.open()?;
-    for c in cases {
+    for (i, c) in cases.iter().enumerate() {
         let line = format!("{}\n", c.ask);
         let want = format!("{}\n", c.want);
-        exchange(&mut conn, line.as_bytes(), want.as_bytes(), c.meaning)?;
+        exchange(&mut conn, line.as_bytes(), want.as_bytes(), c.meaning).map_err(|f| {
+            let closed = f.got.starts_with("rien, connexion");
+            // Closed after answering the lines before: does a fresh
+            // connection answer this very line? Then the server answers
+            // one line per connection (it did not crash on this one).
+            if i > 0 && closed && answers_alone(target, line.as_bytes()) {
+                return Failure {
+                    meaning: ONE_LINE.into(),
+                    ..f
+                };
+            }
+            if c.want == "F" && f.got.starts_with("b'T") && is_square(c.ask) {
+                return Failure {
+                    meaning: format!("{} n'est pas premier : c'est un carré ; la division s'arrête avant √n (range(2, int(n ** 0.5)) exclut √n : range(2, int(n ** 0.5) + 1), ou while d * d <= n) — Chapitre 2.2 1.1", c.ask),
+                    ..f
+                };
+            }
+            f
+        })?;
     }
     Ok(())
+}
+
+/// A server that closes the connection after its first answer.
+const ONE_LINE: &str = "le serveur ferme la connexion après une réponse : il ne lit qu'une ligne par connexion (un seul recv ?) ; lisez les lignes en boucle, une réponse par ligne, jusqu'à ce que le client parte — Chapitre 2.2 1.1";
+
+/// Is `line` answered on a fresh connection (whatever the answer)?
+fn answers_alone(target: &Target, line: &[u8]) -> bool {
+    let Ok(mut conn) = target.open() else {
+        return false;
+    };
+    conn.send(line).is_ok() && conn.line(ANSWER_WAIT).complete()
+}
+
+/// `9`, `25`, `49`: the square of an integer above 1.
+fn is_square(text: &str) -> bool {
+    let Ok(n) = text.trim().parse::<u64>() else {
+        return false;
+    };
+    let root = (n as f64).sqrt().round() as u64;
+    root > 1 && root * root == n
 }
 
 /// Sends `line`, expects exactly `want` (`T\n`) as the next line: the
@@ -173,6 +214,13 @@ pub(super) fn answer_meaning(
     fallback: &str,
 ) -> String {
     use crate::wire::End;
+    let word = String::from_utf8_lossy(got).trim().to_lowercase();
+    if matches!(word.as_str(), "true" | "false") {
+        return format!(
+            "le serveur répond {} : c'est un booléen écrit tel quel (str(True), print) ; le protocole répond une lettre, T\\n, F\\n ou E\\n — Chapitre 2.2 1.1",
+            String::from_utf8_lossy(got).trim()
+        );
+    }
     if got.strip_suffix(b"\r\n").is_some() && same_answer(got, want) {
         return "la réponse finit par \\r\\n : le protocole répond T\\n, F\\n ou E\\n, fini par \\n seul (le client du cours compare avec b'T\\n') — Chapitre 2.2 1.1".into();
     }
@@ -293,4 +341,15 @@ fn one_in_two_writes(target: &Target) -> Check {
         format!("{got} (attendu b'T\\n')"),
         meaning,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn squares_are_told() {
+        assert!(is_square("9") && is_square("25") && is_square("4"));
+        assert!(!is_square("1") && !is_square("17") && !is_square("-9") && !is_square("x"));
+    }
 }

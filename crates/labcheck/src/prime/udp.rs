@@ -31,6 +31,9 @@ pub fn checks(target: &Target, run: &mut Run) {
         // Never an empty datagram: it stops the course's server.
         datagrams(target, &NOT_INTEGERS[..3], false)
     });
+    run.check_as(BEYOND, "un négatif au-delà de 64 bits → F", || {
+        datagrams(target, HUGE_NEGATIVE, false)
+    });
     // Last, with no knock after it: a server that divides up to √n is
     // busy for hours after this.
     let last = Spec {

@@ -1,0 +1,42 @@
+#!/usr/bin/python3
+# Serveur de nombres premiers (Chapitre 2.2, 1.1), un thread par client.
+#
+# ERREUR : la réponse part sans fin de ligne : b"T", b"F", b"E". Le
+# protocole dit une ligne (T\n) ; un client qui lit par ligne (readline,
+# le client du cours, nc) attend le \n pour toujours, et deux réponses
+# se collent (« TF »). Remède : conn.sendall(b"T\n").
+#     python3 prime_sans_fin_de_ligne.py 8809
+import socket
+import sys
+import threading
+
+PORT = int(sys.argv[1]) if len(sys.argv) > 1 else 8809
+
+
+def isprime(n):
+    if n < 2:
+        return False
+    for x in range(2, int(n**0.5) + 1):
+        if n % x == 0:
+            return False
+    return True
+
+
+def servir(conn):
+    with conn:
+        for ligne in conn.makefile("rb"):
+            try:
+                reponse = b"T" if isprime(int(ligne)) else b"F"
+            except ValueError:
+                reponse = b"E"
+            conn.sendall(reponse)
+
+
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", PORT))
+s.listen(5)
+print("en écoute sur 127.0.0.1:%d" % s.getsockname()[1], flush=True)
+while True:
+    conn, addr = s.accept()
+    threading.Thread(target=servir, args=(conn,), daemon=True).start()
