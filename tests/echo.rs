@@ -960,8 +960,10 @@ fn udp_loop_ends_by_itself(a: &str, b: Option<&str>, burst: usize) -> bool {
         );
     }
     eprintln!("{a} et {b:?}, {burst} en vol : boucle finie après {lasted:?}");
+    // Ended by the guard (2 s of a loop's rate), not by chance; a loaded
+    // machine slows the loop below that rate at times, and the guard waits.
     assert!(
-        lasted < Duration::from_secs(8),
+        lasted < Duration::from_secs(15),
         "{a} and {b:?}: the loop of {burst} lasted {lasted:?}; logs:\n{}",
         logs()
     );
