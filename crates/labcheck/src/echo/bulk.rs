@@ -152,6 +152,7 @@ fn bulk_verdict(
     if let Some(at) = got.iter().zip(data).position(|(a, b)| a != b) {
         let window = |b: &[u8]| b[at..b.len().min(at + 4096)].to_vec();
         let meaning = match changed_how(&window(data), &window(got)) {
+            _ if overtaken(data, got, at) => "des octets reviennent dans le désordre (un morceau attendu là arrive plus loin) : deux lecteurs se partagent cette socket, chacun renvoie ce qu'il a lu ; le plus souvent, un thread par client qui lit une variable globale (conn) que le prochain accept remplace, au lieu de la socket reçue en paramètre : handle(sc) ne doit utiliser que sc — TP5b 2.2".into(),
             Some(how) => format!("les octets reviennent changés : {how}"),
             None if got.len() < BULK => format!("des octets manquent au milieu : `send` n'envoie pas tout, `sendall` oui ; sur une socket non bloquante (ou avec un délai), send renvoie combien d'octets il a pu envoyer, le reste est perdu si on l'ignore ; {} — TP5b 2.1", say(lang, Topic::SendAll)),
             None => "des octets sont changés ou dans le désordre : chaque recv doit être renvoyé tel quel, dans l'ordre — TP5b 1.2".into(),
@@ -206,6 +207,21 @@ fn bulk_verdict(
         _ => "le serveur a fermé la connexion en cours de route : une exception (decode sur des octets quelconques, BlockingIOError d'un send non bloquant ?) ; un écho renvoie les octets tels quels, avec sendall — TP5b 2.1".into(),
     };
     Err(Failure::new(what, came, meaning))
+}
+
+/// True if the echo, first wrong at `at`, goes on with bytes sent later
+/// and the bytes due at `at` come after them: not lost (a `send` that
+/// drops leaves a hole), not added (a prefix is no bytes of ours), but
+/// overtaken — two readers take turns on one socket, each sending what it
+/// read.
+fn overtaken(data: &[u8], got: &[u8], at: usize) -> bool {
+    let found = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+    let due = &data[at..data.len().min(at + 64)];
+    let came = &got[at..got.len().min(at + 64)];
+    due.len() == 64
+        && came.len() == 64
+        && found(&data[at + 1..], came)
+        && found(&got[at + 1..], due)
 }
 
 /// Waits until the writer has written everything, or until nothing has
@@ -287,4 +303,40 @@ pub fn leave_midway(target: &Target) -> Check {
     // The knock comes once the server has met our leaving (or is gone).
     target.settle();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meaning(got: &[u8], data: &[u8]) -> String {
+        let end = End::TimedOut(Duration::from_secs(2));
+        let failure = bulk_verdict(Lang::Python, data, got, &end, Ok(()), Duration::ZERO)
+            .expect_err("a wrong echo passed");
+        format!("{failure:?}")
+    }
+
+    #[test]
+    fn bytes_overtaken_name_two_readers_and_bytes_skipped_name_sendall() {
+        let data = wire::pattern(10_000, 7);
+        // Two threads on one socket: 1500 bytes read by the second are
+        // sent before the first's.
+        let swapped = [&data[..3000], &data[4500..6000], &data[3000..4500]].concat();
+        let told = meaning(&swapped, &data);
+        assert!(told.contains("globale"), "{told}");
+        // A send that drops what it could not send: a hole, never filled.
+        let dropped = [&data[..3000], &data[4500..6000]].concat();
+        let told = meaning(&dropped, &data);
+        assert!(
+            told.contains("sendall") && !told.contains("globale"),
+            "{told}"
+        );
+        // A prefix before each echo: bytes added, none of ours overtaken.
+        let prefixed = [&b"Echo: "[..], &data[..5000]].concat();
+        let told = meaning(&prefixed, &data);
+        assert!(
+            told.contains("préfixe") && !told.contains("globale"),
+            "{told}"
+        );
+    }
 }
