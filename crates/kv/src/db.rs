@@ -222,6 +222,15 @@ impl Db {
         }
     }
 
+    /// With `--fsync`, sends the `OK`s whose batch is written and that no
+    /// thread has sent yet (see [`Journal::deliver`]): call it before
+    /// going back to reading a client.
+    pub fn deliver(&self) {
+        if let Some(journal) = self.journal.as_ref().filter(|j| j.sync) {
+            journal.deliver();
+        }
+    }
+
     /// What an answer read under the lock waits for.
     fn ticket(&self) -> Ticket {
         self.journal

@@ -230,6 +230,9 @@ fn serve(stream: TcpStream, db: &Db) -> io::Result<u64> {
         }
         // conn.sendall(answers)
         answers.flush()?;
+        // Before sleeping in `recv`, help send the other clients' `OK`s
+        // that are due (with `--fsync`; see `kv::journal`).
+        db.deliver();
         if n == 0 {
             return Ok(commands);
         }
