@@ -7,7 +7,7 @@
 //! waits for its `fsync`, and if either held the lock then, every other
 //! client would wait behind it. The answers wait *after* the lock is let
 //! go, for the journal (see [`crate::journal`]); a change's `OK` may even
-//! be left to the leader of its batch, who sends it (see
+//! be left to the leader of its batch, who sees that it is sent (see
 //! [`Db::run_for`]).
 
 use std::io::{self, Write};
@@ -26,7 +26,7 @@ const COMPACTION_STACK: usize = 256 * 1024;
 enum Reply {
     /// Written by this thread: `OK` or `NOTFOUND`.
     Now(&'static str),
-    /// Left to the leader of its batch, who sends it.
+    /// Left to the leader of its batch, who sees that it is sent (see `Journal::deliver`).
     Left,
 }
 
@@ -87,7 +87,7 @@ impl Db {
 
     /// Runs one command line for `client` and writes its answer line to
     /// `out`, like [`Db::run`] — but the `OK` of a change may be left to
-    /// the leader of its batch, who sends it to `client` once the batch is
+    /// the leader of its batch: it is sent to `client` once the batch is
     /// written (see [`Journal::push`]): this thread can go back to reading
     /// at once. `may_leave`: none of the client's answers waits in `out`
     /// to be sent before this one. Any other answer is written once the

@@ -237,14 +237,14 @@ impl Batch {
 #[derive(Debug, Clone, Default)]
 pub struct Ticket(Option<Arc<Batch>>);
 
-/// A client's socket, shared by its thread and the leaders who send the
-/// `OK`s it leaves them (see [`Journal::push`]).
+/// A client's socket, shared by its thread and the threads that send the
+/// `OK`s it leaves to a leader (see [`Journal::push`]).
 #[derive(Debug)]
 pub struct Client {
     socket: TcpStream,
     /// An `OK` left to a leader is not sent yet (one at most).
     owed: AtomicBool,
-    /// Held by a leader while it sends that `OK`.
+    /// Held by the thread that sends that `OK`.
     sending: Mutex<()>,
     /// The client's thread, asleep until it is sent (see [`Client::wait`]).
     waiting: Mutex<Option<Thread>>,
@@ -266,7 +266,7 @@ impl Client {
     }
 
     /// True if this client may leave its next `OK` to a leader: the
-    /// leader's write must never block, so no other `OK` may be owed, and
+    /// write that sends it must never block, so no other `OK` may be owed, and
     /// the socket must have nothing waiting to go out (every byte sent
     /// before has been received: `ioctl(SIOCOUTQ)` says 0) — then a short
     /// line goes at once. A client that sends without reading fills its
@@ -289,13 +289,13 @@ impl Client {
             drop(waiting);
             thread::park();
         }
-        // A leader that has taken the `OK` may still be sending it.
+        // A thread that has taken the `OK` may still be sending it.
         drop(lock(&self.sending));
     }
 
     /// Sends the `OK` (or `ERR`) this client left a leader. It is no longer
-    /// owed as soon as the leader has it in hand: its client may read it and
-    /// send its next change before the leader's `write` returns, and that
+    /// owed as soon as the sender has it in hand: its client may read it and
+    /// send its next change before that `write` returns, and that
     /// one can be left too.
     fn send(&self, line: &[u8]) {
         let _sending = lock(&self.sending);
@@ -312,7 +312,7 @@ impl Client {
 pub struct Pushed {
     /// What the change's answer waits for.
     pub ticket: Ticket,
-    /// The answer was left to the batch's leader, who sends it.
+    /// The answer was left to the batch's leader, who sees that it is sent.
     pub left: bool,
     /// The journal has outgrown its threshold: a compaction is now under
     /// way; call [`Journal::compact`] (or [`Journal::abandon`]).
@@ -592,7 +592,7 @@ impl Journal {
     /// The first writer of a batch is its leader: it writes the batch, at
     /// once if the pen is free, else as soon as it is put down. The writers
     /// who come after it may leave their `OK` to it, by giving `reply_to`,
-    /// their client: the leader sends it there once the batch is
+    /// their client: it is sent there (see [`Journal::deliver`]) once the batch is
     /// written, and their thread goes straight back to reading its client
     /// — instead of sleeping until the batch is written, then waking up to
     /// send its `OK` itself: two thread switches fewer per `SET`, the
