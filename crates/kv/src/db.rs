@@ -26,7 +26,8 @@ const COMPACTION_STACK: usize = 256 * 1024;
 enum Reply {
     /// Written by this thread: `OK` or `NOTFOUND`.
     Now(&'static str),
-    /// Left to the leader of its batch, who sees that it is sent (see `Journal::deliver`).
+    /// Left to the leader of its batch, who sees that it is sent (see
+    /// `Journal::deliver`).
     Left,
 }
 

@@ -592,8 +592,8 @@ impl Journal {
     /// The first writer of a batch is its leader: it writes the batch, at
     /// once if the pen is free, else as soon as it is put down. The writers
     /// who come after it may leave their `OK` to it, by giving `reply_to`,
-    /// their client: it is sent there (see [`Journal::deliver`]) once the batch is
-    /// written, and their thread goes straight back to reading its client
+    /// their client: it is sent there once the batch is written (see
+    /// [`Journal::deliver`]), and their thread goes straight back to reading its client
     /// — instead of sleeping until the batch is written, then waking up to
     /// send its `OK` itself: two thread switches fewer per `SET`, the
     /// largest cost of a `SET` once fifty clients share each `fsync`.
