@@ -154,7 +154,7 @@ fn bulk_verdict(
         let meaning = match changed_how(&window(data), &window(got)) {
             _ if overtaken(data, got, at) => "des octets reviennent dans le désordre (un morceau attendu là arrive plus loin) : deux lecteurs se partagent cette socket, chacun renvoie ce qu'il a lu ; le plus souvent, un thread par client qui lit une variable globale (conn) que le prochain accept remplace, au lieu de la socket reçue en paramètre : handle(sc) ne doit utiliser que sc — TP5b 2.2".into(),
             Some(how) => format!("les octets reviennent changés : {how}"),
-            None if got.len() < BULK => format!("des octets manquent au milieu : `send` n'envoie pas tout, `sendall` oui ; sur une socket non bloquante (ou avec un délai), send renvoie combien d'octets il a pu envoyer, le reste est perdu si on l'ignore ; {} — TP5b 2.1", say(lang, Topic::SendAll)),
+            None if got.len() < BULK => format!("des octets manquent au milieu : `send` n'envoie pas tout, `sendall` oui ; sur une socket non bloquante (ou avec un délai), send renvoie combien d'octets il a pu envoyer, le reste est perdu si on l'ignore ; {} — TP5b 2.1 ; avec un thread par client, ils peuvent aussi être partis chez un autre lecteur : chaque thread ne doit utiliser que la socket reçue en paramètre, pas une variable globale conn que le prochain accept remplace — TP5b 2.2", say(lang, Topic::SendAll)),
             None => "des octets sont changés ou dans le désordre : chaque recv doit être renvoyé tel quel, dans l'ordre — TP5b 1.2".into(),
         };
         return Err(Failure::new(
@@ -323,12 +323,19 @@ mod tests {
         // sent before the first's.
         let swapped = [&data[..3000], &data[4500..6000], &data[3000..4500]].concat();
         let told = meaning(&swapped, &data);
-        assert!(told.contains("globale"), "{told}");
+        assert!(
+            told.contains("globale") && !told.contains("sendall"),
+            "{told}"
+        );
         // A send that drops what it could not send: a hole, never filled.
+        // A second reader whose echo has not come yet looks the same: the
+        // hole names `sendall` first, then the global `conn`.
         let dropped = [&data[..3000], &data[4500..6000]].concat();
         let told = meaning(&dropped, &data);
         assert!(
-            told.contains("sendall") && !told.contains("globale"),
+            told.contains("des octets manquent")
+                && told.contains("sendall")
+                && told.find("sendall") < told.find("globale"),
             "{told}"
         );
         // A prefix before each echo: bytes added, none of ours overtaken.
