@@ -758,14 +758,15 @@ impl Journal {
         // meanwhile gathers and writes its batch. (Each writer sends
         // nothing else to its client before, see `Client::wait`.) The
         // `OK`s go to the outbox, and we send them with whoever helps.
-        if written.is_ok() {
-            lock(&self.outbox).extend(replies);
-            self.deliver();
-        } else {
-            send_answers(&replies, &written);
+        match &written {
+            Ok(()) => {
+                lock(&self.outbox).extend(replies);
+                self.deliver();
+            }
+            Err(why) => refuse(&replies, why),
         }
         if let Some((_, replies, why)) = next {
-            send_answers(&replies, &Err(why));
+            refuse(&replies, &why);
         }
         self.queue()
     }
@@ -1002,18 +1003,12 @@ fn ticket_of(queue: &Queue) -> Ticket {
     }
 }
 
-/// Sends their answer to the writers who left it to the leader: `OK`, or
-/// `ERR` if the batch was refused. Their sockets had nothing waiting to go
-/// out (see [`Client::may_leave`]): a short line goes at once. A client gone
+/// Sends `ERR` to the writers of a refused batch who left their answer
+/// to its leader. Their sockets had nothing waiting to go out (see
+/// [`Client::may_leave`]): a short line goes at once. A client gone
 /// meanwhile is its own thread's business, which sees it when it reads.
-fn send_answers(replies: &[Arc<Client>], outcome: &Result<(), String>) {
-    if replies.is_empty() {
-        return;
-    }
-    let line = match outcome {
-        Ok(()) => "OK\n".to_string(),
-        Err(why) => format!("ERR {}\n", refusal(why)),
-    };
+fn refuse(replies: &[Arc<Client>], why: &str) {
+    let line = format!("ERR {}\n", refusal(why));
     for client in replies {
         client.send(line.as_bytes());
     }
